@@ -1,0 +1,37 @@
+//! Upstream AI providers: API format, base URL, credential placement and timeouts as data.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "providers")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub name: String,
+    /// `openai`, `anthropic` or `gemini`: the wire format the provider speaks.
+    pub api_format: String,
+    /// Origin plus optional path prefix; the client's path is appended to it.
+    pub base_url: String,
+    /// Where the credential goes upstream: `bearer`, `x-api-key` or `x-goog-api-key`.
+    pub auth_scheme: String,
+    pub enabled: bool,
+    pub connect_timeout_ms: i64,
+    pub first_byte_timeout_ms: i64,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_many = "super::provider_key::Entity")]
+    ProviderKey,
+}
+
+impl Related<super::provider_key::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::ProviderKey.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

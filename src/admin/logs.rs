@@ -1,0 +1,144 @@
+//! `/api/logs`: one row per proxied request, filtered and paged.
+
+use super::auth::Caller;
+use super::error::{ApiError, ApiQuery};
+use crate::state::AppState;
+use crate::store::LogFilter;
+use crate::usage::format_nanos;
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+#[derive(Debug, Serialize)]
+pub struct LogView {
+    pub id: i64,
+    pub request_id: String,
+    pub created_at: DateTime<Utc>,
+    pub client_key_id: Option<i64>,
+    pub provider_id: Option<i64>,
+    pub provider_key_id: Option<i64>,
+    pub method: String,
+    pub path: String,
+    pub model: Option<String>,
+    pub status: i32,
+    pub error_kind: Option<String>,
+    pub latency_ms: i64,
+    pub ttfb_ms: Option<i64>,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub cache_write_tokens: i64,
+    pub cache_read_tokens: i64,
+    /// Decimal string; null when the model has no price (`priced` is then false).
+    pub cost: Option<String>,
+    pub priced: bool,
+    pub stream: bool,
+    pub partial: bool,
+}
+
+impl From<entity::request_log::Model> for LogView {
+    fn from(m: entity::request_log::Model) -> Self {
+        Self {
+            id: m.id,
+            request_id: m.request_id,
+            created_at: m.created_at,
+            client_key_id: m.client_key_id,
+            provider_id: m.provider_id,
+            provider_key_id: m.provider_key_id,
+            method: m.method,
+            path: m.path,
+            model: m.model,
+            status: m.status,
+            error_kind: m.error_kind,
+            latency_ms: m.latency_ms,
+            ttfb_ms: m.ttfb_ms,
+            prompt_tokens: m.prompt_tokens,
+            completion_tokens: m.completion_tokens,
+            cache_write_tokens: m.cache_write_tokens,
+            cache_read_tokens: m.cache_read_tokens,
+            cost: m.cost_nanos.map(format_nanos),
+            priced: m.cost_nanos.is_some(),
+            stream: m.stream,
+            partial: m.partial,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogQuery {
+    pub client_key_id: Option<i64>,
+    pub provider_key_id: Option<i64>,
+    pub model: Option<String>,
+    pub status: Option<i32>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub page: Option<u64>,
+    pub per_page: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LogList {
+    pub items: Vec<LogView>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+/// A member sees only the logs of client keys they own.
+async fn owner_scope(state: &AppState, caller: &Caller) -> Result<Option<Vec<i64>>, ApiError> {
+    if caller.is_admin() {
+        return Ok(None);
+    }
+    let keys = state.store.list_client_keys(Some(caller.id())).await?;
+    Ok(Some(keys.into_iter().map(|k| k.key.id).collect()))
+}
+
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<LogQuery>,
+) -> Result<Json<LogList>, ApiError> {
+    let page = q.page.unwrap_or(1);
+    let per_page = q.per_page.unwrap_or(50);
+    if page == 0 {
+        return Err(ApiError::invalid("page", "starts at 1"));
+    }
+    if !(1..=500).contains(&per_page) {
+        return Err(ApiError::invalid("per_page", "must be between 1 and 500"));
+    }
+    let filter = LogFilter {
+        client_key_id: q.client_key_id,
+        provider_key_id: q.provider_key_id,
+        model: q.model,
+        status: q.status,
+        from: q.from,
+        to: q.to,
+        owner_key_ids: owner_scope(&state, &caller).await?,
+    };
+    let result = state
+        .store
+        .list_logs(&filter, (page - 1) * per_page, per_page)
+        .await?;
+    Ok(Json(LogList {
+        items: result.items.into_iter().map(LogView::from).collect(),
+        total: result.total,
+        page,
+        per_page,
+    }))
+}
+
+pub async fn get(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<LogView>, ApiError> {
+    let row = state.store.get_log(id).await?;
+    if let Some(ids) = owner_scope(&state, &caller).await? {
+        if !row.client_key_id.is_some_and(|k| ids.contains(&k)) {
+            return Err(ApiError::NotFound);
+        }
+    }
+    Ok(Json(row.into()))
+}

@@ -1,0 +1,80 @@
+//! The control plane on :9090: the management API under `/api`, JWT-protected.
+
+mod auth;
+mod client_keys;
+mod error;
+mod logs;
+mod prices;
+mod provider_keys;
+mod providers;
+
+pub use error::ApiError;
+
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use std::sync::Arc;
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route("/health", get(health))
+        .route("/auth/login", post(auth::login))
+        .route("/providers", get(providers::list).post(providers::create))
+        .route(
+            "/providers/{id}",
+            get(providers::get)
+                .patch(providers::update)
+                .delete(providers::delete),
+        )
+        .route(
+            "/provider-keys",
+            get(provider_keys::list).post(provider_keys::create),
+        )
+        .route(
+            "/provider-keys/{id}",
+            get(provider_keys::get)
+                .patch(provider_keys::update)
+                .delete(provider_keys::delete),
+        )
+        .route(
+            "/client-keys",
+            get(client_keys::list).post(client_keys::create),
+        )
+        .route(
+            "/client-keys/{id}",
+            get(client_keys::get)
+                .patch(client_keys::update)
+                .delete(client_keys::delete),
+        )
+        .route("/model-prices", get(prices::list).post(prices::create))
+        .route("/model-prices/{id}", axum::routing::delete(prices::delete))
+        .route("/logs", get(logs::list))
+        .route("/logs/{id}", get(logs::get))
+        .fallback(|| async { ApiError::NotFound });
+    Router::new().nest("/api", api).with_state(state)
+}
+
+async fn health(State(state): State<Arc<AppState>>) -> (StatusCode, Json<serde_json::Value>) {
+    match state.store.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(serde_json::json!({ "status": "ok", "database": "ok" })),
+        ),
+        Err(e) => {
+            tracing::warn!("health check: database unreachable: {e}");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "degraded", "database": "unreachable" })),
+            )
+        }
+    }
+}
+
+/// After a write through this instance, the proxy sees it at once.
+async fn refresh_catalog(state: &AppState) {
+    if let Err(e) = state.catalog.refresh().await {
+        tracing::error!("configuration snapshot refresh failed: {e}");
+    }
+}

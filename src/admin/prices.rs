@@ -1,0 +1,137 @@
+//! `/api/model-prices`: prices per million tokens as decimals, with an effective-from time.
+
+use super::auth::Caller;
+use super::error::{ApiError, ApiJson};
+use super::refresh_catalog;
+use crate::state::AppState;
+use crate::store::NewPrice;
+use crate::usage::{format_nanos, parse_nanos};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+#[derive(Debug, Serialize)]
+pub struct PriceView {
+    pub id: i64,
+    pub model: String,
+    pub input_per_mtok: String,
+    pub output_per_mtok: String,
+    pub cache_write_per_mtok: String,
+    pub cache_read_per_mtok: String,
+    pub currency: String,
+    pub effective_from: DateTime<Utc>,
+}
+
+impl From<entity::model_price::Model> for PriceView {
+    fn from(m: entity::model_price::Model) -> Self {
+        Self {
+            id: m.id,
+            model: m.model,
+            input_per_mtok: format_nanos(m.input_nanos_per_mtok),
+            output_per_mtok: format_nanos(m.output_nanos_per_mtok),
+            cache_write_per_mtok: format_nanos(m.cache_write_nanos_per_mtok),
+            cache_read_per_mtok: format_nanos(m.cache_read_nanos_per_mtok),
+            currency: m.currency,
+            effective_from: m.effective_from,
+        }
+    }
+}
+
+/// A decimal given as a JSON string ("2.50") or number (2.5).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Amount {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+impl Amount {
+    fn nanos(&self, field: &str) -> Result<i64, ApiError> {
+        let text = match self {
+            Amount::Text(s) => s.clone(),
+            Amount::Number(n) => n.to_string(),
+        };
+        parse_nanos(&text).ok_or_else(|| {
+            ApiError::invalid(
+                field,
+                "must be a non-negative decimal with at most 9 decimal places",
+            )
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePrice {
+    pub model: String,
+    pub input_per_mtok: Amount,
+    pub output_per_mtok: Amount,
+    pub cache_write_per_mtok: Option<Amount>,
+    pub cache_read_per_mtok: Option<Amount>,
+    pub currency: Option<String>,
+    pub effective_from: Option<DateTime<Utc>>,
+}
+
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    _caller: Caller,
+) -> Result<Json<Vec<PriceView>>, ApiError> {
+    let rows = state.store.list_prices().await?;
+    Ok(Json(rows.into_iter().map(PriceView::from).collect()))
+}
+
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ApiJson(req): ApiJson<CreatePrice>,
+) -> Result<(StatusCode, Json<PriceView>), ApiError> {
+    caller.require_admin()?;
+    let model = req.model.trim().to_string();
+    if model.is_empty() || model.len() > 200 {
+        return Err(ApiError::invalid("model", "must have 1 to 200 characters"));
+    }
+    let currency = req
+        .currency
+        .unwrap_or_else(|| "USD".into())
+        .trim()
+        .to_uppercase();
+    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
+        return Err(ApiError::invalid("currency", "must be a three-letter code"));
+    }
+    let created = state
+        .store
+        .create_price(NewPrice {
+            model,
+            input_nanos_per_mtok: req.input_per_mtok.nanos("input_per_mtok")?,
+            output_nanos_per_mtok: req.output_per_mtok.nanos("output_per_mtok")?,
+            cache_write_nanos_per_mtok: req
+                .cache_write_per_mtok
+                .map(|a| a.nanos("cache_write_per_mtok"))
+                .transpose()?
+                .unwrap_or(0),
+            cache_read_nanos_per_mtok: req
+                .cache_read_per_mtok
+                .map(|a| a.nanos("cache_read_per_mtok"))
+                .transpose()?
+                .unwrap_or(0),
+            currency,
+            effective_from: req.effective_from.unwrap_or_else(Utc::now),
+        })
+        .await?;
+    refresh_catalog(&state).await;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+pub async fn delete(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    caller.require_admin()?;
+    state.store.delete_price(id).await?;
+    refresh_catalog(&state).await;
+    Ok(StatusCode::NO_CONTENT)
+}

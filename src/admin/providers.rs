@@ -1,0 +1,191 @@
+//! `/api/providers`: upstream providers as data.
+
+use super::auth::Caller;
+use super::error::{ApiError, ApiJson};
+use super::refresh_catalog;
+use crate::providers::ApiFormat;
+use crate::snapshot::{Upstream, auth_scheme_name, parse_auth_scheme};
+use crate::state::AppState;
+use crate::store::{NewProvider, ProviderPatch};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+#[derive(Debug, Serialize)]
+pub struct ProviderView {
+    pub id: i64,
+    pub name: String,
+    pub api_format: String,
+    pub base_url: String,
+    pub auth_scheme: String,
+    pub enabled: bool,
+    pub connect_timeout_ms: i64,
+    pub first_byte_timeout_ms: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<entity::provider::Model> for ProviderView {
+    fn from(m: entity::provider::Model) -> Self {
+        Self {
+            id: m.id,
+            name: m.name,
+            api_format: m.api_format,
+            base_url: m.base_url,
+            auth_scheme: m.auth_scheme,
+            enabled: m.enabled,
+            connect_timeout_ms: m.connect_timeout_ms,
+            first_byte_timeout_ms: m.first_byte_timeout_ms,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateProvider {
+    pub name: String,
+    pub api_format: String,
+    pub base_url: String,
+    pub auth_scheme: Option<String>,
+    pub enabled: Option<bool>,
+    pub connect_timeout_ms: Option<i64>,
+    pub first_byte_timeout_ms: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProvider {
+    pub name: Option<String>,
+    pub base_url: Option<String>,
+    pub auth_scheme: Option<String>,
+    pub enabled: Option<bool>,
+    pub connect_timeout_ms: Option<i64>,
+    pub first_byte_timeout_ms: Option<i64>,
+}
+
+fn check_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 64 {
+        return Err(ApiError::invalid("name", "must have 1 to 64 characters"));
+    }
+    Ok(name.to_string())
+}
+
+fn check_base_url(url: &str) -> Result<String, ApiError> {
+    Upstream::parse(url).map_err(|e| ApiError::invalid("base_url", e))?;
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+fn check_auth_scheme(s: &str) -> Result<String, ApiError> {
+    parse_auth_scheme(s)
+        .map(|p| auth_scheme_name(p).to_string())
+        .ok_or_else(|| {
+            ApiError::invalid("auth_scheme", "must be bearer, x-api-key or x-goog-api-key")
+        })
+}
+
+fn check_timeout(field: &str, ms: i64) -> Result<i64, ApiError> {
+    if !(1..=600_000).contains(&ms) {
+        return Err(ApiError::invalid(
+            field,
+            "must be between 1 and 600000 milliseconds",
+        ));
+    }
+    Ok(ms)
+}
+
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    _caller: Caller,
+) -> Result<Json<Vec<ProviderView>>, ApiError> {
+    let rows = state.store.list_providers().await?;
+    Ok(Json(rows.into_iter().map(ProviderView::from).collect()))
+}
+
+pub async fn get(
+    State(state): State<Arc<AppState>>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<ProviderView>, ApiError> {
+    Ok(Json(state.store.get_provider(id).await?.into()))
+}
+
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ApiJson(req): ApiJson<CreateProvider>,
+) -> Result<(StatusCode, Json<ProviderView>), ApiError> {
+    caller.require_admin()?;
+    let format = ApiFormat::parse(&req.api_format)
+        .ok_or_else(|| ApiError::invalid("api_format", "must be openai, anthropic or gemini"))?;
+    let auth_scheme = match req.auth_scheme {
+        Some(s) => check_auth_scheme(&s)?,
+        None => auth_scheme_name(format.default_credential_placement()).to_string(),
+    };
+    let created = state
+        .store
+        .create_provider(NewProvider {
+            name: check_name(&req.name)?,
+            api_format: format.as_str().to_string(),
+            base_url: check_base_url(&req.base_url)?,
+            auth_scheme,
+            enabled: req.enabled.unwrap_or(true),
+            connect_timeout_ms: check_timeout(
+                "connect_timeout_ms",
+                req.connect_timeout_ms.unwrap_or(5_000),
+            )?,
+            first_byte_timeout_ms: check_timeout(
+                "first_byte_timeout_ms",
+                req.first_byte_timeout_ms.unwrap_or(120_000),
+            )?,
+        })
+        .await?;
+    refresh_catalog(&state).await;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+pub async fn update(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<UpdateProvider>,
+) -> Result<Json<ProviderView>, ApiError> {
+    caller.require_admin()?;
+    let patch = ProviderPatch {
+        name: req.name.as_deref().map(check_name).transpose()?,
+        base_url: req.base_url.as_deref().map(check_base_url).transpose()?,
+        auth_scheme: req
+            .auth_scheme
+            .as_deref()
+            .map(check_auth_scheme)
+            .transpose()?,
+        enabled: req.enabled,
+        connect_timeout_ms: req
+            .connect_timeout_ms
+            .map(|v| check_timeout("connect_timeout_ms", v))
+            .transpose()?,
+        first_byte_timeout_ms: req
+            .first_byte_timeout_ms
+            .map(|v| check_timeout("first_byte_timeout_ms", v))
+            .transpose()?,
+    };
+    let updated = state.store.update_provider(id, patch).await?;
+    refresh_catalog(&state).await;
+    Ok(Json(updated.into()))
+}
+
+pub async fn delete(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    caller.require_admin()?;
+    state.store.delete_provider(id).await?;
+    refresh_catalog(&state).await;
+    Ok(StatusCode::NO_CONTENT)
+}

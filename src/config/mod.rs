@@ -1,0 +1,345 @@
+//! Typed configuration: layering (defaults < file < env < CLI), validation, and redacted secrets.
+
+mod secret;
+
+pub use secret::Secret;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The documented defaults; the same file users read.
+pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub proxy: ProxyConfig,
+    pub admin: AdminConfig,
+    pub database: DatabaseConfig,
+    pub redis: RedisConfig,
+    pub security: SecurityConfig,
+    pub ledger: LedgerConfig,
+    pub server: ServerConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyConfig {
+    pub listen: SocketAddr,
+    pub threads: usize,
+    pub max_body_bytes: u64,
+    pub max_usage_buffer_bytes: u64,
+    pub upstream_idle_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    pub listen: SocketAddr,
+    #[serde(default)]
+    pub bootstrap_password: Option<Secret<String>>,
+    pub token_ttl_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub url: Secret<String>,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisConfig {
+    #[serde(default)]
+    pub url: Option<Secret<String>>,
+    pub key_prefix: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityConfig {
+    #[serde(default)]
+    pub master_key: Option<Secret<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerConfig {
+    pub queue_capacity: usize,
+    pub batch_size: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub grace_period_secs: u64,
+    pub config_poll_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub level: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Values given on the command line; they win over every other layer.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct CliOverrides {
+    pub proxy_listen: Option<String>,
+    pub admin_listen: Option<String>,
+    pub database_url: Option<String>,
+    pub redis_url: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} not found")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Parse(String),
+    #[error("invalid configuration: `{key}` {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+/// The database backends Tollgate speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+impl Config {
+    /// Builds the configuration from every layer and validates it.
+    pub fn load(file: Option<&Path>, cli: &CliOverrides) -> Result<Self, ConfigError> {
+        Self::load_from(file, cli, Env::prefixed("TOLLGATE__").split("__"))
+    }
+
+    fn load_from(file: Option<&Path>, cli: &CliOverrides, env: Env) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::MissingFile(path.to_path_buf()));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(env);
+        for (key, value) in [
+            ("proxy.listen", &cli.proxy_listen),
+            ("admin.listen", &cli.admin_listen),
+            ("database.url", &cli.database_url),
+            ("redis.url", &cli.redis_url),
+        ] {
+            if let Some(value) = value {
+                figment = figment.merge(Serialized::default(key, value));
+            }
+        }
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Parse(one_line(&e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, message: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                message: message.to_string(),
+            })
+        };
+        if self.proxy.listen == self.admin.listen {
+            return invalid("admin.listen", "must differ from proxy.listen");
+        }
+        if self.proxy.max_body_bytes == 0 {
+            return invalid("proxy.max_body_bytes", "must be greater than 0");
+        }
+        if self.proxy.threads > 1024 {
+            return invalid("proxy.threads", "must be at most 1024");
+        }
+        if self.admin.token_ttl_secs < 60 {
+            return invalid("admin.token_ttl_secs", "must be at least 60");
+        }
+        if let Some(pw) = &self.admin.bootstrap_password {
+            if pw.expose().chars().count() < 8 {
+                return invalid(
+                    "admin.bootstrap_password",
+                    "must have at least 8 characters",
+                );
+            }
+        }
+        self.database_kind()?;
+        if self.database.max_connections == 0 {
+            return invalid("database.max_connections", "must be greater than 0");
+        }
+        if let Some(url) = &self.redis.url {
+            let u = url.expose();
+            if !(u.starts_with("redis://") || u.starts_with("rediss://")) {
+                return invalid("redis.url", "must start with redis:// or rediss://");
+            }
+        }
+        if self.ledger.queue_capacity == 0 || self.ledger.batch_size == 0 {
+            return invalid(
+                "ledger.queue_capacity",
+                "and ledger.batch_size must be greater than 0",
+            );
+        }
+        if self.server.grace_period_secs > 300 {
+            return invalid("server.grace_period_secs", "must be at most 300");
+        }
+        if self.server.config_poll_ms < 100 {
+            return invalid("server.config_poll_ms", "must be at least 100");
+        }
+        if let Some(key) = &self.security.master_key {
+            if crate::auth::MasterKey::from_base64(key.expose()).is_none() {
+                return invalid("security.master_key", "must be 32 bytes encoded as base64");
+            }
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log.level)
+            .map_err(|e| ConfigError::Invalid {
+                key: "log.level",
+                message: format!("is not a valid filter: {e}"),
+            })
+            .map(|_| ())
+    }
+
+    pub fn database_kind(&self) -> Result<DatabaseKind, ConfigError> {
+        let url = self.database.url.expose();
+        if url.starts_with("sqlite:") {
+            Ok(DatabaseKind::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DatabaseKind::Postgres)
+        } else {
+            Err(ConfigError::Invalid {
+                key: "database.url",
+                message: "must start with sqlite:// or postgres://".to_string(),
+            })
+        }
+    }
+
+    /// The SQLite database file, when the database is SQLite.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let url = self.database.url.expose();
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or(rest);
+        if path.is_empty() || path == ":memory:" {
+            return None;
+        }
+        Some(PathBuf::from(path))
+    }
+}
+
+/// `\`proxy.listen\` invalid socket address syntax (from TOLLGATE__ environment variable(s))`.
+fn one_line(e: &figment::Error) -> String {
+    let parts: Vec<String> = e
+        .clone()
+        .into_iter()
+        .map(|err| {
+            let key = err.path.join(".").to_lowercase();
+            let source = err
+                .metadata
+                .as_ref()
+                .map(|m| format!(" (from {})", m.name))
+                .unwrap_or_default();
+            if key.is_empty() {
+                format!("{}{source}", err.kind)
+            } else {
+                format!("`{key}` {}{source}", err.kind)
+            }
+        })
+        .collect();
+    parts.join("; ").replace('\n', " ")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_load_and_validate() {
+        let c =
+            Config::load_from(None, &CliOverrides::default(), Env::prefixed("TGNONE__")).unwrap();
+        assert_eq!(c.proxy.listen.port(), 8080);
+        assert_eq!(c.admin.listen.port(), 9090);
+        assert_eq!(c.proxy.max_body_bytes, 32 * 1024 * 1024);
+        assert_eq!(c.database_kind().unwrap(), DatabaseKind::Sqlite);
+        assert!(c.redis.url.is_none());
+        assert!(c.server.grace_period_secs <= 30);
+    }
+
+    #[test]
+    fn layers_apply_in_order_and_errors_name_the_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "t.toml",
+                "[proxy]\nlisten = \"127.0.0.1:1000\"\n[admin]\nlisten = \"127.0.0.1:2000\"\n",
+            )?;
+            jail.set_env("TOLLGATE__ADMIN__LISTEN", "127.0.0.1:3000");
+            let cli = CliOverrides {
+                database_url: Some("postgres://u@h/db".into()),
+                ..Default::default()
+            };
+            let c = Config::load(Some(Path::new("t.toml")), &cli).unwrap();
+            assert_eq!(c.proxy.listen.port(), 1000);
+            assert_eq!(c.admin.listen.port(), 3000);
+            assert_eq!(c.database_kind().unwrap(), DatabaseKind::Postgres);
+
+            jail.set_env("TOLLGATE__PROXY__LISTEN", "not-an-address");
+            let err = Config::load(None, &CliOverrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("proxy.listen"), "{err}");
+            assert!(!err.contains('\n'));
+
+            jail.set_env("TOLLGATE__PROXY__LISTEN", "127.0.0.1:1");
+            jail.set_env("TOLLGATE__DATABASE__URL", "mysql://x");
+            let err = Config::load(None, &CliOverrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("database.url"), "{err}");
+
+            jail.set_env("TOLLGATE__DATABASE__URL", "sqlite://x.db");
+            jail.set_env("TOLLGATE__PROXY__NO_SUCH_KEY", "1");
+            let err = Config::load(None, &CliOverrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("no_such_key"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn missing_config_file_is_an_error() {
+        let err = Config::load(
+            Some(Path::new("/nonexistent/t.toml")),
+            &CliOverrides::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::MissingFile(_)));
+    }
+
+    #[test]
+    fn sqlite_path_is_extracted() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("TOLLGATE__DATABASE__URL", "sqlite:///tmp/x/tg.db?mode=rwc");
+            let c = Config::load(None, &CliOverrides::default()).unwrap();
+            assert_eq!(c.sqlite_path().unwrap(), PathBuf::from("/tmp/x/tg.db"));
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,13 @@
+//! Tollgate: a self-hosted AI API gateway (Pingora data plane, Axum control plane).
+
+pub mod admin;
+pub mod auth;
+pub mod config;
+pub mod providers;
+pub mod proxy;
+pub mod scheduler;
+pub mod server;
+pub mod snapshot;
+pub mod state;
+pub mod store;
+pub mod usage;

@@ -1,0 +1,183 @@
+//! One request through the gateway: route, authenticate, read the body, pick a credential,
+//! forward, and fill in the ledger record. Each step calls the service that owns it.
+
+use super::RequestCtx;
+use super::error::ProxyError;
+use super::forward::{Exchange, Forwarder, Outcome};
+use super::request;
+use crate::providers::{self, ApiFormat};
+use crate::state::AppState;
+use crate::{scheduler, usage};
+use bytes::{Bytes, BytesMut};
+use pingora::http::ResponseHeader;
+use pingora::proxy::Session;
+
+pub async fn handle(
+    state: &AppState,
+    forwarder: &Forwarder,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+) -> pingora::Result<bool> {
+    let req = session.req_header();
+    ctx.record.method = req.method.to_string();
+    ctx.record.path = req.uri.path().to_string();
+    let guessed = providers::guess_format(
+        req.uri.path(),
+        req.headers.contains_key("anthropic-version"),
+    );
+    let mut format = guessed;
+    match run(state, forwarder, session, ctx, &mut format).await {
+        Ok(()) => Ok(true),
+        Err(err) => {
+            ctx.record.status = err.status();
+            ctx.record.error_kind = Some(err.kind().to_string());
+            respond_error(session, &ctx.record.request_id, format, &err).await;
+            Ok(true)
+        }
+    }
+}
+
+async fn run(
+    state: &AppState,
+    forwarder: &Forwarder,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    format: &mut ApiFormat,
+) -> Result<(), ProxyError> {
+    let snapshot = state.catalog.snapshot();
+    let path = session.req_header().uri.path().to_string();
+    if !ApiFormat::ALL
+        .iter()
+        .any(|f| providers::classify(*f, &path).is_some())
+    {
+        return Err(ProxyError::NotFound);
+    }
+
+    // Who is calling.
+    let presented = request::client_key(session.req_header()).ok_or(ProxyError::MissingKey)?;
+    let client = snapshot
+        .client_key_by_hash(&state.master.hash_client_key(&presented))
+        .cloned()
+        .ok_or(ProxyError::InvalidKey)?;
+    ctx.record.client_key_id = Some(client.id);
+    ctx.record.provider_id = Some(client.provider_id);
+    let provider = snapshot
+        .provider(client.provider_id)
+        .cloned()
+        .ok_or(ProxyError::ProviderUnavailable)?;
+    *format = provider.format;
+    if !client.enabled {
+        return Err(ProxyError::KeyDisabled);
+    }
+    let endpoint = providers::classify(provider.format, &path).ok_or(ProxyError::NotFound)?;
+
+    // What is asked.
+    let body = read_body(session, state.config.proxy.max_body_bytes).await?;
+    let facts = providers::inspect_request(provider.format, endpoint, &path, &body);
+    ctx.record.model = facts.model.clone();
+    ctx.record.stream = facts.stream;
+    let injected = providers::inject_stream_usage(provider.format, endpoint, &body);
+    let strip_injected_usage = injected.is_some();
+    let body = injected.map(Bytes::from).unwrap_or(body);
+
+    // Who answers.
+    if !provider.enabled {
+        return Err(ProxyError::ProviderUnavailable);
+    }
+    let key = scheduler::pick(&snapshot, &client).ok_or(ProxyError::NoCredential)?;
+    ctx.record.provider_key_id = Some(key.id);
+    let header = request::upstream_header(session.req_header(), &provider, &key, body.len())
+        .map_err(|_| ProxyError::BadBody)?;
+
+    let mut outcome = Outcome::default();
+    let result = forwarder
+        .forward(
+            session,
+            Exchange {
+                provider: &provider,
+                header,
+                body,
+                format: provider.format,
+                endpoint,
+                strip_injected_usage,
+                request_id: &ctx.record.request_id,
+            },
+            &mut outcome,
+        )
+        .await;
+    record_outcome(ctx, &snapshot, &outcome);
+    result
+}
+
+/// Copies what the exchange produced into the ledger record, pricing the usage.
+fn record_outcome(ctx: &mut RequestCtx, snapshot: &crate::snapshot::Snapshot, outcome: &Outcome) {
+    let rec = &mut ctx.record;
+    if let Some(status) = outcome.status {
+        rec.status = status;
+    }
+    rec.ttfb_ms = outcome
+        .ttfb
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    rec.partial = outcome.partial;
+    rec.error_kind = outcome.error_kind.map(str::to_string);
+    if let Some(u) = outcome.usage.usage {
+        rec.prompt_tokens = u.prompt_tokens;
+        rec.completion_tokens = u.completion_tokens;
+        rec.cache_write_tokens = u.cache_write_tokens;
+        rec.cache_read_tokens = u.cache_read_tokens;
+        rec.cost_nanos = rec
+            .model
+            .as_deref()
+            .and_then(|m| snapshot.price_at(m, rec.created_at))
+            .map(|p| usage::cost_nanos(&u, p));
+    }
+}
+
+async fn read_body(session: &mut Session, limit: u64) -> Result<Bytes, ProxyError> {
+    let declared = session
+        .req_header()
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        session.set_keepalive(None);
+        return Err(ProxyError::BodyTooLarge { limit });
+    }
+    let mut buf = BytesMut::with_capacity(declared.map_or(0, |n| n as usize));
+    loop {
+        match session.read_request_body().await {
+            Ok(Some(chunk)) => {
+                if (buf.len() + chunk.len()) as u64 > limit {
+                    session.set_keepalive(None);
+                    return Err(ProxyError::BodyTooLarge { limit });
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(buf.freeze()),
+            Err(_) => return Err(ProxyError::BadBody),
+        }
+    }
+}
+
+async fn respond_error(
+    session: &mut Session,
+    request_id: &str,
+    format: ApiFormat,
+    err: &ProxyError,
+) {
+    let body = err.body(format);
+    let Ok(mut header) = ResponseHeader::build(err.status(), Some(4)) else {
+        return;
+    };
+    let _ = header.insert_header(http::header::CONTENT_TYPE, "application/json");
+    let _ = header.insert_header(http::header::CONTENT_LENGTH, body.len().to_string());
+    let _ = header.insert_header("x-request-id", request_id);
+    if session
+        .write_response_header(Box::new(header), false)
+        .await
+        .is_ok()
+    {
+        let _ = session.write_response_body(Some(body), true).await;
+    }
+}

@@ -1,0 +1,210 @@
+//! Reading the caller's request: where its key is, and what of it may reach the upstream.
+
+use crate::providers::CredentialPlacement;
+use crate::snapshot::{ProviderEntry, ProviderKeyEntry};
+use http::header::{HeaderName, HeaderValue};
+use pingora::http::RequestHeader;
+
+/// The client key, found wherever the caller's SDK puts its key.
+pub fn client_key(req: &RequestHeader) -> Option<String> {
+    let header = |name: &str| {
+        req.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(auth) = header("authorization") {
+        let token = auth
+            .strip_prefix("Bearer ")
+            .or_else(|| auth.strip_prefix("bearer "))
+            .unwrap_or(auth)
+            .trim();
+        if !token.is_empty() {
+            return Some(token.to_string());
+        }
+    }
+    if let Some(v) = header("x-api-key").or_else(|| header("x-goog-api-key")) {
+        return Some(v.to_string());
+    }
+    query_param(req.uri.query(), "key")
+}
+
+fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    query?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        if decode(k) == name {
+            Some(decode(v)).filter(|v| !v.is_empty())
+        } else {
+            None
+        }
+    })
+}
+
+fn decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// The query without any `key` parameter (the caller's key never travels upstream).
+pub fn upstream_query(query: Option<&str>) -> Option<String> {
+    let kept: Vec<&str> = query?
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .filter(|pair| decode(pair.split_once('=').map_or(*pair, |(k, _)| k)) != "key")
+        .collect();
+    (!kept.is_empty()).then(|| kept.join("&"))
+}
+
+/// Headers that say who or where the caller is, carry its credentials, or belong to one hop.
+fn is_stripped(name: &str) -> bool {
+    const EXACT: [&str; 24] = [
+        "host",
+        "authorization",
+        "x-api-key",
+        "x-goog-api-key",
+        "cookie",
+        "forwarded",
+        "via",
+        "x-real-ip",
+        "true-client-ip",
+        "x-client-ip",
+        "x-cluster-client-ip",
+        "fastly-client-ip",
+        "x-original-forwarded-for",
+        "connection",
+        "keep-alive",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "content-length",
+        "accept-encoding",
+        "expect",
+    ];
+    const PREFIXES: [&str; 3] = ["x-forwarded-", "cf-", "proxy-"];
+    const ACCOUNT: [&str; 2] = ["openai-organization", "openai-project"];
+    EXACT.contains(&name) || ACCOUNT.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// The request the upstream receives: the caller's method, path (under the provider's prefix)
+/// and harmless headers, with the provider credential in the provider's own place.
+pub fn upstream_header(
+    req: &RequestHeader,
+    provider: &ProviderEntry,
+    key: &ProviderKeyEntry,
+    body_len: usize,
+) -> Result<RequestHeader, pingora::Error> {
+    let mut path = format!("{}{}", provider.upstream.path_prefix, req.uri.path());
+    if let Some(q) = upstream_query(req.uri.query()) {
+        path.push('?');
+        path.push_str(&q);
+    }
+    let mut out = RequestHeader::build(
+        req.method.clone(),
+        path.as_bytes(),
+        Some(req.headers.len() + 4),
+    )
+    .map_err(|e| *e)?;
+    for (name, value) in req.headers.iter() {
+        if !is_stripped(name.as_str()) {
+            out.append_header(name.clone(), value.clone())
+                .map_err(|e| *e)?;
+        }
+    }
+    out.insert_header(http::header::HOST, provider.upstream.host_header.as_str())
+        .map_err(|e| *e)?;
+    let secret = key.secret.expose();
+    let (name, value) = match provider.auth {
+        CredentialPlacement::Bearer => (http::header::AUTHORIZATION, format!("Bearer {secret}")),
+        CredentialPlacement::XApiKey => (HeaderName::from_static("x-api-key"), secret.clone()),
+        CredentialPlacement::XGoogApiKey => {
+            (HeaderName::from_static("x-goog-api-key"), secret.clone())
+        }
+    };
+    let mut value = HeaderValue::from_str(&value).map_err(|_| {
+        *pingora::Error::explain(
+            pingora::ErrorType::InternalError,
+            "credential is not a valid header",
+        )
+    })?;
+    value.set_sensitive(true);
+    out.insert_header(name, value).map_err(|e| *e)?;
+    if body_len > 0 || req.method == http::Method::POST || req.method == http::Method::PUT {
+        out.insert_header(http::header::CONTENT_LENGTH, body_len.to_string())
+            .map_err(|e| *e)?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn req(uri: &str, headers: &[(&str, &str)]) -> RequestHeader {
+        let mut r = RequestHeader::build("POST", uri.as_bytes(), None).unwrap();
+        for (k, v) in headers {
+            r.append_header(k.to_string(), *v).unwrap();
+        }
+        r
+    }
+
+    #[test]
+    fn key_is_found_where_each_sdk_puts_it() {
+        assert_eq!(
+            client_key(&req("/v1/x", &[("authorization", "Bearer tg-a")])).unwrap(),
+            "tg-a"
+        );
+        assert_eq!(
+            client_key(&req("/v1/x", &[("x-api-key", "tg-b")])).unwrap(),
+            "tg-b"
+        );
+        assert_eq!(
+            client_key(&req("/v1/x", &[("x-goog-api-key", "tg-c")])).unwrap(),
+            "tg-c"
+        );
+        assert_eq!(
+            client_key(&req("/v1beta/m?alt=sse&key=tg-d", &[])).unwrap(),
+            "tg-d"
+        );
+        assert!(client_key(&req("/v1/x", &[])).is_none());
+    }
+
+    #[test]
+    fn key_is_removed_from_the_query() {
+        assert_eq!(upstream_query(Some("alt=sse&key=tg-d")).unwrap(), "alt=sse");
+        assert_eq!(upstream_query(Some("k%65y=tg-d&x=1")).unwrap(), "x=1");
+        assert!(upstream_query(Some("key=tg-d")).is_none());
+        assert!(upstream_query(None).is_none());
+    }
+
+    #[test]
+    fn caller_identity_never_passes() {
+        for h in [
+            "x-forwarded-for",
+            "x-real-ip",
+            "forwarded",
+            "via",
+            "cf-connecting-ip",
+            "true-client-ip",
+            "cookie",
+            "authorization",
+            "x-api-key",
+        ] {
+            assert!(is_stripped(h), "{h}");
+        }
+        for h in [
+            "content-type",
+            "anthropic-version",
+            "anthropic-beta",
+            "user-agent",
+            "accept",
+        ] {
+            assert!(!is_stripped(h), "{h}");
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! The one place that knows every service and wires them together: storage, catalog, ledger,
+//! the Axum control plane and the Pingora data plane, start-up checks and graceful shutdown.
+
+use crate::admin;
+use crate::auth::{self, JwtKeys, MasterKey};
+use crate::config::{Config, DatabaseKind};
+use crate::proxy::Gateway;
+use crate::snapshot::Catalog;
+use crate::state::AppState;
+use crate::store::Store;
+use crate::usage::{Ledger, LedgerWriter};
+use anyhow::{Context, anyhow};
+use async_trait::async_trait;
+use pingora::server::configuration::ServerConf;
+use pingora::server::{RunArgs, Server, ShutdownSignal, ShutdownSignalWatch};
+use rand::Rng;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tokio::runtime::Runtime;
+use tokio::sync::watch;
+
+/// The runtime that owns the database pool, the ledger writer, the catalog poller and the
+/// admin server; it lives as long as the process (Pingora's runtimes come and go with it).
+pub fn process_runtime() -> anyhow::Result<Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("tollgate-main")
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")
+}
+
+/// Connects to the database and applies every pending migration.
+pub async fn connect_store(config: &Config) -> anyhow::Result<Store> {
+    let kind = config.database_kind()?;
+    let store = Store::connect(
+        config.database.url.expose(),
+        kind,
+        config.sqlite_path().as_deref(),
+        config.database.max_connections,
+    )
+    .await
+    .context("cannot open the database (database.url)")?;
+    store.migrate().await.context("database migration failed")?;
+    Ok(store)
+}
+
+fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
+    if let Some(text) = &config.security.master_key {
+        return MasterKey::from_base64(text.expose())
+            .ok_or_else(|| anyhow!("security.master_key must be 32 bytes encoded as base64"));
+    }
+    match config.database_kind()? {
+        DatabaseKind::Postgres => Err(anyhow!(
+            "security.master_key (TOLLGATE__SECURITY__MASTER_KEY) must be set when the database is \
+             Postgres: every instance must share it"
+        )),
+        DatabaseKind::Sqlite => {
+            let dir = config
+                .sqlite_path()
+                .and_then(|p| p.parent().map(|d| d.to_path_buf()))
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or_else(|| std::path::PathBuf::from("."));
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let path = dir.join("master.key");
+            let (key, created) = auth::load_or_create_master_key(&path)?;
+            if created {
+                tracing::warn!(
+                    "generated a new master key in {} (owner-only); back it up: provider secrets cannot be decrypted without it",
+                    path.display()
+                );
+            }
+            Ok(key)
+        }
+    }
+}
+
+/// Creates the first admin when there is no user at all.
+async fn bootstrap_admin(store: &Store, config: &Config) -> anyhow::Result<()> {
+    if store.user_count().await? > 0 {
+        return Ok(());
+    }
+    let (password, generated) = match &config.admin.bootstrap_password {
+        Some(p) => (p.expose().clone(), false),
+        None => {
+            let p: String = rand::thread_rng()
+                .sample_iter(&rand::distributions::Alphanumeric)
+                .take(24)
+                .map(char::from)
+                .collect();
+            (p, true)
+        }
+    };
+    let hash =
+        tokio::task::spawn_blocking(move || auth::hash_password(&password).map(|h| (h, password)))
+            .await??;
+    store.create_user("admin", &hash.0, "admin").await?;
+    if generated {
+        tracing::warn!(
+            "created the first admin user `admin` with the generated password {} (shown once; set admin.bootstrap_password to choose it)",
+            hash.1
+        );
+    } else {
+        tracing::info!("created the first admin user `admin` with admin.bootstrap_password");
+    }
+    Ok(())
+}
+
+/// Fails fast, naming the address, when a listen port is taken (Pingora would retry for 30 s
+/// and then panic in its own thread).
+fn check_bind(key: &str, addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    std::net::TcpListener::bind(addr)
+        .map(drop)
+        .map_err(|e| anyhow!("cannot listen on {addr} ({key}): {e}"))
+}
+
+/// Tells Pingora to stop when our shutdown channel fires.
+struct StopWatch(watch::Receiver<bool>);
+
+#[async_trait]
+impl ShutdownSignalWatch for StopWatch {
+    async fn recv(&self) -> ShutdownSignal {
+        let mut rx = self.0.clone();
+        let _ = rx.wait_for(|stop| *stop).await;
+        ShutdownSignal::GracefulTerminate
+    }
+}
+
+async fn wait_for_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        std::future::pending::<()>().await;
+        return "none";
+    };
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    }
+}
+
+async fn drain(in_flight: &AtomicUsize, grace: Duration) {
+    let deadline = Instant::now() + grace;
+    while in_flight.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let left = in_flight.load(Ordering::SeqCst);
+    if left > 0 {
+        tracing::warn!(left, "grace period over with requests still in flight");
+    }
+}
+
+/// Runs Tollgate until SIGTERM/SIGINT, then shuts down gracefully.
+pub fn run(config: Config) -> anyhow::Result<()> {
+    let config = Arc::new(config);
+    let rt = process_runtime()?;
+    check_bind("proxy.listen", config.proxy.listen)?;
+    let admin_listener = rt
+        .block_on(tokio::net::TcpListener::bind(config.admin.listen))
+        .map_err(|e| {
+            anyhow!(
+                "cannot listen on {} (admin.listen): {e}",
+                config.admin.listen
+            )
+        })?;
+
+    let (state, writer) = rt.block_on(build_state(config.clone()))?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (ledger_stop_tx, ledger_stop_rx) = watch::channel(false);
+    let writer_task = rt.spawn(writer.run(ledger_stop_rx));
+    rt.spawn(state.catalog.clone().poll(
+        Duration::from_millis(config.server.config_poll_ms),
+        stop_rx.clone(),
+    ));
+    let app = admin::router(state.clone());
+    let mut admin_stop = stop_rx.clone();
+    let admin_task = rt.spawn(async move {
+        let shutdown = async move {
+            let _ = admin_stop.wait_for(|s| *s).await;
+        };
+        if let Err(e) = axum::serve(admin_listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!("admin server failed: {e}");
+        }
+    });
+
+    let threads = match config.proxy.threads {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let conf = ServerConf {
+        threads,
+        grace_period_seconds: Some(config.server.grace_period_secs),
+        graceful_shutdown_timeout_seconds: Some(1),
+        ..Default::default()
+    };
+    let mut server = Server::new_with_opt_and_conf(None, conf);
+    server.bootstrap();
+    let mut proxy = pingora::proxy::http_proxy_service_with_name(
+        &server.configuration,
+        Gateway::new(state.clone()),
+        "tollgate proxy",
+    );
+    proxy.add_tcp(&config.proxy.listen.to_string());
+    server.add_service(proxy);
+    let pingora_stop = StopWatch(stop_rx);
+    std::thread::Builder::new()
+        .name("pingora".into())
+        .spawn(move || {
+            server.run(RunArgs {
+                shutdown_signal: Box::new(pingora_stop),
+            })
+        })
+        .context("cannot start the proxy")?;
+    tracing::info!(
+        proxy = %config.proxy.listen,
+        admin = %config.admin.listen,
+        database = ?config.database_kind().ok(),
+        "tollgate is running"
+    );
+
+    rt.block_on(async {
+        let which = wait_for_signal().await;
+        tracing::info!(
+            "{which} received: draining (at most {}s)",
+            config.server.grace_period_secs
+        );
+        let _ = stop_tx.send(true);
+        drain(
+            &state.in_flight,
+            Duration::from_secs(config.server.grace_period_secs),
+        )
+        .await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), admin_task).await;
+        let _ = ledger_stop_tx.send(true);
+        if tokio::time::timeout(Duration::from_secs(30), writer_task)
+            .await
+            .is_err()
+        {
+            tracing::error!("ledger writer did not finish flushing in 30s");
+        }
+        tracing::info!(dropped = state.ledger.dropped(), "shutdown complete");
+    });
+    Ok(())
+}
+
+async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, LedgerWriter)> {
+    let master = master_key(&config)?;
+    let store = connect_store(&config).await?;
+    bootstrap_admin(&store, &config).await?;
+    let catalog = Catalog::load(store.clone(), master.clone())
+        .await
+        .context("cannot load the configuration snapshot")?;
+    let (ledger, writer) = Ledger::new(
+        store.clone(),
+        config.ledger.queue_capacity,
+        config.ledger.batch_size,
+    );
+    let state = Arc::new(AppState {
+        jwt: JwtKeys::new(&master, config.admin.token_ttl_secs),
+        config,
+        store,
+        master,
+        catalog,
+        ledger,
+        in_flight: Arc::new(AtomicUsize::new(0)),
+    });
+    Ok((state, writer))
+}

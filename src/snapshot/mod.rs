@@ -1,0 +1,404 @@
+//! The in-memory catalog the proxy reads on every request (client keys, providers, pools, prices),
+//! rebuilt from the database when it changes; the hot path never waits on SQL.
+
+use crate::auth::MasterKey;
+use crate::config::Secret;
+use crate::providers::{ApiFormat, CredentialPlacement};
+use crate::store::{Store, StoreError};
+use arc_swap::ArcSwap;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+use tokio::sync::{Mutex, watch};
+
+#[derive(Debug)]
+pub struct ClientKeyEntry {
+    pub id: i64,
+    pub name: String,
+    pub provider_id: i64,
+    pub pool: Vec<i64>,
+    pub strategy: String,
+    pub enabled: bool,
+    /// Round-robin position; carried over when the snapshot is rebuilt.
+    pub cursor: Arc<AtomicU64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream {
+    pub tls: bool,
+    pub host: String,
+    pub port: u16,
+    /// Path prefix of the base URL ("" or "/api"); the client's path is appended to it.
+    pub path_prefix: String,
+    /// Value of the Host header sent upstream.
+    pub host_header: String,
+}
+
+impl Upstream {
+    /// Parses a provider base URL: http or https, a host, an optional port and path prefix,
+    /// no query, fragment or credentials.
+    pub fn parse(base_url: &str) -> Result<Self, String> {
+        let url = url::Url::parse(base_url).map_err(|e| format!("is not a URL: {e}"))?;
+        let tls = match url.scheme() {
+            "https" => true,
+            "http" => false,
+            other => return Err(format!("scheme `{other}` is not http or https")),
+        };
+        let host = url
+            .host_str()
+            .filter(|h| !h.is_empty())
+            .ok_or("has no host")?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err("must not have a query or fragment".into());
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("must not contain credentials".into());
+        }
+        let port = url.port_or_known_default().ok_or("has no port")?;
+        let default_port = if tls { 443 } else { 80 };
+        let host_header = match (url.port(), host.contains(':')) {
+            (Some(p), true) if p != default_port => format!("[{host}]:{p}"),
+            (Some(p), false) if p != default_port => format!("{host}:{p}"),
+            (_, true) => format!("[{host}]"),
+            _ => host.clone(),
+        };
+        Ok(Self {
+            tls,
+            host,
+            port,
+            path_prefix: url.path().trim_end_matches('/').to_string(),
+            host_header,
+        })
+    }
+}
+
+#[derive(Debug)]
+pub struct ProviderEntry {
+    pub id: i64,
+    pub name: String,
+    pub format: ApiFormat,
+    pub upstream: Upstream,
+    pub auth: CredentialPlacement,
+    pub enabled: bool,
+    pub connect_timeout: Duration,
+    pub first_byte_timeout: Duration,
+}
+
+#[derive(Debug)]
+pub struct ProviderKeyEntry {
+    pub id: i64,
+    pub provider_id: i64,
+    pub secret: Secret<String>,
+    pub enabled: bool,
+    pub weight: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceEntry {
+    pub effective_from: DateTime<Utc>,
+    pub input_nanos_per_mtok: i64,
+    pub output_nanos_per_mtok: i64,
+    pub cache_write_nanos_per_mtok: i64,
+    pub cache_read_nanos_per_mtok: i64,
+    pub currency: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    client_keys: HashMap<String, Arc<ClientKeyEntry>>,
+    providers: HashMap<i64, Arc<ProviderEntry>>,
+    provider_keys: HashMap<i64, Arc<ProviderKeyEntry>>,
+    /// Per model, sorted by `effective_from` ascending.
+    prices: HashMap<String, Vec<PriceEntry>>,
+}
+
+impl Snapshot {
+    pub fn client_key_by_hash(&self, hash: &str) -> Option<&Arc<ClientKeyEntry>> {
+        self.client_keys.get(hash)
+    }
+
+    pub fn provider(&self, id: i64) -> Option<&Arc<ProviderEntry>> {
+        self.providers.get(&id)
+    }
+
+    pub fn provider_key(&self, id: i64) -> Option<&Arc<ProviderKeyEntry>> {
+        self.provider_keys.get(&id)
+    }
+
+    /// The price in force for `model` at `at`.
+    pub fn price_at(&self, model: &str, at: DateTime<Utc>) -> Option<&PriceEntry> {
+        self.prices
+            .get(model)?
+            .iter()
+            .rev()
+            .find(|p| p.effective_from <= at)
+    }
+
+    fn build(rows: crate::store::CatalogRows, master: &MasterKey, previous: &Snapshot) -> Snapshot {
+        let mut providers = HashMap::new();
+        for p in rows.providers {
+            let Some(format) = ApiFormat::parse(&p.api_format) else {
+                tracing::warn!(
+                    provider = p.id,
+                    "provider has an unknown api_format; skipped"
+                );
+                continue;
+            };
+            let upstream = match Upstream::parse(&p.base_url) {
+                Ok(u) => u,
+                Err(e) => {
+                    tracing::warn!(provider = p.id, "provider base_url {e}; skipped");
+                    continue;
+                }
+            };
+            let auth = parse_auth_scheme(&p.auth_scheme)
+                .unwrap_or_else(|| format.default_credential_placement());
+            providers.insert(
+                p.id,
+                Arc::new(ProviderEntry {
+                    id: p.id,
+                    name: p.name,
+                    format,
+                    upstream,
+                    auth,
+                    enabled: p.enabled,
+                    connect_timeout: Duration::from_millis(p.connect_timeout_ms.max(1) as u64),
+                    first_byte_timeout: Duration::from_millis(
+                        p.first_byte_timeout_ms.max(1) as u64
+                    ),
+                }),
+            );
+        }
+        let mut provider_keys = HashMap::new();
+        for k in rows.provider_keys {
+            match master.decrypt(&k.secret_ciphertext) {
+                Ok(secret) => {
+                    provider_keys.insert(
+                        k.id,
+                        Arc::new(ProviderKeyEntry {
+                            id: k.id,
+                            provider_id: k.provider_id,
+                            secret: Secret::new(secret),
+                            enabled: k.enabled,
+                            weight: k.weight,
+                        }),
+                    );
+                }
+                Err(_) => tracing::error!(
+                    provider_key = k.id,
+                    "provider key cannot be decrypted with the configured master key; skipped"
+                ),
+            }
+        }
+        let mut pools: HashMap<i64, Vec<i64>> = HashMap::new();
+        for row in rows.pools {
+            pools
+                .entry(row.client_key_id)
+                .or_default()
+                .push(row.provider_key_id);
+        }
+        let previous_cursors: HashMap<i64, Arc<AtomicU64>> = previous
+            .client_keys
+            .values()
+            .map(|c| (c.id, c.cursor.clone()))
+            .collect();
+        let mut client_keys = HashMap::new();
+        for c in rows.client_keys {
+            let mut pool = pools.remove(&c.id).unwrap_or_default();
+            pool.sort_unstable();
+            let cursor = previous_cursors
+                .get(&c.id)
+                .cloned()
+                .unwrap_or_else(|| Arc::new(AtomicU64::new(0)));
+            client_keys.insert(
+                c.key_hash,
+                Arc::new(ClientKeyEntry {
+                    id: c.id,
+                    name: c.name,
+                    provider_id: c.provider_id,
+                    pool,
+                    strategy: c.strategy,
+                    enabled: c.enabled,
+                    cursor,
+                }),
+            );
+        }
+        let mut prices: HashMap<String, Vec<PriceEntry>> = HashMap::new();
+        for p in rows.prices {
+            prices.entry(p.model).or_default().push(PriceEntry {
+                effective_from: p.effective_from,
+                input_nanos_per_mtok: p.input_nanos_per_mtok,
+                output_nanos_per_mtok: p.output_nanos_per_mtok,
+                cache_write_nanos_per_mtok: p.cache_write_nanos_per_mtok,
+                cache_read_nanos_per_mtok: p.cache_read_nanos_per_mtok,
+                currency: p.currency,
+            });
+        }
+        for list in prices.values_mut() {
+            list.sort_by_key(|p| p.effective_from);
+        }
+        Snapshot {
+            client_keys,
+            providers,
+            provider_keys,
+            prices,
+        }
+    }
+}
+
+/// `bearer`, `x-api-key`, `x-goog-api-key`.
+pub fn parse_auth_scheme(s: &str) -> Option<CredentialPlacement> {
+    match s {
+        "bearer" => Some(CredentialPlacement::Bearer),
+        "x-api-key" => Some(CredentialPlacement::XApiKey),
+        "x-goog-api-key" => Some(CredentialPlacement::XGoogApiKey),
+        _ => None,
+    }
+}
+
+pub fn auth_scheme_name(p: CredentialPlacement) -> &'static str {
+    match p {
+        CredentialPlacement::Bearer => "bearer",
+        CredentialPlacement::XApiKey => "x-api-key",
+        CredentialPlacement::XGoogApiKey => "x-goog-api-key",
+    }
+}
+
+/// Holds the current snapshot and rebuilds it on change.
+pub struct Catalog {
+    current: ArcSwap<Snapshot>,
+    store: Store,
+    master: MasterKey,
+    fingerprint: Mutex<String>,
+}
+
+impl Catalog {
+    pub async fn load(store: Store, master: MasterKey) -> Result<Arc<Self>, StoreError> {
+        let catalog = Arc::new(Self {
+            current: ArcSwap::from_pointee(Snapshot::default()),
+            store,
+            master,
+            fingerprint: Mutex::new(String::new()),
+        });
+        catalog.refresh().await?;
+        Ok(catalog)
+    }
+
+    /// The snapshot in force; lock-free.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    /// Rebuilds from the database now (called after every write through this instance's API).
+    pub async fn refresh(&self) -> Result<(), StoreError> {
+        let mut fp = self.fingerprint.lock().await;
+        let new_fp = self.store.fingerprint().await?;
+        let rows = self.store.load_catalog().await?;
+        let previous = self.current.load();
+        let snapshot = Snapshot::build(rows, &self.master, &previous);
+        self.current.store(Arc::new(snapshot));
+        *fp = new_fp;
+        Ok(())
+    }
+
+    async fn refresh_if_changed(&self) -> Result<bool, StoreError> {
+        let latest = self.store.fingerprint().await?;
+        if *self.fingerprint.lock().await == latest {
+            return Ok(false);
+        }
+        self.refresh().await?;
+        Ok(true)
+    }
+
+    /// Picks up changes made by other instances.
+    pub async fn poll(self: Arc<Self>, every: Duration, mut shutdown: watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    match self.refresh_if_changed().await {
+                        Ok(true) => tracing::debug!("configuration snapshot reloaded"),
+                        Ok(false) => {}
+                        Err(e) => tracing::warn!("configuration poll failed: {e}"),
+                    }
+                }
+                _ = shutdown.changed() => return,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_parse_into_upstreams() {
+        let u = Upstream::parse("https://api.openai.com").unwrap();
+        assert_eq!(
+            (
+                u.tls,
+                u.port,
+                u.path_prefix.as_str(),
+                u.host_header.as_str()
+            ),
+            (true, 443, "", "api.openai.com")
+        );
+        let u = Upstream::parse("http://127.0.0.1:8000/api/").unwrap();
+        assert_eq!(
+            (
+                u.tls,
+                u.port,
+                u.path_prefix.as_str(),
+                u.host_header.as_str()
+            ),
+            (false, 8000, "/api", "127.0.0.1:8000")
+        );
+        let u = Upstream::parse("http://[::1]:9000").unwrap();
+        assert_eq!(
+            (u.host.as_str(), u.host_header.as_str()),
+            ("::1", "[::1]:9000")
+        );
+        assert!(Upstream::parse("ftp://x").is_err());
+        assert!(Upstream::parse("https://u:p@x").is_err());
+        assert!(Upstream::parse("https://x/?a=1").is_err());
+        assert!(Upstream::parse("not a url").is_err());
+    }
+
+    #[test]
+    fn price_in_force_is_the_latest_before_the_time() {
+        let t0 = Utc::now();
+        let entry = |secs: i64, input: i64| PriceEntry {
+            effective_from: t0 + chrono::Duration::seconds(secs),
+            input_nanos_per_mtok: input,
+            output_nanos_per_mtok: 0,
+            cache_write_nanos_per_mtok: 0,
+            cache_read_nanos_per_mtok: 0,
+            currency: "USD".into(),
+        };
+        let mut snap = Snapshot::default();
+        snap.prices.insert(
+            "m".into(),
+            vec![entry(-100, 1), entry(-10, 2), entry(100, 3)],
+        );
+        assert_eq!(snap.price_at("m", t0).unwrap().input_nanos_per_mtok, 2);
+        assert_eq!(
+            snap.price_at("m", t0 - chrono::Duration::seconds(50))
+                .unwrap()
+                .input_nanos_per_mtok,
+            1
+        );
+        assert!(
+            snap.price_at("m", t0 - chrono::Duration::seconds(500))
+                .is_none()
+        );
+        assert!(snap.price_at("other", t0).is_none());
+    }
+}

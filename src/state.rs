@@ -1,0 +1,20 @@
+//! AppState: the shared handles both ports use. No logic lives here.
+
+use crate::auth::{JwtKeys, MasterKey};
+use crate::config::Config;
+use crate::snapshot::Catalog;
+use crate::store::Store;
+use crate::usage::Ledger;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub master: MasterKey,
+    pub jwt: JwtKeys,
+    pub catalog: Arc<Catalog>,
+    pub ledger: Ledger,
+    /// Proxied requests in flight (shutdown waits for them).
+    pub in_flight: Arc<AtomicUsize>,
+}

@@ -1,0 +1,288 @@
+//! Queries on provider keys, client keys and the pools that join them.
+
+use super::{Store, StoreError};
+use entity::{client_key, client_key_provider_key as pool, provider_key};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone)]
+pub struct NewProviderKey {
+    pub provider_id: i64,
+    pub name: String,
+    pub secret_ciphertext: String,
+    pub secret_preview: String,
+    pub enabled: bool,
+    pub weight: i32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProviderKeyPatch {
+    pub name: Option<String>,
+    pub secret: Option<(String, String)>,
+    pub enabled: Option<bool>,
+    pub weight: Option<i32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewClientKey {
+    pub name: String,
+    pub key_hash: String,
+    pub key_prefix: String,
+    pub provider_id: i64,
+    pub owner_id: Option<i64>,
+    pub strategy: String,
+    pub enabled: bool,
+    pub provider_key_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ClientKeyPatch {
+    pub name: Option<String>,
+    pub strategy: Option<String>,
+    pub enabled: Option<bool>,
+    pub provider_key_ids: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientKeyWithPool {
+    pub key: client_key::Model,
+    pub provider_key_ids: Vec<i64>,
+}
+
+impl Store {
+    pub async fn list_provider_keys(
+        &self,
+        provider_id: Option<i64>,
+    ) -> Result<Vec<provider_key::Model>, StoreError> {
+        let mut q = provider_key::Entity::find().order_by_asc(provider_key::Column::Id);
+        if let Some(pid) = provider_id {
+            q = q.filter(provider_key::Column::ProviderId.eq(pid));
+        }
+        Ok(q.all(&self.db).await?)
+    }
+
+    pub async fn get_provider_key(&self, id: i64) -> Result<provider_key::Model, StoreError> {
+        provider_key::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn create_provider_key(
+        &self,
+        k: NewProviderKey,
+    ) -> Result<provider_key::Model, StoreError> {
+        let now = chrono::Utc::now();
+        provider_key::ActiveModel {
+            provider_id: Set(k.provider_id),
+            name: Set(k.name),
+            secret_ciphertext: Set(k.secret_ciphertext),
+            secret_preview: Set(k.secret_preview),
+            enabled: Set(k.enabled),
+            weight: Set(k.weight),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await
+        .map_err(|e| StoreError::from_write(e, "provider key"))
+    }
+
+    pub async fn update_provider_key(
+        &self,
+        id: i64,
+        patch: ProviderKeyPatch,
+    ) -> Result<provider_key::Model, StoreError> {
+        let mut m: provider_key::ActiveModel = self.get_provider_key(id).await?.into();
+        if let Some(v) = patch.name {
+            m.name = Set(v);
+        }
+        if let Some((ciphertext, preview)) = patch.secret {
+            m.secret_ciphertext = Set(ciphertext);
+            m.secret_preview = Set(preview);
+        }
+        if let Some(v) = patch.enabled {
+            m.enabled = Set(v);
+        }
+        if let Some(v) = patch.weight {
+            m.weight = Set(v);
+        }
+        m.updated_at = Set(chrono::Utc::now());
+        m.update(&self.db)
+            .await
+            .map_err(|e| StoreError::from_write(e, "provider key"))
+    }
+
+    pub async fn delete_provider_key(&self, id: i64) -> Result<(), StoreError> {
+        let txn = self.db.begin().await?;
+        pool::Entity::delete_many()
+            .filter(pool::Column::ProviderKeyId.eq(id))
+            .exec(&txn)
+            .await?;
+        let res = provider_key::Entity::delete_by_id(id).exec(&txn).await?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        touch_client_keys(&txn).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    pub async fn list_client_keys(
+        &self,
+        owner_id: Option<i64>,
+    ) -> Result<Vec<ClientKeyWithPool>, StoreError> {
+        let mut q = client_key::Entity::find().order_by_asc(client_key::Column::Id);
+        if let Some(owner) = owner_id {
+            q = q.filter(client_key::Column::OwnerId.eq(owner));
+        }
+        let keys = q.all(&self.db).await?;
+        let mut pools: HashMap<i64, Vec<i64>> = HashMap::new();
+        for row in pool::Entity::find()
+            .order_by_asc(pool::Column::ProviderKeyId)
+            .all(&self.db)
+            .await?
+        {
+            pools
+                .entry(row.client_key_id)
+                .or_default()
+                .push(row.provider_key_id);
+        }
+        Ok(keys
+            .into_iter()
+            .map(|key| ClientKeyWithPool {
+                provider_key_ids: pools.remove(&key.id).unwrap_or_default(),
+                key,
+            })
+            .collect())
+    }
+
+    pub async fn get_client_key(&self, id: i64) -> Result<ClientKeyWithPool, StoreError> {
+        let key = client_key::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let provider_key_ids = pool::Entity::find()
+            .filter(pool::Column::ClientKeyId.eq(id))
+            .order_by_asc(pool::Column::ProviderKeyId)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|r| r.provider_key_id)
+            .collect();
+        Ok(ClientKeyWithPool {
+            key,
+            provider_key_ids,
+        })
+    }
+
+    pub async fn create_client_key(
+        &self,
+        k: NewClientKey,
+    ) -> Result<ClientKeyWithPool, StoreError> {
+        let now = chrono::Utc::now();
+        let txn = self.db.begin().await?;
+        let key = client_key::ActiveModel {
+            name: Set(k.name),
+            key_hash: Set(k.key_hash),
+            key_prefix: Set(k.key_prefix),
+            provider_id: Set(k.provider_id),
+            owner_id: Set(k.owner_id),
+            strategy: Set(k.strategy),
+            enabled: Set(k.enabled),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        .map_err(|e| StoreError::from_write(e, "client key"))?;
+        set_pool(&txn, key.id, &k.provider_key_ids).await?;
+        txn.commit().await?;
+        self.get_client_key(key.id).await
+    }
+
+    pub async fn update_client_key(
+        &self,
+        id: i64,
+        patch: ClientKeyPatch,
+    ) -> Result<ClientKeyWithPool, StoreError> {
+        let txn = self.db.begin().await?;
+        let current = client_key::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let mut m: client_key::ActiveModel = current.into();
+        if let Some(v) = patch.name {
+            m.name = Set(v);
+        }
+        if let Some(v) = patch.strategy {
+            m.strategy = Set(v);
+        }
+        if let Some(v) = patch.enabled {
+            m.enabled = Set(v);
+        }
+        m.updated_at = Set(chrono::Utc::now());
+        m.update(&txn)
+            .await
+            .map_err(|e| StoreError::from_write(e, "client key"))?;
+        if let Some(ids) = patch.provider_key_ids {
+            pool::Entity::delete_many()
+                .filter(pool::Column::ClientKeyId.eq(id))
+                .exec(&txn)
+                .await?;
+            set_pool(&txn, id, &ids).await?;
+        }
+        txn.commit().await?;
+        self.get_client_key(id).await
+    }
+
+    pub async fn delete_client_key(&self, id: i64) -> Result<(), StoreError> {
+        let txn = self.db.begin().await?;
+        pool::Entity::delete_many()
+            .filter(pool::Column::ClientKeyId.eq(id))
+            .exec(&txn)
+            .await?;
+        let res = client_key::Entity::delete_by_id(id).exec(&txn).await?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+async fn set_pool<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    client_key_id: i64,
+    provider_key_ids: &[i64],
+) -> Result<(), StoreError> {
+    if provider_key_ids.is_empty() {
+        return Ok(());
+    }
+    let rows = provider_key_ids.iter().map(|pk| pool::ActiveModel {
+        client_key_id: Set(client_key_id),
+        provider_key_id: Set(*pk),
+    });
+    pool::Entity::insert_many(rows)
+        .exec(conn)
+        .await
+        .map_err(|e| StoreError::from_write(e, "provider key in the pool"))?;
+    Ok(())
+}
+
+/// A pool changed without a client key row changing: bump every client key's `updated_at`
+/// so other instances notice (see `Store::fingerprint`).
+async fn touch_client_keys<C: sea_orm::ConnectionTrait>(conn: &C) -> Result<(), StoreError> {
+    client_key::Entity::update_many()
+        .col_expr(
+            client_key::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now()),
+        )
+        .exec(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! Queries on request logs: batched inserts from the ledger writer, filtered pages for the API.
+
+use super::{Store, StoreError};
+use entity::request_log;
+use sea_orm::{
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
+
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    pub client_key_id: Option<i64>,
+    pub provider_key_id: Option<i64>,
+    pub model: Option<String>,
+    pub status: Option<i32>,
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+    /// Restricts to client keys owned by this user.
+    pub owner_key_ids: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogPage {
+    pub items: Vec<request_log::Model>,
+    pub total: u64,
+}
+
+impl LogFilter {
+    fn apply(&self, mut q: Select<request_log::Entity>) -> Select<request_log::Entity> {
+        use request_log::Column as C;
+        if let Some(v) = self.client_key_id {
+            q = q.filter(C::ClientKeyId.eq(v));
+        }
+        if let Some(v) = self.provider_key_id {
+            q = q.filter(C::ProviderKeyId.eq(v));
+        }
+        if let Some(v) = &self.model {
+            q = q.filter(C::Model.eq(v.clone()));
+        }
+        if let Some(v) = self.status {
+            q = q.filter(C::Status.eq(v));
+        }
+        if let Some(v) = self.from {
+            q = q.filter(C::CreatedAt.gte(v));
+        }
+        if let Some(v) = self.to {
+            q = q.filter(C::CreatedAt.lt(v));
+        }
+        if let Some(ids) = &self.owner_key_ids {
+            q = q.filter(C::ClientKeyId.is_in(ids.clone()));
+        }
+        q
+    }
+}
+
+impl Store {
+    pub async fn insert_logs(&self, rows: Vec<request_log::ActiveModel>) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        request_log::Entity::insert_many(rows)
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn list_logs(
+        &self,
+        filter: &LogFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<LogPage, StoreError> {
+        let total = filter
+            .apply(request_log::Entity::find())
+            .count(&self.db)
+            .await?;
+        let items = filter
+            .apply(request_log::Entity::find())
+            .order_by_desc(request_log::Column::Id)
+            .offset(offset)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        Ok(LogPage { items, total })
+    }
+
+    pub async fn get_log(&self, id: i64) -> Result<request_log::Model, StoreError> {
+        request_log::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+}

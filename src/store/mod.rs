@@ -1,0 +1,114 @@
+//! The only place that talks SQL: connection, migrations and every query, on SQLite or Postgres.
+
+mod catalog;
+mod keys;
+mod logs;
+mod prices;
+mod providers;
+mod users;
+
+pub use catalog::CatalogRows;
+pub use keys::{ClientKeyPatch, ClientKeyWithPool, NewClientKey, NewProviderKey, ProviderKeyPatch};
+pub use logs::{LogFilter, LogPage};
+pub use prices::NewPrice;
+pub use providers::{NewProvider, ProviderPatch};
+
+use crate::config::DatabaseKind;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
+use std::path::Path;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("invalid reference: {0}")]
+    InvalidReference(String),
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    #[error("database setup: {0}")]
+    Setup(String),
+}
+
+impl StoreError {
+    /// Maps constraint violations to the errors a caller can act on.
+    fn from_write(err: DbErr, what: &str) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => {
+                StoreError::Conflict(format!("{what} already exists"))
+            }
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+                StoreError::InvalidReference(format!("{what} refers to a missing record"))
+            }
+            _ => StoreError::Db(err),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+    kind: DatabaseKind,
+}
+
+impl Store {
+    /// Connects; an SQLite file (and its folder) is created when missing and put in WAL mode.
+    pub async fn connect(
+        url: &str,
+        kind: DatabaseKind,
+        sqlite_path: Option<&Path>,
+        max_connections: u32,
+    ) -> Result<Self, StoreError> {
+        let mut url = url.to_string();
+        if kind == DatabaseKind::Sqlite {
+            if let Some(parent) = sqlite_path.and_then(Path::parent) {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        StoreError::Setup(format!("cannot create {}: {e}", parent.display()))
+                    })?;
+                }
+            }
+            if !url.contains("mode=") {
+                url.push_str(if url.contains('?') {
+                    "&mode=rwc"
+                } else {
+                    "?mode=rwc"
+                });
+            }
+        }
+        let mut options = ConnectOptions::new(url);
+        options
+            .max_connections(max_connections)
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        let db = Database::connect(options).await?;
+        if kind == DatabaseKind::Sqlite {
+            db.execute_unprepared("PRAGMA journal_mode=WAL;").await?;
+            db.execute_unprepared("PRAGMA synchronous=NORMAL;").await?;
+        }
+        Ok(Self { db, kind })
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    pub fn kind(&self) -> DatabaseKind {
+        self.kind
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await?;
+        Ok(())
+    }
+
+    pub async fn close(self) {
+        let _ = self.db.close().await;
+    }
+}

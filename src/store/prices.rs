@@ -1,0 +1,51 @@
+//! Queries on model prices.
+
+use super::{Store, StoreError};
+use entity::model_price;
+use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
+
+#[derive(Debug, Clone)]
+pub struct NewPrice {
+    pub model: String,
+    pub input_nanos_per_mtok: i64,
+    pub output_nanos_per_mtok: i64,
+    pub cache_write_nanos_per_mtok: i64,
+    pub cache_read_nanos_per_mtok: i64,
+    pub currency: String,
+    pub effective_from: chrono::DateTime<chrono::Utc>,
+}
+
+impl Store {
+    pub async fn list_prices(&self) -> Result<Vec<model_price::Model>, StoreError> {
+        Ok(model_price::Entity::find()
+            .order_by_asc(model_price::Column::Model)
+            .order_by_asc(model_price::Column::EffectiveFrom)
+            .all(&self.db)
+            .await?)
+    }
+
+    pub async fn create_price(&self, p: NewPrice) -> Result<model_price::Model, StoreError> {
+        model_price::ActiveModel {
+            model: Set(p.model),
+            input_nanos_per_mtok: Set(p.input_nanos_per_mtok),
+            output_nanos_per_mtok: Set(p.output_nanos_per_mtok),
+            cache_write_nanos_per_mtok: Set(p.cache_write_nanos_per_mtok),
+            cache_read_nanos_per_mtok: Set(p.cache_read_nanos_per_mtok),
+            currency: Set(p.currency),
+            effective_from: Set(p.effective_from),
+            created_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await
+        .map_err(|e| StoreError::from_write(e, "a price for that model and time"))
+    }
+
+    pub async fn delete_price(&self, id: i64) -> Result<(), StoreError> {
+        let res = model_price::Entity::delete_by_id(id).exec(&self.db).await?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,100 @@
+//! Queries on providers.
+
+use super::{Store, StoreError};
+use entity::provider;
+use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
+
+#[derive(Debug, Clone)]
+pub struct NewProvider {
+    pub name: String,
+    pub api_format: String,
+    pub base_url: String,
+    pub auth_scheme: String,
+    pub enabled: bool,
+    pub connect_timeout_ms: i64,
+    pub first_byte_timeout_ms: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProviderPatch {
+    pub name: Option<String>,
+    pub base_url: Option<String>,
+    pub auth_scheme: Option<String>,
+    pub enabled: Option<bool>,
+    pub connect_timeout_ms: Option<i64>,
+    pub first_byte_timeout_ms: Option<i64>,
+}
+
+impl Store {
+    pub async fn list_providers(&self) -> Result<Vec<provider::Model>, StoreError> {
+        Ok(provider::Entity::find()
+            .order_by_asc(provider::Column::Id)
+            .all(&self.db)
+            .await?)
+    }
+
+    pub async fn get_provider(&self, id: i64) -> Result<provider::Model, StoreError> {
+        provider::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn create_provider(&self, p: NewProvider) -> Result<provider::Model, StoreError> {
+        let now = chrono::Utc::now();
+        provider::ActiveModel {
+            name: Set(p.name),
+            api_format: Set(p.api_format),
+            base_url: Set(p.base_url),
+            auth_scheme: Set(p.auth_scheme),
+            enabled: Set(p.enabled),
+            connect_timeout_ms: Set(p.connect_timeout_ms),
+            first_byte_timeout_ms: Set(p.first_byte_timeout_ms),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await
+        .map_err(|e| StoreError::from_write(e, "a provider with that name"))
+    }
+
+    pub async fn update_provider(
+        &self,
+        id: i64,
+        patch: ProviderPatch,
+    ) -> Result<provider::Model, StoreError> {
+        let current = self.get_provider(id).await?;
+        let mut m: provider::ActiveModel = current.into();
+        if let Some(v) = patch.name {
+            m.name = Set(v);
+        }
+        if let Some(v) = patch.base_url {
+            m.base_url = Set(v);
+        }
+        if let Some(v) = patch.auth_scheme {
+            m.auth_scheme = Set(v);
+        }
+        if let Some(v) = patch.enabled {
+            m.enabled = Set(v);
+        }
+        if let Some(v) = patch.connect_timeout_ms {
+            m.connect_timeout_ms = Set(v);
+        }
+        if let Some(v) = patch.first_byte_timeout_ms {
+            m.first_byte_timeout_ms = Set(v);
+        }
+        m.updated_at = Set(chrono::Utc::now());
+        m.update(&self.db)
+            .await
+            .map_err(|e| StoreError::from_write(e, "a provider with that name"))
+    }
+
+    pub async fn delete_provider(&self, id: i64) -> Result<(), StoreError> {
+        let res = provider::Entity::delete_by_id(id).exec(&self.db).await?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}

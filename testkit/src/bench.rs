@@ -1,0 +1,701 @@
+//! Benchmark harness: the mock called directly, a bare Pingora pass-through and Tollgate,
+//! each measured for throughput at saturation, latency at low concurrency and peak RSS.
+//!
+//! All traffic stays on 127.0.0.1. Every phase is bounded in time; child processes are killed
+//! when their guard drops (also on error and on Ctrl-C).
+
+use std::fs::File;
+use std::io::{Read as _, Seek as _, SeekFrom, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, anyhow, bail};
+use bytes::Bytes;
+use clap::Parser;
+use hdrhistogram::Histogram;
+use http::{Request, StatusCode, header};
+use http_body_util::{BodyExt as _, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+
+use crate::admin::{bench_setup, wait_for_ok};
+use crate::mock::{MockOptions, MockUpstream};
+
+/// Path every benchmark request goes to.
+pub const BENCH_PATH: &str = "/v1/chat/completions";
+/// The small non-streaming chat body every benchmark request carries.
+pub const BENCH_BODY: &str = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello in one short sentence."}],"max_tokens":16}"#;
+/// Credential used when calling the mock (directly or through the bare proxy).
+const DIRECT_CREDENTIAL: &str = "sk-bench-direct";
+/// One request never waits longer than this.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// The latency phase of one target never runs longer than this.
+const LATENCY_PHASE_LIMIT: Duration = Duration::from_secs(120);
+/// Consecutive failures after which a phase gives up.
+const MAX_CONSECUTIVE_FAILURES: u32 = 50;
+
+/// Command-line flags of `tollgate-bench`.
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "tollgate-bench",
+    about = "Throughput, latency and memory of Tollgate against a bare Pingora pass-through and the mock called directly"
+)]
+pub struct BenchArgs {
+    /// Concurrent keep-alive connections in the throughput phase.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Length of the throughput phase, seconds.
+    #[arg(long, default_value_t = 10)]
+    pub duration_secs: u64,
+    /// Sequential requests on one connection in the latency phase.
+    #[arg(long, default_value_t = 2000)]
+    pub latency_requests: usize,
+    /// Measure only these targets (repeatable): tollgate, bare, mock. Default: all three.
+    #[arg(long = "only", value_enum)]
+    pub only: Vec<TargetKind>,
+    /// Extra environment for the Tollgate child, K=V (repeatable).
+    #[arg(long = "tollgate-extra-env", value_parser = parse_env_pair)]
+    pub tollgate_extra_env: Vec<(String, String)>,
+    /// The tollgate binary (default: `tollgate` next to this executable).
+    #[arg(long)]
+    pub tollgate_bin: Option<PathBuf>,
+    /// The bare-proxy binary (default: `bare-proxy` next to this executable).
+    #[arg(long)]
+    pub bare_bin: Option<PathBuf>,
+    /// Worker threads of the bare proxy (default: the number of CPUs).
+    #[arg(long)]
+    pub bare_threads: Option<usize>,
+}
+
+fn parse_env_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("expected K=V, got {s:?}")),
+    }
+}
+
+/// What is measured.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetKind {
+    /// The mock upstream called directly.
+    Mock,
+    /// The bare Pingora pass-through in front of the mock.
+    Bare,
+    /// Tollgate with the full pipeline in front of the mock.
+    Tollgate,
+}
+
+impl TargetKind {
+    fn name(self) -> &'static str {
+        match self {
+            TargetKind::Mock => "mock",
+            TargetKind::Bare => "bare",
+            TargetKind::Tollgate => "tollgate",
+        }
+    }
+}
+
+/// Where and how to send the benchmark request.
+#[derive(Clone, Debug)]
+pub struct LoadTarget {
+    pub addr: SocketAddr,
+    pub authorization: String,
+    pub body: Bytes,
+}
+
+impl LoadTarget {
+    pub fn new(addr: SocketAddr, bearer: &str) -> Self {
+        Self {
+            addr,
+            authorization: format!("Bearer {bearer}"),
+            body: Bytes::from_static(BENCH_BODY.as_bytes()),
+        }
+    }
+}
+
+/// One keep-alive HTTP/1.1 connection.
+struct Connection {
+    sender: SendRequest<Full<Bytes>>,
+}
+
+impl Connection {
+    async fn open(addr: SocketAddr) -> anyhow::Result<Connection> {
+        let stream = tokio::time::timeout(REQUEST_TIMEOUT, tokio::net::TcpStream::connect(addr))
+            .await
+            .map_err(|_| anyhow!("connect to {addr} timed out"))?
+            .with_context(|| format!("connect to {addr}"))?;
+        stream.set_nodelay(true)?;
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(Connection { sender })
+    }
+
+    /// Sends the request and reads the whole answer.
+    async fn send(&mut self, target: &LoadTarget) -> anyhow::Result<StatusCode> {
+        let exchange = async {
+            self.sender.ready().await?;
+            let request = Request::post(BENCH_PATH)
+                .header(header::HOST, target.addr.to_string())
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::AUTHORIZATION, &target.authorization)
+                .body(Full::new(target.body.clone()))?;
+            let response = self.sender.send_request(request).await?;
+            let status = response.status();
+            response.into_body().collect().await?;
+            anyhow::Ok(status)
+        };
+        tokio::time::timeout(REQUEST_TIMEOUT, exchange)
+            .await
+            .map_err(|_| anyhow!("request timed out after {REQUEST_TIMEOUT:?}"))?
+    }
+}
+
+/// Sends one request on a fresh connection; the status, or the error.
+pub async fn probe(target: &LoadTarget) -> anyhow::Result<StatusCode> {
+    Connection::open(target.addr).await?.send(target).await
+}
+
+/// Latency at concurrency 1.
+#[derive(Clone, Debug, Default)]
+pub struct Latency {
+    pub ok: u64,
+    pub failed: u64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+}
+
+/// Throughput at saturation.
+#[derive(Clone, Debug, Default)]
+pub struct Throughput {
+    pub ok: u64,
+    pub failed: u64,
+    pub elapsed: Duration,
+    pub rps: f64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+}
+
+fn histogram() -> anyhow::Result<Histogram<u64>> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).context("creating a histogram")
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1)
+}
+
+/// `requests` sequential requests on one keep-alive connection (reconnecting after an error).
+pub async fn measure_latency(target: &LoadTarget, requests: usize) -> anyhow::Result<Latency> {
+    let mut hist = histogram()?;
+    let mut result = Latency::default();
+    let mut connection: Option<Connection> = None;
+    let mut consecutive_failures = 0;
+    let deadline = Instant::now() + LATENCY_PHASE_LIMIT;
+    for _ in 0..requests {
+        if Instant::now() > deadline {
+            break;
+        }
+        let started = Instant::now();
+        let outcome = match connection.as_mut() {
+            Some(c) => c.send(target).await,
+            None => match Connection::open(target.addr).await {
+                Ok(mut c) => {
+                    let outcome = c.send(target).await;
+                    connection = Some(c);
+                    outcome
+                }
+                Err(err) => Err(err),
+            },
+        };
+        match outcome {
+            Ok(status) if status.is_success() => {
+                hist.saturating_record(micros(started.elapsed()));
+                result.ok += 1;
+                consecutive_failures = 0;
+            }
+            Ok(_) => {
+                result.failed += 1;
+                consecutive_failures += 1;
+            }
+            Err(_) => {
+                result.failed += 1;
+                consecutive_failures += 1;
+                connection = None;
+            }
+        }
+        if consecutive_failures >= MAX_CONSECUTIVE_FAILURES {
+            bail!("{MAX_CONSECUTIVE_FAILURES} requests in a row failed");
+        }
+    }
+    result.p50_us = hist.value_at_quantile(0.50);
+    result.p99_us = hist.value_at_quantile(0.99);
+    result.max_us = hist.max();
+    Ok(result)
+}
+
+/// `concurrency` workers, each with its own keep-alive connection, for `duration`.
+pub async fn measure_throughput(
+    target: &LoadTarget,
+    concurrency: usize,
+    duration: Duration,
+) -> anyhow::Result<Throughput> {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..concurrency.max(1) {
+        let target = target.clone();
+        workers.spawn(async move { throughput_worker(target, deadline).await });
+    }
+    let mut total = Throughput::default();
+    let mut hist = histogram()?;
+    while let Some(joined) = workers.join_next().await {
+        let (ok, failed, worker_hist) = joined.context("a load worker died")??;
+        total.ok += ok;
+        total.failed += failed;
+        hist.add(&worker_hist).context("merging histograms")?;
+    }
+    total.elapsed = started.elapsed();
+    total.rps = total.ok as f64 / total.elapsed.as_secs_f64().max(1e-9);
+    total.p50_us = hist.value_at_quantile(0.50);
+    total.p99_us = hist.value_at_quantile(0.99);
+    Ok(total)
+}
+
+async fn throughput_worker(
+    target: LoadTarget,
+    deadline: Instant,
+) -> anyhow::Result<(u64, u64, Histogram<u64>)> {
+    let mut hist = histogram()?;
+    let (mut ok, mut failed) = (0u64, 0u64);
+    let mut connection: Option<Connection> = None;
+    let mut consecutive_failures = 0;
+    while Instant::now() < deadline && consecutive_failures < MAX_CONSECUTIVE_FAILURES {
+        if connection.is_none() {
+            match Connection::open(target.addr).await {
+                Ok(c) => connection = Some(c),
+                Err(_) => {
+                    failed += 1;
+                    consecutive_failures += 1;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            }
+        }
+        let Some(c) = connection.as_mut() else {
+            continue;
+        };
+        let sent = Instant::now();
+        match c.send(&target).await {
+            Ok(status) if status.is_success() => {
+                hist.saturating_record(micros(sent.elapsed()));
+                ok += 1;
+                consecutive_failures = 0;
+            }
+            Ok(_) => {
+                failed += 1;
+                consecutive_failures += 1;
+            }
+            Err(_) => {
+                failed += 1;
+                consecutive_failures += 1;
+                connection = None;
+            }
+        }
+    }
+    Ok((ok, failed, hist))
+}
+
+/// Peak resident set size (VmHWM) of a process, in KiB.
+pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+}
+
+/// A free loopback port (bound and released; a small race is accepted).
+pub fn free_port() -> anyhow::Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// A child process that is killed when this guard drops.
+pub struct ChildGuard {
+    name: String,
+    child: Child,
+    log: PathBuf,
+}
+
+impl ChildGuard {
+    /// Spawns `command` with stdout and stderr going to `log`.
+    pub fn spawn(name: &str, mut command: Command, log: &Path) -> anyhow::Result<ChildGuard> {
+        let out = File::create(log).with_context(|| format!("creating {}", log.display()))?;
+        let err = out.try_clone()?;
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::from(err));
+        let child = command
+            .spawn()
+            .with_context(|| format!("starting {name} ({command:?})"))?;
+        Ok(ChildGuard {
+            name: name.to_string(),
+            child,
+            log: log.to_path_buf(),
+        })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Fails if the child has already exited.
+    pub fn check_alive(&mut self) -> anyhow::Result<()> {
+        if let Some(status) = self.child.try_wait()? {
+            bail!(
+                "{} exited early ({status}); its output ends with:\n{}",
+                self.name,
+                self.log_tail()
+            );
+        }
+        Ok(())
+    }
+
+    /// The last lines of the child's output.
+    pub fn log_tail(&self) -> String {
+        let mut text = String::new();
+        if let Ok(mut file) = File::open(&self.log) {
+            let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+            let _ = file.seek(SeekFrom::Start(len.saturating_sub(4096)));
+            let _ = file.read_to_string(&mut text);
+        }
+        text.lines()
+            .rev()
+            .take(30)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Waits until `url` answers 200, failing early if the child dies.
+    pub async fn wait_ready(&mut self, url: &str, timeout: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.check_alive()?;
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                bail!(
+                    "{} not ready at {url} after {timeout:?}; its output ends with:\n{}",
+                    self.name,
+                    self.log_tail()
+                );
+            }
+            if wait_for_ok(url, remaining.min(Duration::from_millis(500)))
+                .await
+                .is_ok()
+            {
+                return Ok(());
+            }
+        }
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Finds a sibling binary of the running executable.
+fn sibling_binary(name: &str) -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe().context("locating the bench executable")?;
+    let dir = exe
+        .parent()
+        .ok_or_else(|| anyhow!("{} has no parent directory", exe.display()))?;
+    Ok(dir.join(name))
+}
+
+fn binary(flag: Option<&PathBuf>, name: &str, flag_name: &str) -> anyhow::Result<PathBuf> {
+    let path = match flag {
+        Some(path) => path.clone(),
+        None => sibling_binary(name)?,
+    };
+    if !path.is_file() {
+        bail!(
+            "{name} binary not found at {} (build it, e.g. `cargo build --release --bin {name}`, or pass {flag_name})",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// Figures for one target.
+#[derive(Clone, Debug)]
+pub struct TargetReport {
+    pub kind: TargetKind,
+    pub latency: Latency,
+    pub throughput: Throughput,
+    pub peak_rss_kib: Option<u64>,
+}
+
+/// Warms up, then measures latency and throughput.
+async fn measure(
+    kind: TargetKind,
+    target: &LoadTarget,
+    args: &BenchArgs,
+    pid: Option<u32>,
+) -> anyhow::Result<TargetReport> {
+    measure_latency(target, 200.min(args.latency_requests.max(1)))
+        .await
+        .with_context(|| format!("{}: warm-up", kind.name()))?;
+    let latency = measure_latency(target, args.latency_requests.max(1))
+        .await
+        .with_context(|| format!("{}: latency phase", kind.name()))?;
+    let throughput = measure_throughput(
+        target,
+        args.concurrency,
+        Duration::from_secs(args.duration_secs.max(1)),
+    )
+    .await
+    .with_context(|| format!("{}: throughput phase", kind.name()))?;
+    Ok(TargetReport {
+        kind,
+        latency,
+        throughput,
+        peak_rss_kib: pid.and_then(peak_rss_kib),
+    })
+}
+
+async fn bench_bare(
+    args: &BenchArgs,
+    mock: &MockUpstream,
+    dir: &Path,
+) -> anyhow::Result<TargetReport> {
+    let bin = binary(args.bare_bin.as_ref(), "bare-proxy", "--bare-bin")?;
+    let port = free_port()?;
+    let threads = args.bare_threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(2)
+    });
+    let mut command = Command::new(bin);
+    command
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--upstream")
+        .arg(mock.addr.to_string())
+        .arg("--threads")
+        .arg(threads.to_string());
+    let mut child = ChildGuard::spawn("bare-proxy", command, &dir.join("bare-proxy.log"))?;
+    child
+        .wait_ready(
+            &format!("http://127.0.0.1:{port}/__mock/health"),
+            Duration::from_secs(15),
+        )
+        .await?;
+    let target = LoadTarget::new(SocketAddr::from(([127, 0, 0, 1], port)), DIRECT_CREDENTIAL);
+    let report = measure(TargetKind::Bare, &target, args, Some(child.pid())).await;
+    child.check_alive()?;
+    report
+}
+
+async fn bench_tollgate(
+    args: &BenchArgs,
+    mock: &MockUpstream,
+    dir: &Path,
+) -> anyhow::Result<TargetReport> {
+    let bin = binary(args.tollgate_bin.as_ref(), "tollgate", "--tollgate-bin")?;
+    let proxy_port = free_port()?;
+    let admin_port = free_port()?;
+    let password = "bench-admin-password-0123456789";
+    let mut command = Command::new(bin);
+    command
+        .current_dir(dir)
+        .env("TOLLGATE__PROXY__LISTEN", format!("127.0.0.1:{proxy_port}"))
+        .env("TOLLGATE__ADMIN__LISTEN", format!("127.0.0.1:{admin_port}"))
+        .env(
+            "TOLLGATE__DATABASE__URL",
+            format!("sqlite://{}/tollgate.db", dir.display()),
+        )
+        .env("TOLLGATE__ADMIN__BOOTSTRAP_PASSWORD", password)
+        .env("TOLLGATE__LOG__LEVEL", "warn");
+    for (key, value) in &args.tollgate_extra_env {
+        command.env(key, value);
+    }
+    let mut child = ChildGuard::spawn("tollgate", command, &dir.join("tollgate.log"))?;
+    let admin_base = format!("http://127.0.0.1:{admin_port}");
+    child
+        .wait_ready(&format!("{admin_base}/api/health"), Duration::from_secs(60))
+        .await?;
+    let setup = bench_setup(&admin_base, password, &mock.base_url())
+        .await
+        .context("tollgate: creating provider, provider key and client key")?;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let target = LoadTarget::new(
+        SocketAddr::from(([127, 0, 0, 1], proxy_port)),
+        &setup.client_key,
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        child.check_alive()?;
+        let last = match probe(&target).await {
+            Ok(status) if status.is_success() => break,
+            Ok(status) => format!("HTTP {status}"),
+            Err(err) => err.to_string(),
+        };
+        if Instant::now() > deadline {
+            bail!(
+                "tollgate: the proxy did not answer 200 within 10 s after setup (last: {last}); its output ends with:\n{}",
+                child.log_tail()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let report = measure(TargetKind::Tollgate, &target, args, Some(child.pid())).await;
+    child.check_alive()?;
+    report
+}
+
+/// Runs the selected targets and writes the report to `out`.
+pub async fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<Vec<TargetReport>> {
+    let selected = |kind| args.only.is_empty() || args.only.contains(&kind);
+    let mock = MockUpstream::try_start_with(MockOptions {
+        event_delay: Duration::ZERO,
+        ..MockOptions::default()
+    })
+    .await
+    .context("starting the in-process mock upstream")?;
+    mock.set_recording(false);
+    let dir = tempfile::Builder::new()
+        .prefix("tollgate-bench-")
+        .tempdir()
+        .context("creating a temporary directory")?;
+    writeln!(
+        out,
+        "tollgate-bench: POST {BENCH_PATH} (non-streaming, {} B body); throughput: {} keep-alive connections for {} s; latency: {} sequential requests on 1 connection",
+        BENCH_BODY.len(),
+        args.concurrency,
+        args.duration_secs.max(1),
+        args.latency_requests.max(1)
+    )?;
+    writeln!(
+        out,
+        "upstream: in-process mock at {} (event_delay 0, shares the bench's runtime); proxies run as child processes",
+        mock.addr
+    )?;
+    out.flush()?;
+
+    let mut reports = Vec::new();
+    for kind in [TargetKind::Mock, TargetKind::Bare, TargetKind::Tollgate] {
+        if !selected(kind) {
+            continue;
+        }
+        writeln!(out, "measuring {} ...", kind.name())?;
+        out.flush()?;
+        let report = match kind {
+            TargetKind::Mock => {
+                let target = LoadTarget::new(mock.addr, DIRECT_CREDENTIAL);
+                measure(TargetKind::Mock, &target, args, None).await?
+            }
+            TargetKind::Bare => bench_bare(args, &mock, dir.path()).await?,
+            TargetKind::Tollgate => bench_tollgate(args, &mock, dir.path()).await?,
+        };
+        reports.push(report);
+    }
+    write_report(out, &reports)?;
+    Ok(reports)
+}
+
+fn signed_diff(a: u64, b: u64) -> i128 {
+    i128::from(a) - i128::from(b)
+}
+
+fn mib(kib: Option<u64>) -> String {
+    kib.map_or_else(|| "-".to_string(), |k| format!("{:.1}", k as f64 / 1024.0))
+}
+
+/// The table and the summary line.
+pub fn write_report(out: &mut impl Write, reports: &[TargetReport]) -> anyhow::Result<()> {
+    let mock = reports.iter().find(|r| r.kind == TargetKind::Mock);
+    let bare = reports.iter().find(|r| r.kind == TargetKind::Bare);
+    let tollgate = reports.iter().find(|r| r.kind == TargetKind::Tollgate);
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<9} {:>10} {:>7} {:>8} {:>8} {:>9} {:>9} {:>10} {:>10} {:>9}",
+        "target",
+        "req/s",
+        "errors",
+        "p50 µs",
+        "p99 µs",
+        "+p50 µs",
+        "+p99 µs",
+        "sat p50µs",
+        "sat p99µs",
+        "peak MiB"
+    )?;
+    for r in reports {
+        let (added50, added99) = match (mock, r.kind) {
+            (Some(m), kind) if kind != TargetKind::Mock => (
+                format!("{:+}", signed_diff(r.latency.p50_us, m.latency.p50_us)),
+                format!("{:+}", signed_diff(r.latency.p99_us, m.latency.p99_us)),
+            ),
+            _ => ("-".to_string(), "-".to_string()),
+        };
+        writeln!(
+            out,
+            "{:<9} {:>10.0} {:>7} {:>8} {:>8} {:>9} {:>9} {:>10} {:>10} {:>9}",
+            r.kind.name(),
+            r.throughput.rps,
+            r.throughput.failed + r.latency.failed,
+            r.latency.p50_us,
+            r.latency.p99_us,
+            added50,
+            added99,
+            r.throughput.p50_us,
+            r.throughput.p99_us,
+            mib(r.peak_rss_kib),
+        )?;
+    }
+    writeln!(out)?;
+    let mut summary = Vec::new();
+    if let (Some(t), Some(b)) = (tollgate, bare) {
+        summary.push(format!(
+            "tollgate/bare throughput {:.2}",
+            t.throughput.rps / b.throughput.rps.max(1e-9)
+        ));
+    }
+    if let (Some(t), Some(m)) = (tollgate, mock) {
+        summary.push(format!(
+            "tollgate added p50 {:+} µs p99 {:+} µs",
+            signed_diff(t.latency.p50_us, m.latency.p50_us),
+            signed_diff(t.latency.p99_us, m.latency.p99_us)
+        ));
+    }
+    if let (Some(b), Some(m)) = (bare, mock) {
+        summary.push(format!(
+            "bare added p50 {:+} µs p99 {:+} µs",
+            signed_diff(b.latency.p50_us, m.latency.p50_us),
+            signed_diff(b.latency.p99_us, m.latency.p99_us)
+        ));
+    }
+    if let Some(t) = tollgate {
+        summary.push(format!("tollgate peak RSS {} MiB", mib(t.peak_rss_kib)));
+    }
+    if let Some(b) = bare {
+        summary.push(format!("bare peak RSS {} MiB", mib(b.peak_rss_kib)));
+    }
+    writeln!(out, "summary: {}", summary.join("; "))?;
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,14 @@
+//! Tollgate test kit: a mock AI provider upstream, admin-API helpers and the benchmark harness.
+//!
+//! - [`MockUpstream`]: OpenAI, Anthropic and Gemini wire formats, streaming and not, failing on
+//!   demand by credential (see [`mock`]).
+//! - [`admin`]: logs in to Tollgate's management API and creates a provider, a provider key and
+//!   a client key ([`bench_setup`]).
+//! - [`bench`]: the load generator and report behind the `tollgate-bench` binary.
+
+pub mod admin;
+pub mod bench;
+pub mod mock;
+
+pub use admin::{AdminClient, BenchSetup, bench_setup};
+pub use mock::{MockOptions, MockUpstream, RecordedRequest, SentUsage};

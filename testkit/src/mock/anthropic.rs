@@ -1,0 +1,164 @@
+//! Anthropic wire format: messages (streaming and not), count_tokens, models.
+
+use serde_json::{Value, json};
+
+use super::{Call, Event, Reply, SentUsage, sse_event};
+
+const SSE: &str = "text/event-stream; charset=utf-8";
+/// Fixed cache figures, so a gateway that drops or swaps them is caught.
+const CACHE_CREATION: u64 = 11;
+const CACHE_READ: u64 = 13;
+
+/// `{"type":"error","error":{"type","message"}}`
+pub(crate) fn error_body(kind: &str, message: &str) -> Value {
+    json!({"type": "error", "error": {"type": kind, "message": message}})
+}
+
+pub(crate) fn failure_body(status: u16) -> Value {
+    match status {
+        401 => error_body("authentication_error", "invalid x-api-key"),
+        403 => error_body(
+            "permission_error",
+            "Your API key does not have permission to use the specified resource.",
+        ),
+        429 => error_body(
+            "rate_limit_error",
+            "Number of request tokens has exceeded your per-minute rate limit. Please try again later.",
+        ),
+        503 => error_body("overloaded_error", "Overloaded"),
+        504 => error_body("timeout_error", "Request timed out"),
+        _ => error_body("api_error", "Internal server error"),
+    }
+}
+
+fn figures(call: &Call) -> SentUsage {
+    SentUsage {
+        prompt_tokens: call.prompt_tokens(),
+        completion_tokens: call.chunks() as u64 * 3,
+        cache_write_tokens: CACHE_CREATION,
+        cache_read_tokens: CACHE_READ,
+    }
+}
+
+fn usage_json(u: SentUsage) -> Value {
+    json!({
+        "input_tokens": u.prompt_tokens,
+        "cache_creation_input_tokens": u.cache_write_tokens,
+        "cache_read_input_tokens": u.cache_read_tokens,
+        "cache_creation": {
+            "ephemeral_5m_input_tokens": u.cache_write_tokens,
+            "ephemeral_1h_input_tokens": 0
+        },
+        "output_tokens": u.completion_tokens,
+        "service_tier": "standard"
+    })
+}
+
+/// POST /v1/messages
+pub(crate) fn messages(call: &Call) -> Reply {
+    let model = call.model_or("claude-sonnet-4-6");
+    let id = format!("msg_01{}", call.id(22));
+    let usage = figures(call);
+    let message = |content: Value, stop: Value, usage: SentUsage| {
+        json!({
+            "id": id,
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": content,
+            "stop_reason": stop,
+            "stop_sequence": null,
+            "usage": usage_json(usage)
+        })
+    };
+    if !call.wants_stream() {
+        let body = message(
+            json!([{"type": "text", "text": call.full_text()}]),
+            json!("end_turn"),
+            usage,
+        );
+        return Reply::ok(body, Some(usage));
+    }
+    let start_usage = SentUsage {
+        completion_tokens: 1,
+        ..usage
+    };
+    let mut events = vec![
+        Event::with_usage(
+            sse_event(
+                "message_start",
+                &json!({"type": "message_start", "message": message(json!([]), Value::Null, start_usage)}),
+            ),
+            start_usage,
+        ),
+        Event::new(sse_event(
+            "content_block_start",
+            &json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        )),
+        Event::new(sse_event("ping", &json!({"type": "ping"}))),
+    ];
+    for i in 0..call.chunks() {
+        events.push(Event::new(sse_event(
+            "content_block_delta",
+            &json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": Call::word(i)}}),
+        )));
+    }
+    events.push(Event::new(sse_event(
+        "content_block_stop",
+        &json!({"type": "content_block_stop", "index": 0}),
+    )));
+    events.push(Event::with_usage(
+        sse_event(
+            "message_delta",
+            &json!({
+                "type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": null},
+                "usage": {"output_tokens": usage.completion_tokens}
+            }),
+        ),
+        usage,
+    ));
+    events.push(Event::new(sse_event(
+        "message_stop",
+        &json!({"type": "message_stop"}),
+    )));
+    Reply::Stream {
+        content_type: SSE,
+        events,
+        headers: Vec::new(),
+    }
+}
+
+/// POST /v1/messages/count_tokens
+pub(crate) fn count_tokens(call: &Call) -> Reply {
+    Reply::ok(json!({"input_tokens": call.prompt_tokens()}), None)
+}
+
+/// GET /v1/models (with Anthropic headers)
+pub(crate) fn models() -> Reply {
+    let ids = [
+        (
+            "claude-sonnet-4-6",
+            "Claude Sonnet 4.6",
+            "2026-02-17T00:00:00Z",
+        ),
+        (
+            "claude-haiku-4-5-20251001",
+            "Claude Haiku 4.5",
+            "2025-10-01T00:00:00Z",
+        ),
+    ];
+    let data: Vec<Value> = ids
+        .iter()
+        .map(|(id, name, at)| json!({"type": "model", "id": id, "display_name": name, "created_at": at}))
+        .collect();
+    Reply::ok(
+        json!({
+            "data": data,
+            "has_more": false,
+            "first_id": ids[0].0,
+            "last_id": ids[ids.len() - 1].0
+        }),
+        None,
+    )
+}
