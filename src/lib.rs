@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod providers;
 pub mod proxy;

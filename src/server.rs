@@ -3,6 +3,7 @@
 
 use crate::admin;
 use crate::auth::{self, JwtKeys, MasterKey};
+use crate::cluster::Cluster;
 use crate::config::{Config, DatabaseKind};
 use crate::proxy::Gateway;
 use crate::snapshot::Catalog;
@@ -257,6 +258,10 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
     let catalog = Catalog::load(store.clone(), master.clone())
         .await
         .context("cannot load the configuration snapshot")?;
+    let cluster = match &config.redis.url {
+        Some(url) => Cluster::connect(url.expose(), &config.redis.key_prefix).await?,
+        None => Cluster::in_process(&config.redis.key_prefix),
+    };
     let (ledger, writer) = Ledger::new(
         store.clone(),
         config.ledger.queue_capacity,
@@ -269,6 +274,7 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
         master,
         catalog,
         ledger,
+        cluster,
         in_flight: Arc::new(AtomicUsize::new(0)),
     });
     Ok((state, writer))

@@ -1,6 +1,7 @@
 //! AppState: the shared handles both ports use. No logic lives here.
 
 use crate::auth::{JwtKeys, MasterKey};
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::snapshot::Catalog;
 use crate::store::Store;
@@ -15,6 +16,8 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub catalog: Arc<Catalog>,
     pub ledger: Ledger,
+    /// Redis, when instances share state.
+    pub cluster: Cluster,
     /// Proxied requests in flight (shutdown waits for them).
     pub in_flight: Arc<AtomicUsize>,
 }

@@ -10,6 +10,7 @@ mod providers;
 
 pub use error::ApiError;
 
+use crate::cluster::RedisStatus;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -56,20 +57,26 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new().nest("/api", api).with_state(state)
 }
 
+/// Liveness and dependencies: 503 when the database is unreachable (the instance cannot
+/// record or reconfigure); a Redis outage is reported but the instance keeps serving.
 async fn health(State(state): State<Arc<AppState>>) -> (StatusCode, Json<serde_json::Value>) {
-    match state.store.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(serde_json::json!({ "status": "ok", "database": "ok" })),
-        ),
+    let database = match state.store.ping().await {
+        Ok(()) => "ok",
         Err(e) => {
             tracing::warn!("health check: database unreachable: {e}");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({ "status": "degraded", "database": "unreachable" })),
-            )
+            "unreachable"
         }
-    }
+    };
+    let redis = state.cluster.status().await;
+    let (status, word) = match (database, redis) {
+        ("ok", RedisStatus::Unreachable) => (StatusCode::OK, "degraded"),
+        ("ok", _) => (StatusCode::OK, "ok"),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+    };
+    (
+        status,
+        Json(serde_json::json!({ "status": word, "database": database, "redis": redis })),
+    )
 }
 
 /// After a write through this instance, the proxy sees it at once.

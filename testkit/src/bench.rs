@@ -569,6 +569,13 @@ async fn bench_tollgate(
 /// Runs the selected targets and writes the report to `out`.
 pub async fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<Vec<TargetReport>> {
     let selected = |kind| args.only.is_empty() || args.only.contains(&kind);
+    // Fail before measuring anything if a needed binary is missing.
+    if selected(TargetKind::Bare) {
+        binary(args.bare_bin.as_ref(), "bare-proxy", "--bare-bin")?;
+    }
+    if selected(TargetKind::Tollgate) {
+        binary(args.tollgate_bin.as_ref(), "tollgate", "--tollgate-bin")?;
+    }
     let mock = MockUpstream::try_start_with(MockOptions {
         event_delay: Duration::ZERO,
         ..MockOptions::default()

@@ -3,22 +3,27 @@
 #![allow(clippy::print_stdout)]
 
 use std::io::Write as _;
+use std::process::ExitCode;
 
-use anyhow::bail;
 use clap::Parser as _;
 use tollgate_testkit::bench::{BenchArgs, run};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     let args = BenchArgs::parse();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     // Children are killed by their guards when `run` returns or is dropped (Ctrl-C).
-    tokio::select! {
+    let result = tokio::select! {
         result = run(&args, &mut out) => result.map(|_| ()),
-        _ = tokio::signal::ctrl_c() => {
-            let _ = writeln!(std::io::stdout(), "interrupted");
-            bail!("interrupted")
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+    };
+    drop(out);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let _ = writeln!(std::io::stderr(), "tollgate-bench: error: {err:#}");
+            ExitCode::FAILURE
         }
     }
 }
