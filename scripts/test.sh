@@ -29,4 +29,4 @@ for svc in "Postgres 5432" "Redis 6379"; do
 done
 
 export CI="${CI:-true}"
-cargo test --workspace --locked --all-targets
+cargo test --workspace --locked --all-targets --no-fail-fast

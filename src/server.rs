@@ -5,7 +5,9 @@ use crate::admin;
 use crate::auth::{self, JwtKeys, MasterKey};
 use crate::cluster::Cluster;
 use crate::config::{Config, DatabaseKind};
+use crate::health::{HealthPolicy, HealthRegistry, HealthSync, Prober};
 use crate::proxy::Gateway;
+use crate::scheduler::Scheduler;
 use crate::snapshot::Catalog;
 use crate::state::AppState;
 use crate::store::Store;
@@ -53,10 +55,7 @@ fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
             .ok_or_else(|| anyhow!("security.master_key must be 32 bytes encoded as base64"));
     }
     match config.database_kind()? {
-        DatabaseKind::Postgres => Err(anyhow!(
-            "security.master_key (TOLLGATE__SECURITY__MASTER_KEY) must be set when the database is \
-             Postgres: every instance must share it"
-        )),
+        DatabaseKind::Postgres => Err(anyhow!("security.master_key must be set with Postgres")),
         DatabaseKind::Sqlite => {
             let dir = config
                 .sqlite_path()
@@ -177,6 +176,19 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         Duration::from_millis(config.server.config_poll_ms),
         stop_rx.clone(),
     ));
+    if config.health.check_interval_secs > 0 {
+        rt.spawn(state.prober.clone().run(
+            state.catalog.clone(),
+            Duration::from_secs(config.health.check_interval_secs),
+            stop_rx.clone(),
+        ));
+    }
+    rt.spawn(
+        HealthSync::new(state.health.clone(), state.cluster.clone()).run(
+            Duration::from_millis(config.health.sync_interval_ms),
+            stop_rx.clone(),
+        ),
+    );
     let app = admin::router(state.clone());
     let mut admin_stop = stop_rx.clone();
     let admin_task = rt.spawn(async move {
@@ -267,6 +279,15 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
         config.ledger.queue_capacity,
         config.ledger.batch_size,
     );
+    let health = Arc::new(HealthRegistry::new(HealthPolicy {
+        failure_threshold: config.health.failure_threshold,
+        circuit_open: Duration::from_secs(config.health.circuit_open_secs),
+        cooldown_max: Duration::from_secs(config.health.cooldown_max_secs),
+    }));
+    let prober = Arc::new(Prober::new(
+        health.clone(),
+        Duration::from_millis(config.health.check_timeout_ms),
+    ));
     let state = Arc::new(AppState {
         jwt: JwtKeys::new(&master, config.admin.token_ttl_secs),
         config,
@@ -275,6 +296,9 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
         catalog,
         ledger,
         cluster,
+        scheduler: Scheduler::new(health.clone()),
+        health,
+        prober,
         in_flight: Arc::new(AtomicUsize::new(0)),
     });
     Ok((state, writer))

@@ -3,6 +3,8 @@
 use crate::auth::{JwtKeys, MasterKey};
 use crate::cluster::Cluster;
 use crate::config::Config;
+use crate::health::{HealthRegistry, Prober};
+use crate::scheduler::Scheduler;
 use crate::snapshot::Catalog;
 use crate::store::Store;
 use crate::usage::Ledger;
@@ -18,6 +20,9 @@ pub struct AppState {
     pub ledger: Ledger,
     /// Redis, when instances share state.
     pub cluster: Cluster,
+    pub health: Arc<HealthRegistry>,
+    pub scheduler: Scheduler,
+    pub prober: Arc<Prober>,
     /// Proxied requests in flight (shutdown waits for them).
     pub in_flight: Arc<AtomicUsize>,
 }

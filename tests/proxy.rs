@@ -582,9 +582,10 @@ async fn upstream_credential_rejection_never_reaches_the_client() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 502);
+    assert_eq!(r.status(), 503);
     let text = r.text().await.unwrap();
     assert!(!text.contains("abcdef"), "{text}");
+    assert!(text.contains("no_healthy_credential"), "{text}");
 }
 
 #[tokio::test]

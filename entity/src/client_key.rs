@@ -16,6 +16,7 @@ pub struct Model {
     pub provider_id: i64,
     pub owner_id: Option<i64>,
     pub strategy: String,
+    pub max_retries: i32,
     pub enabled: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

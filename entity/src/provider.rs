@@ -18,6 +18,8 @@ pub struct Model {
     pub enabled: bool,
     pub connect_timeout_ms: i64,
     pub first_byte_timeout_ms: i64,
+    /// Path of the active health check; NULL means the format's default.
+    pub health_check_path: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

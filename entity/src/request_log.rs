@@ -28,6 +28,8 @@ pub struct Model {
     pub cost_nanos: Option<i64>,
     pub stream: bool,
     pub partial: bool,
+    /// JSON array of every attempt (key, status, error, latency) when there was more than one.
+    pub attempts: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_init;
 mod m20261122_000002_seed_providers;
+mod m20261122_000003_key_pools;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_init::Migration),
             Box::new(m20261122_000002_seed_providers::Migration),
+            Box::new(m20261122_000003_key_pools::Migration),
         ]
     }
 }

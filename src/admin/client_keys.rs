@@ -1,20 +1,18 @@
 //! `/api/client-keys`: Tollgate-issued keys; the key is shown once, at creation.
 
 use super::auth::Caller;
-use super::error::{ApiError, ApiJson};
+use super::error::{ApiError, ApiJson, ApiPath};
 use super::refresh_catalog;
 use crate::auth::{client_key_prefix, generate_client_key};
+use crate::scheduler::Strategy;
 use crate::state::AppState;
 use crate::store::{ClientKeyPatch, ClientKeyWithPool, NewClientKey};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-
-/// Strategies a client key may use to choose among its pool.
-pub const STRATEGIES: [&str; 1] = ["round_robin"];
 
 #[derive(Debug, Serialize)]
 pub struct ClientKeyView {
@@ -25,6 +23,7 @@ pub struct ClientKeyView {
     pub provider_key_ids: Vec<i64>,
     pub owner_id: Option<i64>,
     pub strategy: String,
+    pub max_retries: i32,
     pub enabled: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -40,6 +39,7 @@ impl From<ClientKeyWithPool> for ClientKeyView {
             provider_key_ids: k.provider_key_ids,
             owner_id: k.key.owner_id,
             strategy: k.key.strategy,
+            max_retries: k.key.max_retries,
             enabled: k.key.enabled,
             created_at: k.key.created_at,
             updated_at: k.key.updated_at,
@@ -62,6 +62,7 @@ pub struct CreateClientKey {
     pub provider_id: i64,
     pub provider_key_ids: Vec<i64>,
     pub strategy: Option<String>,
+    pub max_retries: Option<i32>,
     pub enabled: Option<bool>,
 }
 
@@ -71,6 +72,7 @@ pub struct UpdateClientKey {
     pub name: Option<String>,
     pub provider_key_ids: Option<Vec<i64>>,
     pub strategy: Option<String>,
+    pub max_retries: Option<i32>,
     pub enabled: Option<bool>,
 }
 
@@ -83,14 +85,19 @@ fn check_name(name: &str) -> Result<String, ApiError> {
 }
 
 fn check_strategy(s: &str) -> Result<String, ApiError> {
-    if STRATEGIES.contains(&s) {
-        Ok(s.to_string())
-    } else {
-        Err(ApiError::invalid(
-            "strategy",
-            format!("must be one of {}", STRATEGIES.join(", ")),
-        ))
+    Strategy::parse(s)
+        .map(|k| k.as_str().to_string())
+        .ok_or_else(|| {
+            let names: Vec<&str> = Strategy::ALL.iter().map(|k| k.as_str()).collect();
+            ApiError::invalid("strategy", format!("must be one of {}", names.join(", ")))
+        })
+}
+
+fn check_retries(n: i32) -> Result<i32, ApiError> {
+    if !(0..=10).contains(&n) {
+        return Err(ApiError::invalid("max_retries", "must be between 0 and 10"));
     }
+    Ok(n)
 }
 
 /// Every pooled key must exist and belong to the client key's provider.
@@ -132,7 +139,7 @@ pub async fn list(
 pub async fn get(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ClientKeyView>, ApiError> {
     Ok(Json(load_visible(&state, &caller, id).await?.into()))
 }
@@ -158,6 +165,7 @@ pub async fn create(
             provider_id: req.provider_id,
             owner_id: Some(caller.id()),
             strategy: check_strategy(req.strategy.as_deref().unwrap_or("round_robin"))?,
+            max_retries: check_retries(req.max_retries.unwrap_or(2))?,
             enabled: req.enabled.unwrap_or(true),
             provider_key_ids,
         })
@@ -175,7 +183,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<UpdateClientKey>,
 ) -> Result<Json<ClientKeyView>, ApiError> {
     let current = load_visible(&state, &caller, id).await?;
@@ -186,6 +194,7 @@ pub async fn update(
     let patch = ClientKeyPatch {
         name: req.name.as_deref().map(check_name).transpose()?,
         strategy: req.strategy.as_deref().map(check_strategy).transpose()?,
+        max_retries: req.max_retries.map(check_retries).transpose()?,
         enabled: req.enabled,
         provider_key_ids,
     };
@@ -197,7 +206,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     load_visible(&state, &caller, id).await?;
     state.store.delete_client_key(id).await?;

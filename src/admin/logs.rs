@@ -1,12 +1,12 @@
 //! `/api/logs`: one row per proxied request, filtered and paged.
 
 use super::auth::Caller;
-use super::error::{ApiError, ApiQuery};
+use super::error::{ApiError, ApiPath, ApiQuery};
 use crate::state::AppState;
 use crate::store::LogFilter;
-use crate::usage::format_nanos;
+use crate::usage::{AttemptRecord, format_nanos};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -35,6 +35,8 @@ pub struct LogView {
     pub priced: bool,
     pub stream: bool,
     pub partial: bool,
+    /// Every key tried, in order: `provider_key_id`, `status`, `error_kind`, `latency_ms`.
+    pub attempts: Vec<AttemptRecord>,
 }
 
 impl From<entity::request_log::Model> for LogView {
@@ -61,6 +63,11 @@ impl From<entity::request_log::Model> for LogView {
             priced: m.cost_nanos.is_some(),
             stream: m.stream,
             partial: m.partial,
+            attempts: m
+                .attempts
+                .as_deref()
+                .and_then(|a| serde_json::from_str(a).ok())
+                .unwrap_or_default(),
         }
     }
 }
@@ -132,7 +139,7 @@ pub async fn list(
 pub async fn get(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<LogView>, ApiError> {
     let row = state.store.get_log(id).await?;
     if let Some(ids) = owner_scope(&state, &caller).await? {

@@ -40,6 +40,10 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .delete(provider_keys::delete),
         )
         .route(
+            "/provider-keys/{id}/health-check",
+            post(provider_keys::health_check),
+        )
+        .route(
             "/client-keys",
             get(client_keys::list).post(client_keys::create),
         )

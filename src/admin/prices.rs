@@ -1,13 +1,13 @@
 //! `/api/model-prices`: prices per million tokens as decimals, with an effective-from time.
 
 use super::auth::Caller;
-use super::error::{ApiError, ApiJson};
+use super::error::{ApiError, ApiJson, ApiPath};
 use super::refresh_catalog;
 use crate::state::AppState;
 use crate::store::NewPrice;
 use crate::usage::{format_nanos, parse_nanos};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -128,7 +128,7 @@ pub async fn create(
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin()?;
     state.store.delete_price(id).await?;

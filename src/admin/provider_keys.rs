@@ -1,13 +1,14 @@
 //! `/api/provider-keys`: provider credentials; secrets are write-only and shown masked.
 
 use super::auth::Caller;
-use super::error::{ApiError, ApiJson, ApiQuery};
+use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use super::refresh_catalog;
 use crate::auth::mask_secret;
+use crate::health::CheckResult;
 use crate::state::AppState;
 use crate::store::{NewProviderKey, ProviderKeyPatch};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -21,13 +22,64 @@ pub struct ProviderKeyView {
     pub secret_preview: String,
     pub enabled: bool,
     pub weight: i32,
+    pub health: KeyHealthView,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<entity::provider_key::Model> for ProviderKeyView {
-    fn from(m: entity::provider_key::Model) -> Self {
+/// A key's health as the API shows it: `disabled` when switched off, else the live state.
+#[derive(Debug, Serialize)]
+pub struct KeyHealthView {
+    pub state: String,
+    pub reason: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub next_retry_at: Option<DateTime<Utc>>,
+    pub latency_ms: Option<f64>,
+    pub error_rate: f64,
+    pub in_flight: u32,
+    pub consecutive_failures: u32,
+    pub last_check: Option<CheckResult>,
+}
+
+fn from_ms(ms: u64) -> Option<DateTime<Utc>> {
+    (ms > 0)
+        .then(|| DateTime::from_timestamp_millis(ms as i64))
+        .flatten()
+}
+
+impl KeyHealthView {
+    fn of(state: &AppState, key_id: i64, enabled: bool) -> Self {
+        let v = state.health.view(key_id);
+        let name = if enabled {
+            serde_json::to_value(v.status.state)
+                .ok()
+                .and_then(|s| s.as_str().map(str::to_string))
+                .unwrap_or_default()
+        } else {
+            "disabled".to_string()
+        };
         Self {
+            state: name,
+            reason: if enabled {
+                v.status.reason
+            } else {
+                Some("disabled by an administrator".into())
+            },
+            since: from_ms(v.status.since_ms),
+            next_retry_at: v.status.retry_at_ms.and_then(from_ms),
+            latency_ms: v.latency_ms,
+            error_rate: v.error_rate,
+            in_flight: v.in_flight,
+            consecutive_failures: v.consecutive_failures,
+            last_check: v.last_check,
+        }
+    }
+}
+
+impl ProviderKeyView {
+    fn of(state: &AppState, m: entity::provider_key::Model) -> Self {
+        Self {
+            health: KeyHealthView::of(state, m.id, m.enabled),
             id: m.id,
             provider_id: m.provider_id,
             name: m.name,
@@ -38,6 +90,13 @@ impl From<entity::provider_key::Model> for ProviderKeyView {
             updated_at: m.updated_at,
         }
     }
+}
+
+#[derive(Debug, Serialize)]
+pub struct HealthCheckResponse {
+    #[serde(flatten)]
+    pub result: CheckResult,
+    pub health: KeyHealthView,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,16 +161,23 @@ pub async fn list(
 ) -> Result<Json<Vec<ProviderKeyView>>, ApiError> {
     caller.require_admin()?;
     let rows = state.store.list_provider_keys(q.provider_id).await?;
-    Ok(Json(rows.into_iter().map(ProviderKeyView::from).collect()))
+    Ok(Json(
+        rows.into_iter()
+            .map(|m| ProviderKeyView::of(&state, m))
+            .collect(),
+    ))
 }
 
 pub async fn get(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ProviderKeyView>, ApiError> {
     caller.require_admin()?;
-    Ok(Json(state.store.get_provider_key(id).await?.into()))
+    Ok(Json(ProviderKeyView::of(
+        &state,
+        state.store.get_provider_key(id).await?,
+    )))
 }
 
 pub async fn create(
@@ -138,16 +204,20 @@ pub async fn create(
         })
         .await?;
     refresh_catalog(&state).await;
-    Ok((StatusCode::CREATED, Json(created.into())))
+    Ok((
+        StatusCode::CREATED,
+        Json(ProviderKeyView::of(&state, created)),
+    ))
 }
 
 pub async fn update(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<UpdateProviderKey>,
 ) -> Result<Json<ProviderKeyView>, ApiError> {
     caller.require_admin()?;
+    let resets_health = req.secret.is_some() || req.enabled == Some(true);
     let patch = ProviderKeyPatch {
         name: req.name.as_deref().map(check_name).transpose()?,
         secret: req
@@ -159,14 +229,38 @@ pub async fn update(
         weight: req.weight.map(check_weight).transpose()?,
     };
     let updated = state.store.update_provider_key(id, patch).await?;
+    if resets_health {
+        // A new secret or a re-enabled key starts with a clean slate.
+        state.health.reset(id);
+    }
     refresh_catalog(&state).await;
-    Ok(Json(updated.into()))
+    Ok(Json(ProviderKeyView::of(&state, updated)))
+}
+
+/// Runs one active health check on the key now.
+pub async fn health_check(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<HealthCheckResponse>, ApiError> {
+    caller.require_admin()?;
+    state.store.get_provider_key(id).await?;
+    let snapshot = state.catalog.snapshot();
+    let key = snapshot.provider_key(id).ok_or(ApiError::Unavailable)?;
+    let provider = snapshot
+        .provider(key.provider_id)
+        .ok_or(ApiError::NotFound)?;
+    let result = state.prober.check(provider, key).await;
+    Ok(Json(HealthCheckResponse {
+        result,
+        health: KeyHealthView::of(&state, id, key.enabled),
+    }))
 }
 
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin()?;
     state.store.delete_provider_key(id).await?;

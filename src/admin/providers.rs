@@ -1,14 +1,14 @@
 //! `/api/providers`: upstream providers as data.
 
 use super::auth::Caller;
-use super::error::{ApiError, ApiJson};
+use super::error::{ApiError, ApiJson, ApiPath};
 use super::refresh_catalog;
 use crate::providers::ApiFormat;
-use crate::snapshot::{Upstream, auth_scheme_name, parse_auth_scheme};
+use crate::snapshot::{Upstream, auth_scheme_name, default_health_check_path, parse_auth_scheme};
 use crate::state::AppState;
 use crate::store::{NewProvider, ProviderPatch};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -24,12 +24,20 @@ pub struct ProviderView {
     pub enabled: bool,
     pub connect_timeout_ms: i64,
     pub first_byte_timeout_ms: i64,
+    /// The active health check's path (the format's default when not set).
+    pub health_check_path: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl From<entity::provider::Model> for ProviderView {
     fn from(m: entity::provider::Model) -> Self {
+        let health_check_path = m.health_check_path.unwrap_or_else(|| {
+            ApiFormat::parse(&m.api_format)
+                .map(default_health_check_path)
+                .unwrap_or("/")
+                .to_string()
+        });
         Self {
             id: m.id,
             name: m.name,
@@ -39,6 +47,7 @@ impl From<entity::provider::Model> for ProviderView {
             enabled: m.enabled,
             connect_timeout_ms: m.connect_timeout_ms,
             first_byte_timeout_ms: m.first_byte_timeout_ms,
+            health_check_path,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
@@ -55,6 +64,7 @@ pub struct CreateProvider {
     pub enabled: Option<bool>,
     pub connect_timeout_ms: Option<i64>,
     pub first_byte_timeout_ms: Option<i64>,
+    pub health_check_path: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,6 +76,33 @@ pub struct UpdateProvider {
     pub enabled: Option<bool>,
     pub connect_timeout_ms: Option<i64>,
     pub first_byte_timeout_ms: Option<i64>,
+    /// A path, or null for the format's default.
+    #[serde(default, with = "double_option")]
+    pub health_check_path: Option<Option<String>>,
+}
+
+/// Tells an absent field (`None`) from an explicit null (`Some(None)`).
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<String>>, D::Error> {
+        Option::<String>::deserialize(d).map(Some)
+    }
+}
+
+fn check_path(path: &str) -> Result<String, ApiError> {
+    if !path.starts_with('/')
+        || path.len() > 512
+        || path.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(ApiError::invalid(
+            "health_check_path",
+            "must be a path starting with /",
+        ));
+    }
+    Ok(path.to_string())
 }
 
 fn check_name(name: &str) -> Result<String, ApiError> {
@@ -110,7 +147,7 @@ pub async fn list(
 pub async fn get(
     State(state): State<Arc<AppState>>,
     _caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ProviderView>, ApiError> {
     Ok(Json(state.store.get_provider(id).await?.into()))
 }
@@ -143,6 +180,11 @@ pub async fn create(
                 "first_byte_timeout_ms",
                 req.first_byte_timeout_ms.unwrap_or(120_000),
             )?,
+            health_check_path: req
+                .health_check_path
+                .as_deref()
+                .map(check_path)
+                .transpose()?,
         })
         .await?;
     refresh_catalog(&state).await;
@@ -152,7 +194,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<UpdateProvider>,
 ) -> Result<Json<ProviderView>, ApiError> {
     caller.require_admin()?;
@@ -173,6 +215,11 @@ pub async fn update(
             .first_byte_timeout_ms
             .map(|v| check_timeout("first_byte_timeout_ms", v))
             .transpose()?,
+        health_check_path: match req.health_check_path {
+            Some(Some(p)) => Some(Some(check_path(&p)?)),
+            Some(None) => Some(None),
+            None => None,
+        },
     };
     let updated = state.store.update_provider(id, patch).await?;
     refresh_catalog(&state).await;
@@ -182,7 +229,7 @@ pub async fn update(
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin()?;
     state.store.delete_provider(id).await?;

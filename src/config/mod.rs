@@ -21,6 +21,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub redis: RedisConfig,
     pub security: SecurityConfig,
+    pub health: HealthConfig,
     pub ledger: LedgerConfig,
     pub server: ServerConfig,
     pub log: LogConfig,
@@ -65,6 +66,17 @@ pub struct RedisConfig {
 pub struct SecurityConfig {
     #[serde(default)]
     pub master_key: Option<Secret<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthConfig {
+    pub check_interval_secs: u64,
+    pub check_timeout_ms: u64,
+    pub failure_threshold: u32,
+    pub circuit_open_secs: u64,
+    pub cooldown_max_secs: u64,
+    pub sync_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -190,6 +202,15 @@ impl Config {
                 return invalid("redis.url", "must start with redis:// or rediss://");
             }
         }
+        if self.health.failure_threshold == 0 {
+            return invalid("health.failure_threshold", "must be at least 1");
+        }
+        if self.health.check_timeout_ms == 0 {
+            return invalid("health.check_timeout_ms", "must be greater than 0");
+        }
+        if self.health.sync_interval_ms < 50 {
+            return invalid("health.sync_interval_ms", "must be at least 50");
+        }
         if self.ledger.queue_capacity == 0 || self.ledger.batch_size == 0 {
             return invalid(
                 "ledger.queue_capacity",
@@ -201,6 +222,12 @@ impl Config {
         }
         if self.server.config_poll_ms < 100 {
             return invalid("server.config_poll_ms", "must be at least 100");
+        }
+        if self.security.master_key.is_none() && self.database_kind()? == DatabaseKind::Postgres {
+            return invalid(
+                "security.master_key",
+                "must be set when the database is Postgres (every instance must share it)",
+            );
         }
         if let Some(key) = &self.security.master_key {
             if crate::auth::MasterKey::from_base64(key.expose()).is_none() {
@@ -266,7 +293,12 @@ fn one_line(e: &figment::Error) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::result_large_err
+)]
 mod tests {
     use super::*;
 
@@ -290,6 +322,10 @@ mod tests {
                 "[proxy]\nlisten = \"127.0.0.1:1000\"\n[admin]\nlisten = \"127.0.0.1:2000\"\n",
             )?;
             jail.set_env("TOLLGATE__ADMIN__LISTEN", "127.0.0.1:3000");
+            jail.set_env(
+                "TOLLGATE__SECURITY__MASTER_KEY",
+                "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+            );
             let cli = CliOverrides {
                 database_url: Some("postgres://u@h/db".into()),
                 ..Default::default()
@@ -298,6 +334,14 @@ mod tests {
             assert_eq!(c.proxy.listen.port(), 1000);
             assert_eq!(c.admin.listen.port(), 3000);
             assert_eq!(c.database_kind().unwrap(), DatabaseKind::Postgres);
+
+            jail.set_env("TOLLGATE__SECURITY__MASTER_KEY", "");
+            let err = Config::load(None, &cli).unwrap_err().to_string();
+            assert!(err.contains("security.master_key"), "{err}");
+            jail.set_env(
+                "TOLLGATE__SECURITY__MASTER_KEY",
+                "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+            );
 
             jail.set_env("TOLLGATE__PROXY__LISTEN", "not-an-address");
             let err = Config::load(None, &CliOverrides::default())

@@ -1,7 +1,9 @@
-//! Why a proxied request failed: one enum, one mapping to status, code and message.
+//! Why a proxied request failed: one enum, one mapping to status, code, message and retry.
 
 use crate::providers::{self, ApiFormat};
+use crate::upstream::SendError;
 use bytes::Bytes;
+use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProxyError {
@@ -21,14 +23,25 @@ pub enum ProxyError {
     NoCredential,
     #[error("provider unavailable")]
     ProviderUnavailable,
-    #[error("upstream failure ({kind})")]
-    Upstream { kind: &'static str },
-    #[error("upstream timeout ({kind})")]
-    UpstreamTimeout { kind: &'static str },
-    #[error("upstream rejected the provider credential")]
-    UpstreamAuth,
+    /// The upstream could not be reached or did not answer.
+    #[error("upstream failure: {}", .0.kind())]
+    Send(SendError),
+    #[error("upstream rejected the provider credential ({status})")]
+    UpstreamAuth { status: u16 },
+    /// A 429 or 5xx held back to try another key.
+    #[error("upstream answered {status}")]
+    UpstreamStatus {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
     #[error("internal error")]
     Internal,
+}
+
+impl From<SendError> for ProxyError {
+    fn from(e: SendError) -> Self {
+        ProxyError::Send(e)
+    }
 }
 
 impl ProxyError {
@@ -39,9 +52,14 @@ impl ProxyError {
             ProxyError::KeyDisabled => 403,
             ProxyError::BodyTooLarge { .. } => 413,
             ProxyError::BadBody => 400,
-            ProxyError::NoCredential | ProxyError::ProviderUnavailable => 503,
-            ProxyError::Upstream { .. } | ProxyError::UpstreamAuth => 502,
-            ProxyError::UpstreamTimeout { .. } => 504,
+            // A rejected credential was the last usable one: the pool is exhausted.
+            ProxyError::NoCredential
+            | ProxyError::ProviderUnavailable
+            | ProxyError::UpstreamAuth { .. } => 503,
+            ProxyError::Send(e) if e.is_timeout() => 504,
+            ProxyError::Send(_) => 502,
+            ProxyError::UpstreamStatus { status: 429, .. } => 429,
+            ProxyError::UpstreamStatus { .. } => 502,
             ProxyError::Internal => 500,
         }
     }
@@ -54,9 +72,12 @@ impl ProxyError {
             ProxyError::KeyDisabled => "forbidden",
             ProxyError::BodyTooLarge { .. } => "request_too_large",
             ProxyError::BadBody => "bad_request",
-            ProxyError::NoCredential | ProxyError::ProviderUnavailable => "no_healthy_credential",
-            ProxyError::Upstream { .. } | ProxyError::UpstreamAuth => "upstream_error",
-            ProxyError::UpstreamTimeout { .. } => "upstream_timeout",
+            ProxyError::NoCredential
+            | ProxyError::ProviderUnavailable
+            | ProxyError::UpstreamAuth { .. } => "no_healthy_credential",
+            ProxyError::Send(e) if e.is_timeout() => "upstream_timeout",
+            ProxyError::UpstreamStatus { status: 429, .. } => "rate_limited",
+            ProxyError::Send(_) | ProxyError::UpstreamStatus { .. } => "upstream_error",
             ProxyError::Internal => "internal_error",
         }
     }
@@ -64,8 +85,10 @@ impl ProxyError {
     /// What the ledger records as `error_kind`.
     pub fn kind(&self) -> &'static str {
         match self {
-            ProxyError::Upstream { kind } | ProxyError::UpstreamTimeout { kind } => kind,
-            ProxyError::UpstreamAuth => "upstream_auth",
+            ProxyError::Send(e) => e.kind(),
+            ProxyError::UpstreamAuth { .. } => "upstream_auth",
+            ProxyError::UpstreamStatus { status: 429, .. } => "upstream_429",
+            ProxyError::UpstreamStatus { .. } => "upstream_5xx",
             ProxyError::NotFound => "not_found",
             ProxyError::MissingKey => "missing_key",
             ProxyError::InvalidKey => "invalid_key",
@@ -92,14 +115,41 @@ impl ProxyError {
             ProxyError::NoCredential | ProxyError::ProviderUnavailable => {
                 "No healthy provider credential is available for this key.".into()
             }
-            ProxyError::Upstream { .. } => "The upstream provider could not be reached.".into(),
-            ProxyError::UpstreamAuth => {
-                "The upstream provider rejected the gateway's credential.".into()
+            ProxyError::Send(e) if e.is_timeout() => "The upstream provider did not answer in time.".into(),
+            ProxyError::Send(_) => "The upstream provider could not be reached.".into(),
+            ProxyError::UpstreamAuth { .. } => {
+                "No healthy provider credential is available for this key: the provider rejected the last one.".into()
             }
-            ProxyError::UpstreamTimeout { .. } => {
-                "The upstream provider did not answer in time.".into()
+            ProxyError::UpstreamStatus { status: 429, .. } => {
+                "Every provider credential for this key is rate limited; retry later.".into()
             }
+            ProxyError::UpstreamStatus { status, .. } => format!("The upstream provider failed ({status})."),
             ProxyError::Internal => "Internal gateway error.".into(),
+        }
+    }
+
+    /// Worth trying on another key: nothing reached the client, and the upstream either never
+    /// took the request or answered with a status that says another key may do better.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ProxyError::UpstreamAuth { .. } | ProxyError::UpstreamStatus { .. } => true,
+            ProxyError::Send(e) => e.is_retryable(),
+            _ => false,
+        }
+    }
+
+    /// `Retry-After` to send with this error, in whole seconds.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ProxyError::UpstreamStatus {
+                status: 429,
+                retry_after,
+            } => Some(
+                retry_after
+                    .map_or(1, |d| d.as_secs_f64().ceil() as u64)
+                    .max(1),
+            ),
+            _ => None,
         }
     }
 

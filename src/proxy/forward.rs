@@ -1,16 +1,14 @@
-//! Sends a fully-read request to the chosen upstream through Pingora's pooled connector and
-//! streams the answer back to the caller untouched, watching it for usage on the way.
+//! Sends a fully-read request to the chosen upstream and streams the answer back to the caller
+//! untouched, watching it for usage on the way.
 
-use super::dns::Resolver;
 use super::error::ProxyError;
 use crate::providers::{ApiFormat, Endpoint, UsageOutcome, UsageTracker};
 use crate::snapshot::ProviderEntry;
+use crate::upstream::{self, UpstreamClient};
 use bytes::Bytes;
-use pingora::connectors::http::Connector;
+use pingora::ErrorType;
 use pingora::http::{RequestHeader, ResponseHeader};
 use pingora::proxy::Session;
-use pingora::upstreams::peer::HttpPeer;
-use pingora::{Error, ErrorType};
 use std::time::{Duration, Instant};
 
 /// What one upstream exchange needs.
@@ -22,24 +20,27 @@ pub struct Exchange<'a> {
     pub endpoint: Endpoint,
     /// We asked the upstream for usage the client did not ask for; hide it from the client.
     pub strip_injected_usage: bool,
+    /// No other key will be tried after this one: a 429/5xx answer is passed to the client
+    /// instead of being turned into a retry.
+    pub final_attempt: bool,
     pub request_id: &'a str,
 }
 
-/// What happened, for the ledger.
+/// What happened, for the ledger and key health.
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub status: Option<u16>,
     pub ttfb: Option<Duration>,
     pub usage: UsageOutcome,
-    /// The body did not reach the client whole (upstream cut, client gone, unparsed usage).
+    /// The body did not reach the client whole (upstream cut, client gone).
     pub partial: bool,
     pub error_kind: Option<&'static str>,
+    /// `Retry-After` of a 429 passed through to the client.
+    pub retry_after: Option<Duration>,
 }
 
 pub struct Forwarder {
-    connector: Connector,
-    dns: Resolver,
-    idle_timeout: Duration,
+    client: UpstreamClient,
     max_usage_buffer: usize,
 }
 
@@ -63,59 +64,49 @@ fn drop_response_header(name: &str) -> bool {
 impl Forwarder {
     pub fn new(idle_timeout: Duration, max_usage_buffer: usize) -> Self {
         Self {
-            connector: Connector::new(None),
-            dns: Resolver::default(),
-            idle_timeout,
+            client: UpstreamClient::new(idle_timeout),
             max_usage_buffer,
         }
     }
 
-    async fn peer(&self, provider: &ProviderEntry) -> Result<HttpPeer, ProxyError> {
-        let up = &provider.upstream;
-        let addr = self
-            .dns
-            .resolve(&up.host, up.port)
-            .await
-            .ok_or(ProxyError::Upstream { kind: "dns_error" })?;
-        let sni = if up.tls {
-            up.host.clone()
-        } else {
-            String::new()
-        };
-        let mut peer = HttpPeer::new(addr, up.tls, sni);
-        peer.options.connection_timeout = Some(provider.connect_timeout);
-        peer.options.total_connection_timeout = Some(provider.connect_timeout * 2);
-        peer.options.read_timeout = Some(provider.first_byte_timeout);
-        peer.options.write_timeout = Some(Duration::from_secs(30));
-        peer.options.idle_timeout = Some(self.idle_timeout);
-        Ok(peer)
-    }
-
     /// Forwards and streams back. `Err` means nothing was written to the client yet, so the
-    /// caller answers with an error in the client's format; once headers went out every failure
-    /// is reported in the outcome instead.
+    /// caller may try another key or answer with an error in the client's format; once headers
+    /// went out every failure is reported in the outcome instead.
     pub async fn forward(
         &self,
         session: &mut Session,
         ex: Exchange<'_>,
         outcome: &mut Outcome,
     ) -> Result<(), ProxyError> {
-        let peer = self.peer(ex.provider).await?;
         let started = Instant::now();
-        let mut upstream = self.send(&peer, &ex).await?;
+        let peer = self
+            .client
+            .peer(ex.provider)
+            .await
+            .map_err(ProxyError::from)?;
+        let mut upstream = self
+            .client
+            .send(&peer, &ex.header, &ex.body)
+            .await
+            .map_err(ProxyError::from)?;
         outcome.ttfb = Some(started.elapsed());
         let Some(resp) = upstream.response_header().cloned() else {
-            return Err(ProxyError::Upstream {
-                kind: "no_response_header",
-            });
+            return Err(ProxyError::Send(upstream::SendError::BadResponse));
         };
         let status = resp.status.as_u16();
         outcome.status = Some(status);
         if status == 401 || status == 403 {
-            // The provider refused our credential: its message may quote part of the key.
-            return Err(ProxyError::UpstreamAuth);
+            // The provider refused our credential; its message may quote part of the key.
+            return Err(ProxyError::UpstreamAuth { status });
+        }
+        if (status == 429 || status >= 500) && !ex.final_attempt {
+            return Err(ProxyError::UpstreamStatus {
+                status,
+                retry_after: upstream::retry_after(&resp.headers),
+            });
         }
 
+        outcome.retry_after = upstream::retry_after(&resp.headers);
         let sse = resp
             .headers
             .get(http::header::CONTENT_TYPE)
@@ -129,6 +120,12 @@ impl Forwarder {
         for (name, value) in resp.headers.iter() {
             let n = name.as_str();
             if drop_response_header(n) || (strip && n == "content-length") {
+                continue;
+            }
+            if n == "x-request-id" {
+                // Ours goes to the client; the provider's stays available for support tickets.
+                down.append_header("x-upstream-request-id", value.clone())
+                    .map_err(|_| ProxyError::Internal)?;
                 continue;
             }
             down.append_header(name.clone(), value.clone())
@@ -196,92 +193,8 @@ impl Forwarder {
             outcome.error_kind.get_or_insert("client_closed");
         }
         if upstream_clean && upstream.response_done() {
-            self.connector
-                .release_http_session(upstream, &peer, Some(self.idle_timeout))
-                .await;
+            self.client.release(upstream, &peer).await;
         }
         Ok(())
-    }
-
-    /// Writes the request and reads the response header, retrying on a fresh connection when a
-    /// pooled one turns out to be stale (the upstream closed it before answering anything).
-    async fn send(
-        &self,
-        peer: &HttpPeer,
-        ex: &Exchange<'_>,
-    ) -> Result<pingora::protocols::http::client::HttpSession, ProxyError> {
-        const MAX_STALE: usize = 3;
-        for _ in 0..=MAX_STALE {
-            let (mut up, reused) = self
-                .connector
-                .get_http_session(peer)
-                .await
-                .map_err(|e| connect_error(&e))?;
-            match exchange(&mut up, ex).await {
-                Ok(()) => return Ok(up),
-                Err(e) if reused && is_stale(&e) => {
-                    tracing::debug!(request_id = ex.request_id, "stale pooled connection: {e}");
-                    continue;
-                }
-                Err(e) => return Err(exchange_error(&e)),
-            }
-        }
-        Err(ProxyError::Upstream {
-            kind: "upstream_closed",
-        })
-    }
-}
-
-async fn exchange(
-    up: &mut pingora::protocols::http::client::HttpSession,
-    ex: &Exchange<'_>,
-) -> Result<(), Box<Error>> {
-    up.write_request_header(Box::new(ex.header.clone())).await?;
-    if !ex.body.is_empty() {
-        up.write_request_body(ex.body.clone(), true).await?;
-    }
-    up.finish_request_body().await?;
-    up.read_response_header().await
-}
-
-fn is_stale(e: &Error) -> bool {
-    matches!(
-        e.etype(),
-        ErrorType::ConnectionClosed | ErrorType::ReadError | ErrorType::WriteError
-    )
-}
-
-fn connect_error(e: &Error) -> ProxyError {
-    match e.etype() {
-        ErrorType::ConnectTimedout | ErrorType::TLSHandshakeTimedout => {
-            ProxyError::UpstreamTimeout {
-                kind: "connect_timeout",
-            }
-        }
-        ErrorType::TLSHandshakeFailure | ErrorType::InvalidCert | ErrorType::HandshakeError => {
-            ProxyError::Upstream { kind: "tls_error" }
-        }
-        _ => ProxyError::Upstream {
-            kind: "connect_error",
-        },
-    }
-}
-
-fn exchange_error(e: &Error) -> ProxyError {
-    match e.etype() {
-        ErrorType::ReadTimedout => ProxyError::UpstreamTimeout {
-            kind: "first_byte_timeout",
-        },
-        ErrorType::WriteTimedout => ProxyError::UpstreamTimeout {
-            kind: "write_timeout",
-        },
-        ErrorType::InvalidHTTPHeader | ErrorType::H1Error | ErrorType::H2Error => {
-            ProxyError::Upstream {
-                kind: "bad_response",
-            }
-        }
-        _ => ProxyError::Upstream {
-            kind: "upstream_closed",
-        },
     }
 }

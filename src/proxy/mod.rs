@@ -1,6 +1,5 @@
 //! The data plane on :8080: a Pingora `ProxyHttp` whose hooks stay thin and call the pipeline.
 
-mod dns;
 mod error;
 mod forward;
 mod pipeline;

@@ -5,12 +5,14 @@ use super::RequestCtx;
 use super::error::ProxyError;
 use super::forward::{Exchange, Forwarder, Outcome};
 use super::request;
+use crate::health::Signal;
 use crate::providers::{self, ApiFormat};
 use crate::state::AppState;
-use crate::{scheduler, usage};
+use crate::usage::{self, AttemptRecord};
 use bytes::{Bytes, BytesMut};
 use pingora::http::ResponseHeader;
 use pingora::proxy::Session;
+use std::time::Instant;
 
 pub async fn handle(
     state: &AppState,
@@ -80,33 +82,101 @@ async fn run(
     let strip_injected_usage = injected.is_some();
     let body = injected.map(Bytes::from).unwrap_or(body);
 
-    // Who answers.
+    // Who answers: keys in the order the strategy gives, until one answers or the retries run out.
     if !provider.enabled {
         return Err(ProxyError::ProviderUnavailable);
     }
-    let key = scheduler::pick(&snapshot, &client).ok_or(ProxyError::NoCredential)?;
-    ctx.record.provider_key_id = Some(key.id);
-    let header = request::upstream_header(session.req_header(), &provider, &key, body.len())
-        .map_err(|_| ProxyError::BadBody)?;
+    let max_attempts = 1 + client.max_retries as usize;
+    let mut tried: Vec<i64> = Vec::new();
+    let mut last_error = None;
+    while let Some(pick) = state.scheduler.pick(&snapshot, &client, &tried) {
+        tried.push(pick.key.id);
+        ctx.record.provider_key_id = Some(pick.key.id);
+        let final_attempt = tried.len() >= max_attempts
+            || !state.scheduler.has_candidate(&snapshot, &client, &tried);
+        let header =
+            request::upstream_header(session.req_header(), &provider, &pick.key, body.len())
+                .map_err(|_| ProxyError::BadBody)?;
+        let _busy = pick.health.begin();
+        let started = Instant::now();
+        let mut outcome = Outcome::default();
+        let result = forwarder
+            .forward(
+                session,
+                Exchange {
+                    provider: &provider,
+                    header,
+                    body: body.clone(),
+                    format: provider.format,
+                    endpoint,
+                    strip_injected_usage,
+                    final_attempt,
+                    request_id: &ctx.record.request_id,
+                },
+                &mut outcome,
+            )
+            .await;
+        if let Some(signal) = health_signal(&result, &outcome) {
+            pick.health.record(signal, &state.health.policy);
+        }
+        ctx.record.attempts.push(AttemptRecord {
+            provider_key_id: pick.key.id,
+            status: outcome.status,
+            error_kind: result
+                .as_ref()
+                .err()
+                .map(|e| e.kind())
+                .or(outcome.error_kind)
+                .map(str::to_string),
+            latency_ms: started.elapsed().as_millis() as u64,
+        });
+        match result {
+            Err(e) if e.is_retryable() && !final_attempt => {
+                tracing::debug!(request_id = %ctx.record.request_id, key = pick.key.id, "retrying on another key: {e}");
+                last_error = Some(e);
+                tokio::time::sleep(RETRY_BACKOFF * tried.len() as u32).await;
+            }
+            other => {
+                record_outcome(ctx, &snapshot, &outcome);
+                return other;
+            }
+        }
+    }
+    Err(last_error.unwrap_or(ProxyError::NoCredential))
+}
 
-    let mut outcome = Outcome::default();
-    let result = forwarder
-        .forward(
-            session,
-            Exchange {
-                provider: &provider,
-                header,
-                body,
-                format: provider.format,
-                endpoint,
-                strip_injected_usage,
-                request_id: &ctx.record.request_id,
-            },
-            &mut outcome,
-        )
-        .await;
-    record_outcome(ctx, &snapshot, &outcome);
-    result
+/// Pause before trying the next key, times the number of keys tried.
+const RETRY_BACKOFF: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// What an attempt says about the key's health.
+fn health_signal(result: &Result<(), ProxyError>, outcome: &Outcome) -> Option<Signal> {
+    match result {
+        Err(ProxyError::UpstreamAuth { status }) => Some(Signal::Rejected { status: *status }),
+        Err(ProxyError::UpstreamStatus {
+            status: 429,
+            retry_after,
+        }) => Some(Signal::RateLimited {
+            retry_after: *retry_after,
+        }),
+        Err(ProxyError::UpstreamStatus { .. } | ProxyError::Send(_)) => Some(Signal::Failure),
+        Err(_) => None,
+        Ok(()) => match outcome.status {
+            Some(429) => Some(Signal::RateLimited {
+                retry_after: outcome.retry_after,
+            }),
+            Some(s) if s >= 500 => Some(Signal::Failure),
+            Some(_)
+                if matches!(
+                    outcome.error_kind,
+                    Some("upstream_cut" | "upstream_stalled")
+                ) =>
+            {
+                Some(Signal::Failure)
+            }
+            Some(_) => outcome.ttfb.map(|ttfb| Signal::Success { ttfb }),
+            None => None,
+        },
+    }
 }
 
 /// Copies what the exchange produced into the ledger record, pricing the usage.
@@ -173,6 +243,9 @@ async fn respond_error(
     let _ = header.insert_header(http::header::CONTENT_TYPE, "application/json");
     let _ = header.insert_header(http::header::CONTENT_LENGTH, body.len().to_string());
     let _ = header.insert_header("x-request-id", request_id);
+    if let Some(secs) = err.retry_after_secs() {
+        let _ = header.insert_header(http::header::RETRY_AFTER, secs.to_string());
+    }
     if session
         .write_response_header(Box::new(header), false)
         .await

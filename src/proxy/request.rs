@@ -1,8 +1,6 @@
 //! Reading the caller's request: where its key is, and what of it may reach the upstream.
 
-use crate::providers::CredentialPlacement;
 use crate::snapshot::{ProviderEntry, ProviderKeyEntry};
-use http::header::{HeaderName, HeaderValue};
 use pingora::http::RequestHeader;
 
 /// The client key, found wherever the caller's SDK puts its key.
@@ -117,22 +115,8 @@ pub fn upstream_header(
     }
     out.insert_header(http::header::HOST, provider.upstream.host_header.as_str())
         .map_err(|e| *e)?;
-    let secret = key.secret.expose();
-    let (name, value) = match provider.auth {
-        CredentialPlacement::Bearer => (http::header::AUTHORIZATION, format!("Bearer {secret}")),
-        CredentialPlacement::XApiKey => (HeaderName::from_static("x-api-key"), secret.clone()),
-        CredentialPlacement::XGoogApiKey => {
-            (HeaderName::from_static("x-goog-api-key"), secret.clone())
-        }
-    };
-    let mut value = HeaderValue::from_str(&value).map_err(|_| {
-        *pingora::Error::explain(
-            pingora::ErrorType::InternalError,
-            "credential is not a valid header",
-        )
-    })?;
-    value.set_sensitive(true);
-    out.insert_header(name, value).map_err(|e| *e)?;
+    crate::upstream::set_credential(&mut out, provider.auth, key.secret.expose())
+        .map_err(|e| *e)?;
     if body_len > 0 || req.method == http::Method::POST || req.method == http::Method::PUT {
         out.insert_header(http::header::CONTENT_LENGTH, body_len.to_string())
             .map_err(|e| *e)?;

@@ -21,8 +21,12 @@ pub struct ClientKeyEntry {
     pub pool: Vec<i64>,
     pub strategy: String,
     pub enabled: bool,
+    /// How many other keys a failed request may be retried on.
+    pub max_retries: u32,
     /// Round-robin position; carried over when the snapshot is rebuilt.
     pub cursor: Arc<AtomicU64>,
+    /// Smooth weighted round-robin credit per provider key; carried over likewise.
+    pub swrr: Arc<std::sync::Mutex<HashMap<i64, i64>>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +91,8 @@ pub struct ProviderEntry {
     pub enabled: bool,
     pub connect_timeout: Duration,
     pub first_byte_timeout: Duration,
+    /// Path of the cheap call the active health check makes.
+    pub health_check_path: String,
 }
 
 #[derive(Debug)]
@@ -130,6 +136,10 @@ impl Snapshot {
         self.provider_keys.get(&id)
     }
 
+    pub fn provider_keys(&self) -> impl Iterator<Item = &Arc<ProviderKeyEntry>> {
+        self.provider_keys.values()
+    }
+
     /// The price in force for `model` at `at`.
     pub fn price_at(&self, model: &str, at: DateTime<Utc>) -> Option<&PriceEntry> {
         self.prices
@@ -171,6 +181,9 @@ impl Snapshot {
                     first_byte_timeout: Duration::from_millis(
                         p.first_byte_timeout_ms.max(1) as u64
                     ),
+                    health_check_path: p
+                        .health_check_path
+                        .unwrap_or_else(|| default_health_check_path(format).to_string()),
                 }),
             );
         }
@@ -202,19 +215,15 @@ impl Snapshot {
                 .or_default()
                 .push(row.provider_key_id);
         }
-        let previous_cursors: HashMap<i64, Arc<AtomicU64>> = previous
-            .client_keys
-            .values()
-            .map(|c| (c.id, c.cursor.clone()))
-            .collect();
+        let previous_state: HashMap<i64, &Arc<ClientKeyEntry>> =
+            previous.client_keys.values().map(|c| (c.id, c)).collect();
         let mut client_keys = HashMap::new();
         for c in rows.client_keys {
             let mut pool = pools.remove(&c.id).unwrap_or_default();
             pool.sort_unstable();
-            let cursor = previous_cursors
-                .get(&c.id)
-                .cloned()
-                .unwrap_or_else(|| Arc::new(AtomicU64::new(0)));
+            let old = previous_state.get(&c.id);
+            let cursor = old.map_or_else(|| Arc::new(AtomicU64::new(0)), |o| o.cursor.clone());
+            let swrr = old.map_or_else(Default::default, |o| o.swrr.clone());
             client_keys.insert(
                 c.key_hash,
                 Arc::new(ClientKeyEntry {
@@ -224,7 +233,9 @@ impl Snapshot {
                     pool,
                     strategy: c.strategy,
                     enabled: c.enabled,
+                    max_retries: u32::try_from(c.max_retries).unwrap_or(0),
                     cursor,
+                    swrr,
                 }),
             );
         }
@@ -248,6 +259,15 @@ impl Snapshot {
             provider_keys,
             prices,
         }
+    }
+}
+
+/// The health check a provider gets unless it names its own: the model list, which costs
+/// nothing and needs a valid credential.
+pub fn default_health_check_path(format: ApiFormat) -> &'static str {
+    match format {
+        ApiFormat::OpenAi | ApiFormat::Anthropic => "/v1/models",
+        ApiFormat::Gemini => "/v1beta/models",
     }
 }
 

@@ -33,6 +33,7 @@ pub struct NewClientKey {
     pub provider_id: i64,
     pub owner_id: Option<i64>,
     pub strategy: String,
+    pub max_retries: i32,
     pub enabled: bool,
     pub provider_key_ids: Vec<i64>,
 }
@@ -41,6 +42,7 @@ pub struct NewClientKey {
 pub struct ClientKeyPatch {
     pub name: Option<String>,
     pub strategy: Option<String>,
+    pub max_retries: Option<i32>,
     pub enabled: Option<bool>,
     pub provider_key_ids: Option<Vec<i64>>,
 }
@@ -192,6 +194,7 @@ impl Store {
             provider_id: Set(k.provider_id),
             owner_id: Set(k.owner_id),
             strategy: Set(k.strategy),
+            max_retries: Set(k.max_retries),
             enabled: Set(k.enabled),
             created_at: Set(now),
             updated_at: Set(now),
@@ -221,6 +224,9 @@ impl Store {
         }
         if let Some(v) = patch.strategy {
             m.strategy = Set(v);
+        }
+        if let Some(v) = patch.max_retries {
+            m.max_retries = Set(v);
         }
         if let Some(v) = patch.enabled {
             m.enabled = Set(v);

@@ -13,6 +13,7 @@ pub struct NewProvider {
     pub enabled: bool,
     pub connect_timeout_ms: i64,
     pub first_byte_timeout_ms: i64,
+    pub health_check_path: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -23,6 +24,8 @@ pub struct ProviderPatch {
     pub enabled: Option<bool>,
     pub connect_timeout_ms: Option<i64>,
     pub first_byte_timeout_ms: Option<i64>,
+    /// `Some(None)` goes back to the format's default.
+    pub health_check_path: Option<Option<String>>,
 }
 
 impl Store {
@@ -50,6 +53,7 @@ impl Store {
             enabled: Set(p.enabled),
             connect_timeout_ms: Set(p.connect_timeout_ms),
             first_byte_timeout_ms: Set(p.first_byte_timeout_ms),
+            health_check_path: Set(p.health_check_path),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -83,6 +87,9 @@ impl Store {
         }
         if let Some(v) = patch.first_byte_timeout_ms {
             m.first_byte_timeout_ms = Set(v);
+        }
+        if let Some(v) = patch.health_check_path {
+            m.health_check_path = Set(v);
         }
         m.updated_at = Set(chrono::Utc::now());
         m.update(&self.db)

@@ -9,6 +9,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// One try of one provider key within a request.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AttemptRecord {
+    pub provider_key_id: i64,
+    pub status: Option<u16>,
+    pub error_kind: Option<String>,
+    pub latency_ms: u64,
+}
+
 /// One request as it will be stored.
 #[derive(Debug, Clone, Default)]
 pub struct LogRecord {
@@ -31,6 +40,7 @@ pub struct LogRecord {
     pub cost_nanos: Option<i64>,
     pub stream: bool,
     pub partial: bool,
+    pub attempts: Vec<AttemptRecord>,
 }
 
 impl LogRecord {
@@ -56,6 +66,9 @@ impl LogRecord {
             cost_nanos: Set(self.cost_nanos),
             stream: Set(self.stream),
             partial: Set(self.partial),
+            attempts: Set((!self.attempts.is_empty())
+                .then(|| serde_json::to_string(&self.attempts).ok())
+                .flatten()),
             ..Default::default()
         }
     }

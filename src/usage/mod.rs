@@ -2,7 +2,7 @@
 
 mod ledger;
 
-pub use ledger::{Ledger, LedgerWriter, LogRecord};
+pub use ledger::{AttemptRecord, Ledger, LedgerWriter, LogRecord};
 
 use crate::providers::Usage;
 use crate::snapshot::PriceEntry;

@@ -3,7 +3,9 @@
 //!
 //! The credential a request carries (in its provider's own place) chooses the behaviour:
 //! `fail-401`, `fail-403`, `fail-429` (with `Retry-After: 2`), `fail-500`, `fail-503` answer
-//! with that status in the provider's error shape; `hang` never answers; `slow-header-{ms}`
+//! with that status in the provider's error shape; `limited-{secs}` answers 429 with
+//! `Retry-After: {secs}` from its first request until that window has passed, then succeeds
+//! (a rate limit that lifts); `hang` never answers; `slow-header-{ms}`
 //! waits before answering; `cut` sends about half of the response and then drops the
 //! connection; anything else succeeds. A missing credential is a 401.
 
@@ -134,6 +136,8 @@ struct Shared {
     recording: AtomicBool,
     gate: watch::Sender<bool>,
     seq: AtomicU64,
+    /// `limited-{secs}` credentials: when their rate limit lifts.
+    limited_until: Mutex<std::collections::HashMap<String, std::time::Instant>>,
 }
 
 impl Shared {
@@ -309,6 +313,7 @@ impl Shared {
             recording: AtomicBool::new(true),
             gate,
             seq: AtomicU64::new(1),
+            limited_until: Mutex::default(),
         }
     }
 }
@@ -509,6 +514,7 @@ enum Behaviour {
     Hang,
     SlowHeader(u64),
     Cut,
+    Limited(u64),
 }
 
 impl Behaviour {
@@ -520,6 +526,12 @@ impl Behaviour {
         }
         if credential.starts_with("hang") {
             return Behaviour::Hang;
+        }
+        if let Some(rest) = credential.strip_prefix("limited-") {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            if let Ok(secs) = digits.parse() {
+                return Behaviour::Limited(secs);
+            }
         }
         if let Some(rest) = credential.strip_prefix("slow-header-") {
             let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
@@ -651,6 +663,16 @@ impl Reply {
         }
     }
 
+    /// Replaces a header the reply already has (or adds it).
+    fn set_header(&mut self, name: &'static str, value: String) {
+        match self {
+            Reply::Json { headers, .. } | Reply::Stream { headers, .. } => {
+                headers.retain(|(n, _)| *n != name);
+                headers.push((name, value));
+            }
+        }
+    }
+
     fn push_headers(&mut self, extra: Vec<(&'static str, String)>) {
         match self {
             Reply::Json { headers, .. } | Reply::Stream { headers, .. } => headers.extend(extra),
@@ -760,6 +782,24 @@ async fn dispatch(
             return failure(provider, 504, credential);
         }
         Behaviour::SlowHeader(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+        Behaviour::Limited(secs) => {
+            let now = std::time::Instant::now();
+            let limited = {
+                let mut map = shared
+                    .limited_until
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                let until = *map
+                    .entry(credential.to_string())
+                    .or_insert(now + Duration::from_secs(secs));
+                now < until
+            };
+            if limited {
+                let mut reply = failure(provider, 429, credential);
+                reply.set_header("retry-after", secs.to_string());
+                return reply;
+            }
+        }
         Behaviour::Succeed | Behaviour::Cut => {}
     }
     let json = if body.is_empty() {

@@ -990,3 +990,22 @@ async fn health_large_bodies_recording_and_not_found() {
         15
     );
 }
+
+#[tokio::test]
+async fn limited_credentials_are_rate_limited_then_recover() {
+    let mock = MockUpstream::start().await;
+    let client = reqwest::Client::new();
+    let call = || {
+        client
+            .post(format!("{}/v1/chat/completions", mock.base_url()))
+            .bearer_auth("limited-1")
+            .json(&serde_json::json!({"model": "gpt-4o", "messages": []}))
+            .send()
+    };
+    let first = call().await.unwrap();
+    assert_eq!(first.status(), 429);
+    assert_eq!(first.headers()["retry-after"], "1");
+    assert_eq!(call().await.unwrap().status(), 429);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(call().await.unwrap().status(), 200);
+}

@@ -27,18 +27,10 @@ pub struct Tollgate {
     pub log_path: PathBuf,
 }
 
+#[derive(Default)]
 pub struct Options {
     pub env: Vec<(String, String)>,
     pub database_url: Option<String>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            env: vec![],
-            database_url: None,
-        }
-    }
 }
 
 impl Options {

@@ -1,0 +1,478 @@
+//! Provider-key health: passive signals from live traffic (invalid, cooling down, circuit open),
+//! latency and error statistics for the scheduler, and the state shown by the API.
+
+mod probe;
+mod shared;
+
+pub use probe::{CheckResult, Prober};
+pub use shared::HealthSync;
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Tuning of the passive health rules.
+#[derive(Debug, Clone)]
+pub struct HealthPolicy {
+    /// Consecutive connect errors, timeouts or 5xx that open the circuit.
+    pub failure_threshold: u32,
+    /// How long an open circuit stays open before a half-open trial.
+    pub circuit_open: Duration,
+    /// Cooldown for a 429 without `Retry-After`: doubles per consecutive 429, capped here.
+    pub cooldown_max: Duration,
+}
+
+impl Default for HealthPolicy {
+    fn default() -> Self {
+        Self {
+            failure_threshold: 3,
+            circuit_open: Duration::from_secs(30),
+            cooldown_max: Duration::from_secs(300),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Healthy,
+    CoolingDown,
+    CircuitOpen,
+    Invalid,
+}
+
+/// What an attempt on a key ended with, as far as health is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Success {
+        ttfb: Duration,
+    },
+    /// 401/403: the provider refuses this credential.
+    Rejected {
+        status: u16,
+    },
+    /// 429, with the provider's `Retry-After` when it gave one.
+    RateLimited {
+        retry_after: Option<Duration>,
+    },
+    /// Connect error, timeout, 5xx.
+    Failure,
+}
+
+/// Shared, serialisable part of a key's health (what other instances learn through Redis).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    pub state: State,
+    pub reason: Option<String>,
+    /// Unix milliseconds since the state began.
+    pub since_ms: u64,
+    /// Unix milliseconds when the key may be tried again (cooldown, open circuit).
+    pub retry_at_ms: Option<u64>,
+}
+
+impl Default for Status {
+    /// Healthy since forever: any state another instance published is newer.
+    fn default() -> Self {
+        Self {
+            state: State::Healthy,
+            reason: None,
+            since_ms: 0,
+            retry_at_ms: None,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    status: Status,
+    consecutive_failures: u32,
+    consecutive_429: u32,
+    /// A half-open trial is under way (only one request probes an open circuit).
+    trial_in_flight: bool,
+    latency_ewma_ms: Option<f64>,
+    error_ewma: f64,
+    /// Bumped on every local change, so the Redis sync knows what to publish.
+    version: u64,
+    last_check: Option<CheckResult>,
+}
+
+/// One provider key's health.
+#[derive(Debug, Default)]
+pub struct KeyHealth {
+    inner: Mutex<Inner>,
+    in_flight: AtomicU32,
+}
+
+/// Read-only view for the API and the scheduler.
+#[derive(Debug, Clone, Serialize)]
+pub struct HealthView {
+    #[serde(flatten)]
+    pub status: Status,
+    pub latency_ms: Option<f64>,
+    pub error_rate: f64,
+    pub in_flight: u32,
+    pub consecutive_failures: u32,
+    pub last_check: Option<CheckResult>,
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+const LATENCY_ALPHA: f64 = 0.2;
+const ERROR_ALPHA: f64 = 0.1;
+
+impl KeyHealth {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the key may take a request now. A key whose cooldown or open circuit has run
+    /// out is usable again; for an open circuit only one trial request is let through.
+    pub fn try_admit(&self, now: u64) -> bool {
+        let mut g = self.lock();
+        match g.status.state {
+            State::Healthy => true,
+            State::Invalid => false,
+            State::CoolingDown => {
+                if g.status.retry_at_ms.is_some_and(|t| now >= t) {
+                    g.status = Status {
+                        state: State::Healthy,
+                        reason: None,
+                        since_ms: now,
+                        retry_at_ms: None,
+                    };
+                    g.version += 1;
+                    true
+                } else {
+                    false
+                }
+            }
+            State::CircuitOpen => {
+                if g.status.retry_at_ms.is_some_and(|t| now >= t) && !g.trial_in_flight {
+                    g.trial_in_flight = true;
+                    true
+                } else {
+                    false
+                }
+            }
+        }
+    }
+
+    /// Whether the key could take a request now, without claiming a trial slot.
+    pub fn is_available(&self, now: u64) -> bool {
+        let g = self.lock();
+        match g.status.state {
+            State::Healthy => true,
+            State::Invalid => false,
+            State::CoolingDown => g.status.retry_at_ms.is_some_and(|t| now >= t),
+            State::CircuitOpen => {
+                g.status.retry_at_ms.is_some_and(|t| now >= t) && !g.trial_in_flight
+            }
+        }
+    }
+
+    pub fn begin(self: &Arc<Self>) -> InFlightGuard {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlightGuard(self.clone())
+    }
+
+    pub fn record(&self, signal: Signal, policy: &HealthPolicy) {
+        let now = now_ms();
+        let mut g = self.lock();
+        g.trial_in_flight = false;
+        let before = g.status.clone();
+        match signal {
+            Signal::Success { ttfb } => {
+                let ms = ttfb.as_secs_f64() * 1000.0;
+                g.latency_ewma_ms = Some(match g.latency_ewma_ms {
+                    Some(prev) => prev + LATENCY_ALPHA * (ms - prev),
+                    None => ms,
+                });
+                g.error_ewma *= 1.0 - ERROR_ALPHA;
+                g.consecutive_failures = 0;
+                g.consecutive_429 = 0;
+                if g.status.state != State::Healthy {
+                    g.status = Status {
+                        state: State::Healthy,
+                        reason: None,
+                        since_ms: now,
+                        retry_at_ms: None,
+                    };
+                }
+            }
+            Signal::Rejected { status } => {
+                g.error_ewma += ERROR_ALPHA * (1.0 - g.error_ewma);
+                g.status = Status {
+                    state: State::Invalid,
+                    reason: Some(format!("provider answered {status}: credential rejected")),
+                    since_ms: now,
+                    retry_at_ms: None,
+                };
+            }
+            Signal::RateLimited { retry_after } => {
+                g.consecutive_429 += 1;
+                let wait = retry_after.unwrap_or_else(|| {
+                    let exp = 2u64.saturating_pow(g.consecutive_429.saturating_sub(1).min(16));
+                    Duration::from_secs(exp).min(policy.cooldown_max)
+                });
+                g.status = Status {
+                    state: State::CoolingDown,
+                    reason: Some(match retry_after {
+                        Some(_) => "rate limited (429, Retry-After)".to_string(),
+                        None => "rate limited (429, backoff)".to_string(),
+                    }),
+                    since_ms: now,
+                    retry_at_ms: Some(now + wait.as_millis() as u64),
+                };
+            }
+            Signal::Failure => {
+                g.error_ewma += ERROR_ALPHA * (1.0 - g.error_ewma);
+                g.consecutive_failures += 1;
+                let reopen = g.status.state == State::CircuitOpen;
+                if reopen || g.consecutive_failures >= policy.failure_threshold {
+                    g.status = Status {
+                        state: State::CircuitOpen,
+                        reason: Some(format!("{} consecutive failures", g.consecutive_failures)),
+                        since_ms: now,
+                        retry_at_ms: Some(now + policy.circuit_open.as_millis() as u64),
+                    };
+                }
+            }
+        }
+        if g.status != before {
+            g.version += 1;
+        }
+    }
+
+    /// Clears every mark (the key was edited, re-enabled, or an active check succeeded).
+    pub fn reset(&self) {
+        let mut g = self.lock();
+        g.status = Status {
+            since_ms: now_ms(),
+            ..Status::default()
+        };
+        g.consecutive_failures = 0;
+        g.consecutive_429 = 0;
+        g.trial_in_flight = false;
+        g.version += 1;
+    }
+
+    pub fn view(&self) -> HealthView {
+        let g = self.lock();
+        HealthView {
+            status: g.status.clone(),
+            latency_ms: g.latency_ewma_ms.map(|v| (v * 10.0).round() / 10.0),
+            error_rate: (g.error_ewma * 1000.0).round() / 1000.0,
+            in_flight: self.in_flight.load(Ordering::Relaxed),
+            consecutive_failures: g.consecutive_failures,
+            last_check: g.last_check.clone(),
+        }
+    }
+
+    pub fn set_last_check(&self, result: CheckResult) {
+        self.lock().last_check = Some(result);
+    }
+
+    /// The health_best score: lower is better. Expected latency, inflated by the recent error
+    /// rate and by the requests already waiting on the key:
+    /// `(latency_ewma_ms + 1) × (1 + 4 × error_rate) × (1 + in_flight)`; a key with no latency
+    /// sample yet scores as 1 ms so it gets tried.
+    pub fn score(&self) -> u64 {
+        let g = self.lock();
+        let latency = g.latency_ewma_ms.unwrap_or(0.0) + 1.0;
+        let inflight = f64::from(self.in_flight.load(Ordering::Relaxed));
+        (latency * (1.0 + 4.0 * g.error_ewma) * (1.0 + inflight) * 100.0).round() as u64
+    }
+
+    fn shared(&self) -> (u64, Status) {
+        let g = self.lock();
+        (g.version, g.status.clone())
+    }
+
+    /// Adopts a state another instance published, if it is newer than ours.
+    fn adopt(&self, remote: &Status) {
+        let mut g = self.lock();
+        if remote.since_ms > g.status.since_ms && *remote != g.status {
+            g.status = remote.clone();
+        }
+    }
+}
+
+/// Decrements the key's in-flight count when the attempt ends.
+pub struct InFlightGuard(Arc<KeyHealth>);
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Every key's health, by provider key id.
+#[derive(Debug, Default)]
+pub struct HealthRegistry {
+    keys: RwLock<HashMap<i64, Arc<KeyHealth>>>,
+    pub policy: HealthPolicy,
+}
+
+impl HealthRegistry {
+    pub fn new(policy: HealthPolicy) -> Self {
+        Self {
+            keys: RwLock::default(),
+            policy,
+        }
+    }
+
+    pub fn get(&self, key_id: i64) -> Arc<KeyHealth> {
+        if let Ok(keys) = self.keys.read() {
+            if let Some(h) = keys.get(&key_id) {
+                return h.clone();
+            }
+        }
+        let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
+        keys.entry(key_id).or_default().clone()
+    }
+
+    pub fn view(&self, key_id: i64) -> HealthView {
+        self.get(key_id).view()
+    }
+
+    pub fn record(&self, key_id: i64, signal: Signal) {
+        self.get(key_id).record(signal, &self.policy);
+    }
+
+    pub fn reset(&self, key_id: i64) {
+        self.get(key_id).reset();
+    }
+
+    fn all(&self) -> Vec<(i64, Arc<KeyHealth>)> {
+        self.keys
+            .read()
+            .map(|k| k.iter().map(|(id, h)| (*id, h.clone())).collect())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn policy() -> HealthPolicy {
+        HealthPolicy {
+            failure_threshold: 3,
+            circuit_open: Duration::from_millis(50),
+            cooldown_max: Duration::from_secs(8),
+        }
+    }
+
+    #[test]
+    fn rejected_keys_leave_rotation_until_reset() {
+        let h = KeyHealth::default();
+        h.record(Signal::Rejected { status: 401 }, &policy());
+        assert_eq!(h.view().status.state, State::Invalid);
+        assert!(!h.try_admit(now_ms() + 10_000_000));
+        h.reset();
+        assert!(h.try_admit(now_ms()));
+    }
+
+    #[test]
+    fn rate_limited_keys_return_after_retry_after_or_backoff() {
+        let h = KeyHealth::default();
+        h.record(
+            Signal::RateLimited {
+                retry_after: Some(Duration::from_secs(2)),
+            },
+            &policy(),
+        );
+        let v = h.view();
+        assert_eq!(v.status.state, State::CoolingDown);
+        let at = v.status.retry_at_ms.unwrap();
+        assert!(!h.try_admit(at - 1));
+        assert!(h.try_admit(at));
+        assert_eq!(h.view().status.state, State::Healthy);
+        // Without Retry-After, after a success: 1 s, 2 s, 4 s, 8 s (capped).
+        h.record(
+            Signal::Success {
+                ttfb: Duration::from_millis(1),
+            },
+            &policy(),
+        );
+        let mut waits = vec![];
+        for _ in 0..5 {
+            h.record(Signal::RateLimited { retry_after: None }, &policy());
+            let v = h.view().status;
+            waits.push((v.retry_at_ms.unwrap() - v.since_ms) / 1000);
+        }
+        assert_eq!(waits, vec![1, 2, 4, 8, 8]);
+    }
+
+    #[test]
+    fn circuit_opens_after_a_run_of_failures_and_a_trial_decides() {
+        let h = KeyHealth::default();
+        let p = policy();
+        h.record(Signal::Failure, &p);
+        h.record(Signal::Failure, &p);
+        assert_eq!(h.view().status.state, State::Healthy);
+        h.record(Signal::Failure, &p);
+        let v = h.view().status;
+        assert_eq!(v.state, State::CircuitOpen);
+        let at = v.retry_at_ms.unwrap();
+        assert!(!h.try_admit(at - 1));
+        assert!(h.try_admit(at), "half-open trial");
+        assert!(!h.try_admit(at), "only one trial at a time");
+        h.record(Signal::Failure, &p);
+        assert_eq!(
+            h.view().status.state,
+            State::CircuitOpen,
+            "failed trial re-opens"
+        );
+        let at = h.view().status.retry_at_ms.unwrap();
+        assert!(h.try_admit(at));
+        h.record(
+            Signal::Success {
+                ttfb: Duration::from_millis(5),
+            },
+            &p,
+        );
+        assert_eq!(h.view().status.state, State::Healthy);
+    }
+
+    #[test]
+    fn score_prefers_fast_reliable_idle_keys() {
+        let p = policy();
+        let fast = Arc::new(KeyHealth::default());
+        let slow = Arc::new(KeyHealth::default());
+        fast.record(
+            Signal::Success {
+                ttfb: Duration::from_millis(10),
+            },
+            &p,
+        );
+        slow.record(
+            Signal::Success {
+                ttfb: Duration::from_millis(100),
+            },
+            &p,
+        );
+        assert!(fast.score() < slow.score());
+        let _busy: Vec<_> = (0..20).map(|_| fast.begin()).collect();
+        assert!(fast.score() > slow.score(), "in-flight load counts");
+        drop(_busy);
+        fast.record(Signal::Failure, &p);
+        fast.record(Signal::Failure, &p);
+        let failing = fast.score();
+        fast.record(
+            Signal::Success {
+                ttfb: Duration::from_millis(10),
+            },
+            &p,
+        );
+        assert!(fast.score() < failing);
+    }
+}
