@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cluster;
 pub mod config;
 pub mod health;
+pub mod limits;
 pub mod providers;
 pub mod proxy;
 pub mod scheduler;

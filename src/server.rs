@@ -6,6 +6,7 @@ use crate::auth::{self, JwtKeys, MasterKey};
 use crate::cluster::Cluster;
 use crate::config::{Config, DatabaseKind};
 use crate::health::{HealthPolicy, HealthRegistry, HealthSync, Prober};
+use crate::limits::{Limits, Seed};
 use crate::proxy::Gateway;
 use crate::scheduler::Scheduler;
 use crate::snapshot::Catalog;
@@ -189,6 +190,11 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             stop_rx.clone(),
         ),
     );
+    if let Some(redis_limits) = state.limits.redis() {
+        let every = Duration::from_millis(config.limits.settle_flush_ms);
+        let stop = stop_rx.clone();
+        rt.spawn(async move { redis_limits.run_flusher(every, stop).await });
+    }
     let app = admin::router(state.clone());
     let mut admin_stop = stop_rx.clone();
     let admin_task = rt.spawn(async move {
@@ -244,6 +250,11 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             "{which} received: draining (at most {}s)",
             config.server.grace_period_secs
         );
+        tokio::spawn(async {
+            let again = wait_for_signal().await;
+            tracing::warn!("{again} received again: exiting now");
+            std::process::exit(1);
+        });
         let _ = stop_tx.send(true);
         drain(
             &state.in_flight,
@@ -288,6 +299,12 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
         health.clone(),
         Duration::from_millis(config.health.check_timeout_ms),
     ));
+    let limits = Arc::new(Limits::new(
+        &cluster,
+        config.limits.tz().unwrap_or(chrono_tz::UTC),
+        config.limits.on_redis_failure,
+    ));
+    seed_limits(&store, &limits).await?;
     let state = Arc::new(AppState {
         jwt: JwtKeys::new(&master, config.admin.token_ttl_secs),
         config,
@@ -296,10 +313,37 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
         catalog,
         ledger,
         cluster,
-        scheduler: Scheduler::new(health.clone()),
+        scheduler: Scheduler::new(health.clone(), limits.caps.clone()),
+        limits,
         health,
         prober,
         in_flight: Arc::new(AtomicUsize::new(0)),
     });
     Ok((state, writer))
+}
+
+/// Loads what each client key has spent before this start (lifetime, and so far today) into
+/// the limit counters.
+async fn seed_limits(store: &Store, limits: &Limits) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    let day = limits.day_of(now);
+    let totals = store
+        .client_key_totals(limits.day_start(now))
+        .await
+        .context("cannot read spend from the ledger")?;
+    for t in totals {
+        limits
+            .seed(
+                t.client_key_id,
+                &Seed {
+                    lifetime_spend: t.lifetime_cost_nanos,
+                    day: day.clone(),
+                    day_requests: t.day_requests.max(0) as u64,
+                    day_tokens: t.day_tokens.max(0) as u64,
+                    day_cost: t.day_cost_nanos,
+                },
+            )
+            .await;
+    }
+    Ok(())
 }

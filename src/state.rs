@@ -4,6 +4,7 @@ use crate::auth::{JwtKeys, MasterKey};
 use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::health::{HealthRegistry, Prober};
+use crate::limits::Limits;
 use crate::scheduler::Scheduler;
 use crate::snapshot::Catalog;
 use crate::store::Store;
@@ -23,6 +24,7 @@ pub struct AppState {
     pub health: Arc<HealthRegistry>,
     pub scheduler: Scheduler,
     pub prober: Arc<Prober>,
+    pub limits: Arc<Limits>,
     /// Proxied requests in flight (shutdown waits for them).
     pub in_flight: Arc<AtomicUsize>,
 }

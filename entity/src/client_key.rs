@@ -17,6 +17,18 @@ pub struct Model {
     pub owner_id: Option<i64>,
     pub strategy: String,
     pub max_retries: i32,
+    /// Requests per minute (sliding window); NULL = unlimited (likewise below).
+    pub rpm: Option<i32>,
+    pub max_concurrent: Option<i32>,
+    /// Requests, tokens and cost (nano-units) per day, in the configured time zone.
+    pub rpd: Option<i64>,
+    pub tpd: Option<i64>,
+    pub cost_per_day_nanos: Option<i64>,
+    /// Lifetime spend cap, nano-units.
+    pub budget_nanos: Option<i64>,
+    pub expires_at: Option<DateTimeUtc>,
+    /// JSON array of glob patterns; NULL = every model.
+    pub allowed_models: Option<String>,
     pub enabled: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -14,6 +14,9 @@ pub struct Model {
     pub secret_preview: String,
     pub enabled: bool,
     pub weight: i32,
+    /// Requests and tokens per minute this key may take; a key at its cap is skipped.
+    pub rpm: Option<i32>,
+    pub tpm: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

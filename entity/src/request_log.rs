@@ -28,7 +28,7 @@ pub struct Model {
     pub cost_nanos: Option<i64>,
     pub stream: bool,
     pub partial: bool,
-    /// JSON array of every attempt (key, status, error, latency) when there was more than one.
+    /// JSON array of every attempt (key, status, error, latency); NULL when none reached a key.
     pub attempts: Option<String>,
 }
 

@@ -2,11 +2,15 @@
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ApiPath};
+use super::fields::{Amount, double_option, map_patch};
 use super::refresh_catalog;
 use crate::auth::{client_key_prefix, generate_client_key};
 use crate::scheduler::Strategy;
 use crate::state::AppState;
-use crate::store::{ClientKeyPatch, ClientKeyWithPool, NewClientKey};
+use crate::store::{
+    ClientKeyLimits, ClientKeyLimitsPatch, ClientKeyPatch, ClientKeyWithPool, NewClientKey,
+};
+use crate::usage::format_nanos;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -25,8 +29,35 @@ pub struct ClientKeyView {
     pub strategy: String,
     pub max_retries: i32,
     pub enabled: bool,
+    /// Requests per minute (sliding window); null = unlimited, likewise below.
+    pub rpm: Option<i32>,
+    pub max_concurrent: Option<i32>,
+    pub rpd: Option<i64>,
+    pub tpd: Option<i64>,
+    /// Decimal strings in the price currency.
+    pub cost_per_day: Option<String>,
+    pub budget: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub allowed_models: Option<Vec<String>>,
+    /// Current usage against the limits (detail view only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<UsageOut>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UsageOut {
+    /// Requests admitted in the last 60 seconds.
+    pub minute_requests: u64,
+    pub in_flight: u64,
+    /// The day the daily counters are for (limits.timezone).
+    pub day: String,
+    pub day_requests: u64,
+    pub day_tokens: u64,
+    pub day_cost: String,
+    pub lifetime_spend: String,
+    pub expired: bool,
 }
 
 impl From<ClientKeyWithPool> for ClientKeyView {
@@ -41,6 +72,19 @@ impl From<ClientKeyWithPool> for ClientKeyView {
             strategy: k.key.strategy,
             max_retries: k.key.max_retries,
             enabled: k.key.enabled,
+            rpm: k.key.rpm,
+            max_concurrent: k.key.max_concurrent,
+            rpd: k.key.rpd,
+            tpd: k.key.tpd,
+            cost_per_day: k.key.cost_per_day_nanos.map(format_nanos),
+            budget: k.key.budget_nanos.map(format_nanos),
+            expires_at: k.key.expires_at,
+            allowed_models: k
+                .key
+                .allowed_models
+                .as_deref()
+                .and_then(|j| serde_json::from_str(j).ok()),
+            usage: None,
             created_at: k.key.created_at,
             updated_at: k.key.updated_at,
         }
@@ -55,25 +99,100 @@ pub struct CreatedClientKey {
     pub key: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// Body of POST (name, provider_id and provider_key_ids required) and PATCH (every field
+/// optional; a limit set to null is removed).
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CreateClientKey {
-    pub name: String,
-    pub provider_id: i64,
-    pub provider_key_ids: Vec<i64>,
-    pub strategy: Option<String>,
-    pub max_retries: Option<i32>,
-    pub enabled: Option<bool>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateClientKey {
+pub struct ClientKeyInput {
     pub name: Option<String>,
+    pub provider_id: Option<i64>,
     pub provider_key_ids: Option<Vec<i64>>,
     pub strategy: Option<String>,
     pub max_retries: Option<i32>,
     pub enabled: Option<bool>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub rpm: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub max_concurrent: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub rpd: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub tpd: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub cost_per_day: Option<Option<Amount>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub budget: Option<Option<Amount>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub allowed_models: Option<Option<Vec<String>>>,
+}
+
+fn positive<T: PartialOrd + Default + Copy>(
+    field: &'static str,
+) -> impl Fn(T) -> Result<T, ApiError> {
+    move |v| {
+        if v > T::default() {
+            Ok(v)
+        } else {
+            Err(ApiError::invalid(
+                field,
+                "must be greater than 0 (or null for no limit)",
+            ))
+        }
+    }
+}
+
+fn check_models(patterns: Vec<String>) -> Result<String, ApiError> {
+    if patterns.is_empty() || patterns.len() > 100 {
+        return Err(ApiError::invalid(
+            "allowed_models",
+            "must list 1 to 100 patterns (or be null for every model)",
+        ));
+    }
+    if patterns
+        .iter()
+        .any(|p| p.trim().is_empty() || p.len() > 200)
+    {
+        return Err(ApiError::invalid(
+            "allowed_models",
+            "patterns must have 1 to 200 characters",
+        ));
+    }
+    serde_json::to_string(&patterns).map_err(|_| ApiError::Internal)
+}
+
+impl ClientKeyInput {
+    fn limits_patch(&self) -> Result<ClientKeyLimitsPatch, ApiError> {
+        Ok(ClientKeyLimitsPatch {
+            rpm: map_patch(self.rpm, positive("rpm"))?,
+            max_concurrent: map_patch(self.max_concurrent, positive("max_concurrent"))?,
+            rpd: map_patch(self.rpd, positive("rpd"))?,
+            tpd: map_patch(self.tpd, positive("tpd"))?,
+            cost_per_day_nanos: map_patch(self.cost_per_day.clone(), |a| a.nanos("cost_per_day"))?,
+            budget_nanos: map_patch(self.budget.clone(), |a| a.nanos("budget"))?,
+            expires_at: self.expires_at,
+            allowed_models: map_patch(self.allowed_models.clone(), check_models)?,
+        })
+    }
+
+    fn limits(&self) -> Result<ClientKeyLimits, ApiError> {
+        let p = self.limits_patch()?;
+        Ok(ClientKeyLimits {
+            rpm: p.rpm.flatten(),
+            max_concurrent: p.max_concurrent.flatten(),
+            rpd: p.rpd.flatten(),
+            tpd: p.tpd.flatten(),
+            cost_per_day_nanos: p.cost_per_day_nanos.flatten(),
+            budget_nanos: p.budget_nanos.flatten(),
+            expires_at: p.expires_at.flatten(),
+            allowed_models: p.allowed_models.flatten(),
+        })
+    }
+}
+
+fn required<T>(v: Option<T>, field: &str) -> Result<T, ApiError> {
+    v.ok_or_else(|| ApiError::invalid(field, "is required"))
 }
 
 fn check_name(name: &str) -> Result<String, ApiError> {
@@ -141,33 +260,52 @@ pub async fn get(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ClientKeyView>, ApiError> {
-    Ok(Json(load_visible(&state, &caller, id).await?.into()))
+    let key = load_visible(&state, &caller, id).await?;
+    let expired = key.key.expires_at.is_some_and(|t| t <= Utc::now());
+    let mut view = ClientKeyView::from(key);
+    let u = state.limits.usage(id).await;
+    view.usage = Some(UsageOut {
+        minute_requests: u.minute_requests,
+        in_flight: u.in_flight,
+        day: u.day,
+        day_requests: u.day_requests,
+        day_tokens: u.day_tokens,
+        day_cost: format_nanos(u.day_cost_nanos),
+        lifetime_spend: format_nanos(u.lifetime_spend_nanos),
+        expired,
+    });
+    Ok(Json(view))
 }
 
 pub async fn create(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ApiJson(req): ApiJson<CreateClientKey>,
+    ApiJson(req): ApiJson<ClientKeyInput>,
 ) -> Result<(StatusCode, Json<CreatedClientKey>), ApiError> {
+    let name = required(req.name.as_deref(), "name")?;
+    let provider_id = required(req.provider_id, "provider_id")?;
+    let pool = required(req.provider_key_ids.as_deref(), "provider_key_ids")?;
     state
         .store
-        .get_provider(req.provider_id)
+        .get_provider(provider_id)
         .await
         .map_err(|_| ApiError::invalid("provider_id", "does not name a provider"))?;
-    let provider_key_ids = check_pool(&state, req.provider_id, &req.provider_key_ids).await?;
+    let provider_key_ids = check_pool(&state, provider_id, pool).await?;
+    let limits = req.limits()?;
     let key = generate_client_key();
     let created = state
         .store
         .create_client_key(NewClientKey {
-            name: check_name(&req.name)?,
+            name: check_name(name)?,
             key_hash: state.master.hash_client_key(&key),
             key_prefix: client_key_prefix(&key),
-            provider_id: req.provider_id,
+            provider_id,
             owner_id: Some(caller.id()),
             strategy: check_strategy(req.strategy.as_deref().unwrap_or("round_robin"))?,
             max_retries: check_retries(req.max_retries.unwrap_or(2))?,
             enabled: req.enabled.unwrap_or(true),
             provider_key_ids,
+            limits,
         })
         .await?;
     refresh_catalog(&state).await;
@@ -184,9 +322,18 @@ pub async fn update(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(req): ApiJson<UpdateClientKey>,
+    ApiJson(req): ApiJson<ClientKeyInput>,
 ) -> Result<Json<ClientKeyView>, ApiError> {
     let current = load_visible(&state, &caller, id).await?;
+    if req
+        .provider_id
+        .is_some_and(|p| p != current.key.provider_id)
+    {
+        return Err(ApiError::invalid(
+            "provider_id",
+            "cannot change; create a new client key",
+        ));
+    }
     let provider_key_ids = match &req.provider_key_ids {
         Some(ids) => Some(check_pool(&state, current.key.provider_id, ids).await?),
         None => None,
@@ -197,6 +344,7 @@ pub async fn update(
         max_retries: req.max_retries.map(check_retries).transpose()?,
         enabled: req.enabled,
         provider_key_ids,
+        limits: req.limits_patch()?,
     };
     let updated = state.store.update_client_key(id, patch).await?;
     refresh_catalog(&state).await;

@@ -3,6 +3,7 @@
 mod auth;
 mod client_keys;
 mod error;
+mod fields;
 mod logs;
 mod prices;
 mod provider_keys;
@@ -57,8 +58,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/model-prices/{id}", axum::routing::delete(prices::delete))
         .route("/logs", get(logs::list))
         .route("/logs/{id}", get(logs::get))
-        .fallback(|| async { ApiError::NotFound });
-    Router::new().nest("/api", api).with_state(state)
+        .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed });
+    Router::new()
+        .nest("/api", api)
+        .fallback(|| async { ApiError::NotFound })
+        .with_state(state)
 }
 
 /// Liveness and dependencies: 503 when the database is unreachable (the instance cannot

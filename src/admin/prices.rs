@@ -2,10 +2,11 @@
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ApiPath};
+use super::fields::Amount;
 use super::refresh_catalog;
 use crate::state::AppState;
 use crate::store::NewPrice;
-use crate::usage::{format_nanos, parse_nanos};
+use crate::usage::format_nanos;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -37,29 +38,6 @@ impl From<entity::model_price::Model> for PriceView {
             currency: m.currency,
             effective_from: m.effective_from,
         }
-    }
-}
-
-/// A decimal given as a JSON string ("2.50") or number (2.5).
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum Amount {
-    Text(String),
-    Number(serde_json::Number),
-}
-
-impl Amount {
-    fn nanos(&self, field: &str) -> Result<i64, ApiError> {
-        let text = match self {
-            Amount::Text(s) => s.clone(),
-            Amount::Number(n) => n.to_string(),
-        };
-        parse_nanos(&text).ok_or_else(|| {
-            ApiError::invalid(
-                field,
-                "must be a non-negative decimal with at most 9 decimal places",
-            )
-        })
     }
 }
 

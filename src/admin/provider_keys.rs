@@ -2,6 +2,7 @@
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use super::fields::{double_option, map_patch};
 use super::refresh_catalog;
 use crate::auth::mask_secret;
 use crate::health::CheckResult;
@@ -22,6 +23,9 @@ pub struct ProviderKeyView {
     pub secret_preview: String,
     pub enabled: bool,
     pub weight: i32,
+    /// Requests and tokens per minute this key may take (null = no cap).
+    pub rpm: Option<i32>,
+    pub tpm: Option<i64>,
     pub health: KeyHealthView,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -86,6 +90,8 @@ impl ProviderKeyView {
             secret_preview: m.secret_preview,
             enabled: m.enabled,
             weight: m.weight,
+            rpm: m.rpm,
+            tpm: m.tpm,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
@@ -107,6 +113,8 @@ pub struct CreateProviderKey {
     pub secret: String,
     pub enabled: Option<bool>,
     pub weight: Option<i32>,
+    pub rpm: Option<i32>,
+    pub tpm: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,6 +124,23 @@ pub struct UpdateProviderKey {
     pub secret: Option<String>,
     pub enabled: Option<bool>,
     pub weight: Option<i32>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub rpm: Option<Option<i32>>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub tpm: Option<Option<i64>>,
+}
+
+fn check_cap<T: PartialOrd + Default>(field: &'static str) -> impl Fn(T) -> Result<T, ApiError> {
+    move |v| {
+        if v > T::default() {
+            Ok(v)
+        } else {
+            Err(ApiError::invalid(
+                field,
+                "must be greater than 0 (or null for no cap)",
+            ))
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -201,6 +226,8 @@ pub async fn create(
             secret_preview,
             enabled: req.enabled.unwrap_or(true),
             weight: check_weight(req.weight.unwrap_or(1))?,
+            rpm: req.rpm.map(check_cap("rpm")).transpose()?,
+            tpm: req.tpm.map(check_cap("tpm")).transpose()?,
         })
         .await?;
     refresh_catalog(&state).await;
@@ -227,6 +254,8 @@ pub async fn update(
             .transpose()?,
         enabled: req.enabled,
         weight: req.weight.map(check_weight).transpose()?,
+        rpm: map_patch(req.rpm, check_cap("rpm"))?,
+        tpm: map_patch(req.tpm, check_cap("tpm"))?,
     };
     let updated = state.store.update_provider_key(id, patch).await?;
     if resets_health {

@@ -2,6 +2,7 @@
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ApiPath};
+use super::fields::{double_option, map_patch};
 use super::refresh_catalog;
 use crate::providers::ApiFormat;
 use crate::snapshot::{Upstream, auth_scheme_name, default_health_check_path, parse_auth_scheme};
@@ -77,19 +78,8 @@ pub struct UpdateProvider {
     pub connect_timeout_ms: Option<i64>,
     pub first_byte_timeout_ms: Option<i64>,
     /// A path, or null for the format's default.
-    #[serde(default, with = "double_option")]
+    #[serde(default, deserialize_with = "double_option")]
     pub health_check_path: Option<Option<String>>,
-}
-
-/// Tells an absent field (`None`) from an explicit null (`Some(None)`).
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Option<String>>, D::Error> {
-        Option::<String>::deserialize(d).map(Some)
-    }
 }
 
 fn check_path(path: &str) -> Result<String, ApiError> {
@@ -215,11 +205,7 @@ pub async fn update(
             .first_byte_timeout_ms
             .map(|v| check_timeout("first_byte_timeout_ms", v))
             .transpose()?,
-        health_check_path: match req.health_check_path {
-            Some(Some(p)) => Some(Some(check_path(&p)?)),
-            Some(None) => Some(None),
-            None => None,
-        },
+        health_check_path: map_patch(req.health_check_path, |p| check_path(&p))?,
     };
     let updated = state.store.update_provider(id, patch).await?;
     refresh_catalog(&state).await;

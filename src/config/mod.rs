@@ -22,6 +22,7 @@ pub struct Config {
     pub redis: RedisConfig,
     pub security: SecurityConfig,
     pub health: HealthConfig,
+    pub limits: LimitsConfig,
     pub ledger: LedgerConfig,
     pub server: ServerConfig,
     pub log: LogConfig,
@@ -77,6 +78,21 @@ pub struct HealthConfig {
     pub circuit_open_secs: u64,
     pub cooldown_max_secs: u64,
     pub sync_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    pub timezone: String,
+    pub on_redis_failure: crate::limits::RedisFailure,
+    pub default_max_tokens: u64,
+    pub settle_flush_ms: u64,
+}
+
+impl LimitsConfig {
+    pub fn tz(&self) -> Option<chrono_tz::Tz> {
+        self.timezone.parse().ok()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -211,11 +227,24 @@ impl Config {
         if self.health.sync_interval_ms < 50 {
             return invalid("health.sync_interval_ms", "must be at least 50");
         }
-        if self.ledger.queue_capacity == 0 || self.ledger.batch_size == 0 {
+        if self.limits.tz().is_none() {
             return invalid(
-                "ledger.queue_capacity",
-                "and ledger.batch_size must be greater than 0",
+                "limits.timezone",
+                "is not an IANA time zone name (e.g. UTC, Europe/Berlin)",
             );
+        }
+        if self.limits.default_max_tokens == 0 {
+            return invalid("limits.default_max_tokens", "must be greater than 0");
+        }
+        if self.limits.settle_flush_ms == 0 {
+            return invalid("limits.settle_flush_ms", "must be greater than 0");
+        }
+        if self.ledger.queue_capacity == 0 {
+            return invalid("ledger.queue_capacity", "must be greater than 0");
+        }
+        // One row binds 21 parameters; SQLite allows 32766 per statement.
+        if !(1..=1000).contains(&self.ledger.batch_size) {
+            return invalid("ledger.batch_size", "must be between 1 and 1000");
         }
         if self.server.grace_period_secs > 300 {
             return invalid("server.grace_period_secs", "must be at most 300");

@@ -217,10 +217,12 @@ impl KeyHealth {
             }
             Signal::RateLimited { retry_after } => {
                 g.consecutive_429 += 1;
-                let wait = retry_after.unwrap_or_else(|| {
-                    let exp = 2u64.saturating_pow(g.consecutive_429.saturating_sub(1).min(16));
-                    Duration::from_secs(exp).min(policy.cooldown_max)
-                });
+                let wait = retry_after
+                    .map(|r| r.min(policy.cooldown_max))
+                    .unwrap_or_else(|| {
+                        let exp = 2u64.saturating_pow(g.consecutive_429.saturating_sub(1).min(16));
+                        Duration::from_secs(exp).min(policy.cooldown_max)
+                    });
                 g.status = Status {
                     state: State::CoolingDown,
                     reason: Some(match retry_after {
@@ -248,6 +250,12 @@ impl KeyHealth {
         if g.status != before {
             g.version += 1;
         }
+    }
+
+    /// An attempt ended without saying anything about the key (the request failed on our
+    /// side): a half-open trial it held is given back.
+    pub fn release_trial(&self) {
+        self.lock().trial_in_flight = false;
     }
 
     /// Clears every mark (the key was edited, re-enabled, or an active check succeeded).

@@ -1,5 +1,6 @@
 //! Why a proxied request failed: one enum, one mapping to status, code, message and retry.
 
+use crate::limits::{Limit, LimitError};
 use crate::providers::{self, ApiFormat};
 use crate::upstream::SendError;
 use bytes::Bytes;
@@ -15,6 +16,14 @@ pub enum ProxyError {
     InvalidKey,
     #[error("client key disabled")]
     KeyDisabled,
+    #[error("client key expired")]
+    KeyExpired,
+    #[error("model not allowed for this key")]
+    ModelNotAllowed { model: Option<String> },
+    #[error("limit reached: {}", .0.limit.describe())]
+    Limited(crate::limits::Refusal),
+    #[error("limits unavailable")]
+    LimitsUnavailable,
     #[error("request body larger than {limit} bytes")]
     BodyTooLarge { limit: u64 },
     #[error("could not read the request body")]
@@ -44,12 +53,25 @@ impl From<SendError> for ProxyError {
     }
 }
 
+impl From<LimitError> for ProxyError {
+    fn from(e: LimitError) -> Self {
+        match e {
+            LimitError::Refused(r) => ProxyError::Limited(r),
+            LimitError::Unavailable => ProxyError::LimitsUnavailable,
+        }
+    }
+}
+
 impl ProxyError {
     pub fn status(&self) -> u16 {
         match self {
             ProxyError::NotFound => 404,
             ProxyError::MissingKey | ProxyError::InvalidKey => 401,
-            ProxyError::KeyDisabled => 403,
+            ProxyError::KeyDisabled
+            | ProxyError::KeyExpired
+            | ProxyError::ModelNotAllowed { .. } => 403,
+            ProxyError::Limited(_) => 429,
+            ProxyError::LimitsUnavailable => 503,
             ProxyError::BodyTooLarge { .. } => 413,
             ProxyError::BadBody => 400,
             // A rejected credential was the last usable one: the pool is exhausted.
@@ -69,7 +91,12 @@ impl ProxyError {
         match self {
             ProxyError::NotFound => "not_found",
             ProxyError::MissingKey | ProxyError::InvalidKey => "invalid_api_key",
-            ProxyError::KeyDisabled => "forbidden",
+            ProxyError::KeyDisabled
+            | ProxyError::KeyExpired
+            | ProxyError::ModelNotAllowed { .. } => "forbidden",
+            ProxyError::Limited(r) if r.limit == Limit::Budget => "insufficient_quota",
+            ProxyError::Limited(_) => "rate_limited",
+            ProxyError::LimitsUnavailable => "limits_unavailable",
             ProxyError::BodyTooLarge { .. } => "request_too_large",
             ProxyError::BadBody => "bad_request",
             ProxyError::NoCredential
@@ -93,6 +120,17 @@ impl ProxyError {
             ProxyError::MissingKey => "missing_key",
             ProxyError::InvalidKey => "invalid_key",
             ProxyError::KeyDisabled => "key_disabled",
+            ProxyError::KeyExpired => "key_expired",
+            ProxyError::ModelNotAllowed { .. } => "model_not_allowed",
+            ProxyError::Limited(r) => match r.limit {
+                Limit::Rpm => "limit_rpm",
+                Limit::Concurrency => "limit_max_concurrent",
+                Limit::Rpd => "limit_rpd",
+                Limit::Tpd => "limit_tpd",
+                Limit::CostPerDay => "limit_cost_per_day",
+                Limit::Budget => "limit_budget",
+            },
+            ProxyError::LimitsUnavailable => "limits_unavailable",
             ProxyError::BodyTooLarge { .. } => "body_too_large",
             ProxyError::BadBody => "bad_body",
             ProxyError::NoCredential => "no_credential",
@@ -108,6 +146,18 @@ impl ProxyError {
             ProxyError::MissingKey => "No API key provided.".into(),
             ProxyError::InvalidKey => "Incorrect API key provided.".into(),
             ProxyError::KeyDisabled => "This API key is disabled.".into(),
+            ProxyError::KeyExpired => "This API key has expired.".into(),
+            ProxyError::ModelNotAllowed { model: Some(m) } => format!("This API key may not use model `{m}`."),
+            ProxyError::ModelNotAllowed { model: None } => {
+                "This API key is limited to certain models and the request names none.".into()
+            }
+            ProxyError::Limited(r) => format!(
+                "Limit reached for this API key: {} (`{}`). Retry after {} s.",
+                r.limit.describe(),
+                r.limit.name(),
+                r.retry_after.as_secs_f64().ceil() as u64
+            ),
+            ProxyError::LimitsUnavailable => "The gateway cannot check this key's limits right now.".into(),
             ProxyError::BodyTooLarge { limit } => {
                 format!("Request body is larger than the gateway's limit of {limit} bytes.")
             }
@@ -141,6 +191,7 @@ impl ProxyError {
     /// `Retry-After` to send with this error, in whole seconds.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
+            ProxyError::Limited(r) => Some((r.retry_after.as_secs_f64().ceil() as u64).max(1)),
             ProxyError::UpstreamStatus {
                 status: 429,
                 retry_after,

@@ -6,7 +6,9 @@ use super::error::ProxyError;
 use super::forward::{Exchange, Forwarder, Outcome};
 use super::request;
 use crate::health::Signal;
+use crate::limits;
 use crate::providers::{self, ApiFormat};
+use crate::snapshot::{ClientKeyEntry, ProviderEntry, Snapshot};
 use crate::state::AppState;
 use crate::usage::{self, AttemptRecord};
 use bytes::{Bytes, BytesMut};
@@ -71,6 +73,12 @@ async fn run(
     if !client.enabled {
         return Err(ProxyError::KeyDisabled);
     }
+    if client
+        .expires_at
+        .is_some_and(|t| t <= ctx.record.created_at)
+    {
+        return Err(ProxyError::KeyExpired);
+    }
     let endpoint = providers::classify(provider.format, &path).ok_or(ProxyError::NotFound)?;
 
     // What is asked.
@@ -78,24 +86,103 @@ async fn run(
     let facts = providers::inspect_request(provider.format, endpoint, &path, &body);
     ctx.record.model = facts.model.clone();
     ctx.record.stream = facts.stream;
+    if let Some(patterns) = &client.allowed_models {
+        let allowed = match &facts.model {
+            Some(m) => limits::glob::allowed(patterns, m),
+            // Listing models and the like name no model.
+            None => !endpoint.has_usage(),
+        };
+        if !allowed {
+            return Err(ProxyError::ModelNotAllowed {
+                model: facts.model.clone(),
+            });
+        }
+    }
     let injected = providers::inject_stream_usage(provider.format, endpoint, &body);
     let strip_injected_usage = injected.is_some();
     let body = injected.map(Bytes::from).unwrap_or(body);
 
-    // Who answers: keys in the order the strategy gives, until one answers or the retries run out.
     if !provider.enabled {
         return Err(ProxyError::ProviderUnavailable);
     }
+
+    // Reserve the estimate against the key's limits; settle to real usage afterwards (a
+    // reservation dropped early gives everything back).
+    let price = facts
+        .model
+        .as_deref()
+        .and_then(|m| snapshot.price_at(m, ctx.record.created_at));
+    let estimate = limits::estimate(
+        body.len(),
+        facts.max_tokens,
+        state.config.limits.default_max_tokens,
+        price,
+    );
+    let reservation = state
+        .limits
+        .reserve(client.id, &client.limits, estimate)
+        .await?;
+    let target = Target {
+        snapshot: &snapshot,
+        client: &client,
+        provider: &provider,
+        endpoint,
+        strip_injected_usage,
+    };
+    let result = forward_with_failover(
+        state,
+        forwarder,
+        session,
+        ctx,
+        &target,
+        body,
+        estimate.tokens,
+    )
+    .await;
+    let (tokens, cost) = (
+        ctx.record.total_tokens(),
+        ctx.record.cost_nanos.unwrap_or(0),
+    );
+    reservation.settle(tokens, cost);
+    result
+}
+
+/// Where a request goes, once it is admitted.
+struct Target<'a> {
+    snapshot: &'a Snapshot,
+    client: &'a ClientKeyEntry,
+    provider: &'a ProviderEntry,
+    endpoint: providers::Endpoint,
+    strip_injected_usage: bool,
+}
+
+/// Keys in the order the strategy gives, until one answers or the retries run out.
+async fn forward_with_failover(
+    state: &AppState,
+    forwarder: &Forwarder,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    target: &Target<'_>,
+    body: Bytes,
+    est_tokens: u64,
+) -> Result<(), ProxyError> {
+    let Target {
+        snapshot,
+        client,
+        provider,
+        endpoint,
+        strip_injected_usage,
+    } = *target;
     let max_attempts = 1 + client.max_retries as usize;
     let mut tried: Vec<i64> = Vec::new();
     let mut last_error = None;
-    while let Some(pick) = state.scheduler.pick(&snapshot, &client, &tried) {
+    while let Some(pick) = state.scheduler.pick(snapshot, client, &tried, est_tokens) {
         tried.push(pick.key.id);
         ctx.record.provider_key_id = Some(pick.key.id);
-        let final_attempt = tried.len() >= max_attempts
-            || !state.scheduler.has_candidate(&snapshot, &client, &tried);
+        let final_attempt =
+            tried.len() >= max_attempts || !state.scheduler.has_candidate(snapshot, client, &tried);
         let header =
-            request::upstream_header(session.req_header(), &provider, &pick.key, body.len())
+            request::upstream_header(session.req_header(), provider, &pick.key, body.len())
                 .map_err(|_| ProxyError::BadBody)?;
         let _busy = pick.health.begin();
         let started = Instant::now();
@@ -104,7 +191,7 @@ async fn run(
             .forward(
                 session,
                 Exchange {
-                    provider: &provider,
+                    provider,
                     header,
                     body: body.clone(),
                     format: provider.format,
@@ -116,8 +203,9 @@ async fn run(
                 &mut outcome,
             )
             .await;
-        if let Some(signal) = health_signal(&result, &outcome) {
-            pick.health.record(signal, &state.health.policy);
+        match health_signal(&result, &outcome) {
+            Some(signal) => pick.health.record(signal, &state.health.policy),
+            None => pick.health.release_trial(),
         }
         ctx.record.attempts.push(AttemptRecord {
             provider_key_id: pick.key.id,
@@ -137,7 +225,7 @@ async fn run(
                 tokio::time::sleep(RETRY_BACKOFF * tried.len() as u32).await;
             }
             other => {
-                record_outcome(ctx, &snapshot, &outcome);
+                record_outcome(ctx, snapshot, &outcome);
                 return other;
             }
         }
@@ -180,7 +268,7 @@ fn health_signal(result: &Result<(), ProxyError>, outcome: &Outcome) -> Option<S
 }
 
 /// Copies what the exchange produced into the ledger record, pricing the usage.
-fn record_outcome(ctx: &mut RequestCtx, snapshot: &crate::snapshot::Snapshot, outcome: &Outcome) {
+fn record_outcome(ctx: &mut RequestCtx, snapshot: &Snapshot, outcome: &Outcome) {
     let rec = &mut ctx.record;
     if let Some(status) = outcome.status {
         rec.status = status;
@@ -195,6 +283,7 @@ fn record_outcome(ctx: &mut RequestCtx, snapshot: &crate::snapshot::Snapshot, ou
         rec.completion_tokens = u.completion_tokens;
         rec.cache_write_tokens = u.cache_write_tokens;
         rec.cache_read_tokens = u.cache_read_tokens;
+        rec.provider_format_includes_cache = u.prompt_includes_cache;
         rec.cost_nanos = rec
             .model
             .as_deref()

@@ -3,6 +3,7 @@
 //! a retry) are candidates. Reads in-memory state only.
 
 use crate::health::{HealthRegistry, KeyHealth, now_ms};
+use crate::limits::ProviderCaps;
 use crate::snapshot::{ClientKeyEntry, ProviderKeyEntry, Snapshot};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -43,11 +44,12 @@ pub struct Pick {
 
 pub struct Scheduler {
     health: Arc<HealthRegistry>,
+    caps: Arc<ProviderCaps>,
 }
 
 impl Scheduler {
-    pub fn new(health: Arc<HealthRegistry>) -> Self {
-        Self { health }
+    pub fn new(health: Arc<HealthRegistry>, caps: Arc<ProviderCaps>) -> Self {
+        Self { health, caps }
     }
 
     fn candidates(
@@ -63,6 +65,7 @@ impl Scheduler {
             .filter(|id| !exclude.contains(id))
             .filter_map(|id| snapshot.provider_key(*id))
             .filter(|k| k.enabled && k.provider_id == client.provider_id && k.weight > 0)
+            .filter(|k| self.caps.has_room(k.id, k.rpm, k.tpm, now))
             .map(|k| (k.clone(), self.health.get(k.id)))
             .filter(|(_, h)| h.is_available(now))
             .collect()
@@ -80,11 +83,13 @@ impl Scheduler {
             .is_empty()
     }
 
+    /// Chooses a key; `tokens` is the request's estimate, counted against the key's token cap.
     pub fn pick(
         &self,
         snapshot: &Snapshot,
         client: &ClientKeyEntry,
         exclude: &[i64],
+        tokens: u64,
     ) -> Option<Pick> {
         let now = now_ms();
         let mut candidates = self.candidates(snapshot, client, exclude, now);
@@ -109,8 +114,9 @@ impl Scheduler {
                 }
             };
             let (key, health) = candidates.swap_remove(idx);
-            // Claims the half-open trial slot of a key whose circuit is due a retry.
-            if health.try_admit(now) {
+            // Claims the half-open trial slot of a key whose circuit is due a retry, and a slot
+            // under the key's request and token caps.
+            if self.caps.try_take(key.id, key.rpm, key.tpm, tokens, now) && health.try_admit(now) {
                 return Some(Pick { key, health });
             }
         }

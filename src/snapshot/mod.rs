@@ -23,6 +23,10 @@ pub struct ClientKeyEntry {
     pub enabled: bool,
     /// How many other keys a failed request may be retried on.
     pub max_retries: u32,
+    pub limits: crate::limits::KeyLimits,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Glob patterns; `None` allows every model.
+    pub allowed_models: Option<Vec<String>>,
     /// Round-robin position; carried over when the snapshot is rebuilt.
     pub cursor: Arc<AtomicU64>,
     /// Smooth weighted round-robin credit per provider key; carried over likewise.
@@ -102,6 +106,8 @@ pub struct ProviderKeyEntry {
     pub secret: Secret<String>,
     pub enabled: bool,
     pub weight: i32,
+    pub rpm: Option<i32>,
+    pub tpm: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,6 +205,8 @@ impl Snapshot {
                             secret: Secret::new(secret),
                             enabled: k.enabled,
                             weight: k.weight,
+                            rpm: k.rpm,
+                            tpm: k.tpm,
                         }),
                     );
                 }
@@ -234,6 +242,19 @@ impl Snapshot {
                     strategy: c.strategy,
                     enabled: c.enabled,
                     max_retries: u32::try_from(c.max_retries).unwrap_or(0),
+                    limits: crate::limits::KeyLimits {
+                        rpm: c.rpm.and_then(|v| u32::try_from(v).ok()),
+                        max_concurrent: c.max_concurrent.and_then(|v| u32::try_from(v).ok()),
+                        rpd: c.rpd.and_then(|v| u64::try_from(v).ok()),
+                        tpd: c.tpd.and_then(|v| u64::try_from(v).ok()),
+                        cost_per_day: c.cost_per_day_nanos,
+                        budget: c.budget_nanos,
+                    },
+                    expires_at: c.expires_at,
+                    allowed_models: c
+                        .allowed_models
+                        .as_deref()
+                        .and_then(|j| serde_json::from_str(j).ok()),
                     cursor,
                     swrr,
                 }),

@@ -15,6 +15,8 @@ pub struct NewProviderKey {
     pub secret_preview: String,
     pub enabled: bool,
     pub weight: i32,
+    pub rpm: Option<i32>,
+    pub tpm: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -23,6 +25,35 @@ pub struct ProviderKeyPatch {
     pub secret: Option<(String, String)>,
     pub enabled: Option<bool>,
     pub weight: Option<i32>,
+    pub rpm: Option<Option<i32>>,
+    pub tpm: Option<Option<i64>>,
+}
+
+/// A client key's limits as stored; `None` is unlimited.
+#[derive(Debug, Clone, Default)]
+pub struct ClientKeyLimits {
+    pub rpm: Option<i32>,
+    pub max_concurrent: Option<i32>,
+    pub rpd: Option<i64>,
+    pub tpd: Option<i64>,
+    pub cost_per_day_nanos: Option<i64>,
+    pub budget_nanos: Option<i64>,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// JSON array of glob patterns.
+    pub allowed_models: Option<String>,
+}
+
+/// Changes to a client key's limits: `Some(None)` clears one.
+#[derive(Debug, Clone, Default)]
+pub struct ClientKeyLimitsPatch {
+    pub rpm: Option<Option<i32>>,
+    pub max_concurrent: Option<Option<i32>>,
+    pub rpd: Option<Option<i64>>,
+    pub tpd: Option<Option<i64>>,
+    pub cost_per_day_nanos: Option<Option<i64>>,
+    pub budget_nanos: Option<Option<i64>>,
+    pub expires_at: Option<Option<chrono::DateTime<chrono::Utc>>>,
+    pub allowed_models: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -36,6 +67,7 @@ pub struct NewClientKey {
     pub max_retries: i32,
     pub enabled: bool,
     pub provider_key_ids: Vec<i64>,
+    pub limits: ClientKeyLimits,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -45,6 +77,7 @@ pub struct ClientKeyPatch {
     pub max_retries: Option<i32>,
     pub enabled: Option<bool>,
     pub provider_key_ids: Option<Vec<i64>>,
+    pub limits: ClientKeyLimitsPatch,
 }
 
 #[derive(Debug, Clone)]
@@ -84,6 +117,8 @@ impl Store {
             secret_preview: Set(k.secret_preview),
             enabled: Set(k.enabled),
             weight: Set(k.weight),
+            rpm: Set(k.rpm),
+            tpm: Set(k.tpm),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -111,6 +146,12 @@ impl Store {
         }
         if let Some(v) = patch.weight {
             m.weight = Set(v);
+        }
+        if let Some(v) = patch.rpm {
+            m.rpm = Set(v);
+        }
+        if let Some(v) = patch.tpm {
+            m.tpm = Set(v);
         }
         m.updated_at = Set(chrono::Utc::now());
         m.update(&self.db)
@@ -196,6 +237,14 @@ impl Store {
             strategy: Set(k.strategy),
             max_retries: Set(k.max_retries),
             enabled: Set(k.enabled),
+            rpm: Set(k.limits.rpm),
+            max_concurrent: Set(k.limits.max_concurrent),
+            rpd: Set(k.limits.rpd),
+            tpd: Set(k.limits.tpd),
+            cost_per_day_nanos: Set(k.limits.cost_per_day_nanos),
+            budget_nanos: Set(k.limits.budget_nanos),
+            expires_at: Set(k.limits.expires_at),
+            allowed_models: Set(k.limits.allowed_models),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -213,11 +262,14 @@ impl Store {
         id: i64,
         patch: ClientKeyPatch,
     ) -> Result<ClientKeyWithPool, StoreError> {
-        let txn = self.db.begin().await?;
+        // Read before the transaction: on SQLite a transaction that reads and then writes fails
+        // (SQLITE_BUSY_SNAPSHOT, not retried) when another writer commits in between; one whose
+        // first statement writes waits for the lock instead.
         let current = client_key::Entity::find_by_id(id)
-            .one(&txn)
+            .one(&self.db)
             .await?
             .ok_or(StoreError::NotFound)?;
+        let txn = self.db.begin().await?;
         let mut m: client_key::ActiveModel = current.into();
         if let Some(v) = patch.name {
             m.name = Set(v);
@@ -227,6 +279,31 @@ impl Store {
         }
         if let Some(v) = patch.max_retries {
             m.max_retries = Set(v);
+        }
+        let l = patch.limits;
+        if let Some(v) = l.rpm {
+            m.rpm = Set(v);
+        }
+        if let Some(v) = l.max_concurrent {
+            m.max_concurrent = Set(v);
+        }
+        if let Some(v) = l.rpd {
+            m.rpd = Set(v);
+        }
+        if let Some(v) = l.tpd {
+            m.tpd = Set(v);
+        }
+        if let Some(v) = l.cost_per_day_nanos {
+            m.cost_per_day_nanos = Set(v);
+        }
+        if let Some(v) = l.budget_nanos {
+            m.budget_nanos = Set(v);
+        }
+        if let Some(v) = l.expires_at {
+            m.expires_at = Set(v);
+        }
+        if let Some(v) = l.allowed_models {
+            m.allowed_models = Set(v);
         }
         if let Some(v) = patch.enabled {
             m.enabled = Set(v);

@@ -3,7 +3,8 @@
 use super::{Store, StoreError};
 use entity::request_log;
 use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -88,5 +89,50 @@ impl Store {
             .one(&self.db)
             .await?
             .ok_or(StoreError::NotFound)
+    }
+}
+
+/// What one client key has spent: ever, and since a day began.
+#[derive(Debug, Clone, sea_orm::FromQueryResult)]
+pub struct ClientKeyTotals {
+    pub client_key_id: i64,
+    pub lifetime_cost_nanos: i64,
+    pub day_requests: i64,
+    pub day_tokens: i64,
+    pub day_cost_nanos: i64,
+}
+
+impl Store {
+    /// Spend per client key from the ledger (seeds the limit counters at start-up).
+    pub async fn client_key_totals(
+        &self,
+        day_start: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<ClientKeyTotals>, StoreError> {
+        use sea_orm::{ConnectionTrait, DbBackend, Statement};
+        let backend = self.db.get_database_backend();
+        let p = if backend == DbBackend::Postgres {
+            "$1"
+        } else {
+            "?"
+        };
+        let today = format!("created_at >= {p}");
+        let sql = format!(
+            "SELECT client_key_id, \
+             CAST(COALESCE(SUM(cost_nanos), 0) AS BIGINT) AS lifetime_cost_nanos, \
+             CAST(COALESCE(SUM(CASE WHEN {today} THEN 1 ELSE 0 END), 0) AS BIGINT) AS day_requests, \
+             CAST(COALESCE(SUM(CASE WHEN {today} THEN prompt_tokens + completion_tokens + cache_write_tokens ELSE 0 END), 0) AS BIGINT) AS day_tokens, \
+             CAST(COALESCE(SUM(CASE WHEN {today} THEN COALESCE(cost_nanos, 0) ELSE 0 END), 0) AS BIGINT) AS day_cost_nanos \
+             FROM request_logs WHERE client_key_id IS NOT NULL GROUP BY client_key_id"
+        );
+        // SQLite numbers its `?` placeholders in order; Postgres reuses `$1`.
+        let values: Vec<sea_orm::Value> = if backend == DbBackend::Postgres {
+            vec![day_start.into()]
+        } else {
+            vec![day_start.into(); 3]
+        };
+        let stmt = Statement::from_sql_and_values(backend, sql, values);
+        Ok(ClientKeyTotals::find_by_statement(stmt)
+            .all(&self.db)
+            .await?)
     }
 }

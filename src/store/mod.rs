@@ -8,8 +8,11 @@ mod providers;
 mod users;
 
 pub use catalog::CatalogRows;
-pub use keys::{ClientKeyPatch, ClientKeyWithPool, NewClientKey, NewProviderKey, ProviderKeyPatch};
-pub use logs::{LogFilter, LogPage};
+pub use keys::{
+    ClientKeyLimits, ClientKeyLimitsPatch, ClientKeyPatch, ClientKeyWithPool, NewClientKey,
+    NewProviderKey, ProviderKeyPatch,
+};
+pub use logs::{ClientKeyTotals, LogFilter, LogPage};
 pub use prices::NewPrice;
 pub use providers::{NewProvider, ProviderPatch};
 

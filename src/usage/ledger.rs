@@ -41,9 +41,21 @@ pub struct LogRecord {
     pub stream: bool,
     pub partial: bool,
     pub attempts: Vec<AttemptRecord>,
+    /// The provider's prompt figure already includes cached tokens (OpenAI, Gemini).
+    pub provider_format_includes_cache: bool,
 }
 
 impl LogRecord {
+    /// Every token the request used: input (cached or not), cache writes, output.
+    pub fn total_tokens(&self) -> u64 {
+        let cache = if self.provider_format_includes_cache {
+            0
+        } else {
+            self.cache_read_tokens + self.cache_write_tokens
+        };
+        self.prompt_tokens + cache + self.completion_tokens
+    }
+
     fn into_row(self) -> request_log::ActiveModel {
         let tokens = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         request_log::ActiveModel {

@@ -129,10 +129,22 @@ impl AdminClient {
         provider_id: &Value,
         provider_key_ids: &[Value],
     ) -> anyhow::Result<(Value, String)> {
+        self.create_client_key_with(name, provider_id, provider_key_ids, "round_robin")
+            .await
+    }
+
+    /// `POST /api/client-keys` with a scheduling strategy.
+    pub async fn create_client_key_with(
+        &self,
+        name: &str,
+        provider_id: &Value,
+        provider_key_ids: &[Value],
+        strategy: &str,
+    ) -> anyhow::Result<(Value, String)> {
         let body = self
             .post(
                 "/api/client-keys",
-                &json!({"name": name, "provider_id": provider_id, "provider_key_ids": provider_key_ids}),
+                &json!({"name": name, "provider_id": provider_id, "provider_key_ids": provider_key_ids, "strategy": strategy}),
             )
             .await?;
         let id = id_of(&body, "client key")?;
@@ -168,26 +180,30 @@ async fn expect_success(response: reqwest::Response, what: &str) -> anyhow::Resu
 }
 
 /// Logs in to the management API at `admin_base` and creates provider `mock-openai`
-/// (`api_format` openai, base URL `mock_base_url`), provider key `k1` with secret `sk-bench-1`,
-/// and client key `bench` bound to them.
+/// (`api_format` openai, base URL `mock_base_url`), `keys` provider keys `k1…` with secrets
+/// `sk-bench-1…`, and client key `bench` pooling them with `strategy`.
 pub async fn bench_setup(
     admin_base: &str,
     password: &str,
     mock_base_url: &str,
+    keys: usize,
+    strategy: &str,
 ) -> anyhow::Result<BenchSetup> {
     let admin = AdminClient::login(admin_base, password).await?;
     let provider_id = admin
         .create_provider("mock-openai", "openai", mock_base_url)
         .await?;
-    let provider_key_id = admin
-        .create_provider_key(&provider_id, "k1", "sk-bench-1")
-        .await?;
+    let mut pool = Vec::new();
+    for i in 1..=keys.max(1) {
+        pool.push(
+            admin
+                .create_provider_key(&provider_id, &format!("k{i}"), &format!("sk-bench-{i}"))
+                .await?,
+        );
+    }
+    let provider_key_id = pool[0].clone();
     let (client_key_id, client_key) = admin
-        .create_client_key(
-            "bench",
-            &provider_id,
-            std::slice::from_ref(&provider_key_id),
-        )
+        .create_client_key_with("bench", &provider_id, &pool, strategy)
         .await?;
     Ok(BenchSetup {
         client_key,

@@ -58,6 +58,12 @@ pub struct BenchArgs {
     /// Extra environment for the Tollgate child, K=V (repeatable).
     #[arg(long = "tollgate-extra-env", value_parser = parse_env_pair)]
     pub tollgate_extra_env: Vec<(String, String)>,
+    /// Scheduling strategy of the benchmark's client key: round_robin, weighted, health_best.
+    #[arg(long, default_value = "round_robin")]
+    pub strategy: String,
+    /// Provider keys in the benchmark client key's pool.
+    #[arg(long, default_value_t = 3)]
+    pub keys: usize,
     /// The tollgate binary (default: `tollgate` next to this executable).
     #[arg(long)]
     pub tollgate_bin: Option<PathBuf>,
@@ -537,9 +543,15 @@ async fn bench_tollgate(
     child
         .wait_ready(&format!("{admin_base}/api/health"), Duration::from_secs(60))
         .await?;
-    let setup = bench_setup(&admin_base, password, &mock.base_url())
-        .await
-        .context("tollgate: creating provider, provider key and client key")?;
+    let setup = bench_setup(
+        &admin_base,
+        password,
+        &mock.base_url(),
+        args.keys,
+        &args.strategy,
+    )
+    .await
+    .context("tollgate: creating provider, provider key and client key")?;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let target = LoadTarget::new(
         SocketAddr::from(([127, 0, 0, 1], proxy_port)),

@@ -282,6 +282,12 @@ impl Tollgate {
 
 impl Drop for Tollgate {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("--- tollgate log ({}) ---\n{}", self.admin, self.log());
+            }
+        }
         if let Some(child) = self.child.as_mut() {
             let _ = child.kill();
             let _ = child.wait();
