@@ -351,6 +351,29 @@ pub async fn update(
     Ok(Json(updated.into()))
 }
 
+/// Issues a new secret for the key; the old one stops working at once.
+pub async fn rotate(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<CreatedClientKey>, ApiError> {
+    load_visible(&state, &caller, id).await?;
+    let key = generate_client_key();
+    state
+        .store
+        .rotate_client_key(
+            id,
+            state.master.hash_client_key(&key),
+            client_key_prefix(&key),
+        )
+        .await?;
+    refresh_catalog(&state).await;
+    Ok(Json(CreatedClientKey {
+        view: state.store.get_client_key(id).await?.into(),
+        key,
+    }))
+}
+
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     caller: Caller,

@@ -54,8 +54,13 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .patch(client_keys::update)
                 .delete(client_keys::delete),
         )
+        .route("/client-keys/{id}/rotate", post(client_keys::rotate))
         .route("/model-prices", get(prices::list).post(prices::create))
-        .route("/model-prices/{id}", axum::routing::delete(prices::delete))
+        .route("/model-prices/unpriced", get(prices::unpriced))
+        .route(
+            "/model-prices/{id}",
+            get(prices::get).put(prices::replace).delete(prices::delete),
+        )
         .route("/logs", get(logs::list))
         .route("/logs/{id}", get(logs::get))
         .fallback(|| async { ApiError::NotFound })

@@ -5,7 +5,7 @@ use super::error::{ApiError, ApiJson, ApiPath};
 use super::fields::Amount;
 use super::refresh_catalog;
 use crate::state::AppState;
-use crate::store::NewPrice;
+use crate::store::{NewPrice, UnpricedModel};
 use crate::usage::format_nanos;
 use axum::Json;
 use axum::extract::State;
@@ -61,46 +61,78 @@ pub async fn list(
     Ok(Json(rows.into_iter().map(PriceView::from).collect()))
 }
 
+impl CreatePrice {
+    fn validate(self) -> Result<NewPrice, ApiError> {
+        let model = self.model.trim().to_string();
+        if model.is_empty() || model.len() > 200 {
+            return Err(ApiError::invalid("model", "must have 1 to 200 characters"));
+        }
+        let currency = self
+            .currency
+            .unwrap_or_else(|| "USD".into())
+            .trim()
+            .to_uppercase();
+        if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
+            return Err(ApiError::invalid("currency", "must be a three-letter code"));
+        }
+        let optional = |a: Option<Amount>, field| {
+            a.map(|a| a.nanos(field))
+                .transpose()
+                .map(|v| v.unwrap_or(0))
+        };
+        Ok(NewPrice {
+            model,
+            input_nanos_per_mtok: self.input_per_mtok.nanos("input_per_mtok")?,
+            output_nanos_per_mtok: self.output_per_mtok.nanos("output_per_mtok")?,
+            cache_write_nanos_per_mtok: optional(
+                self.cache_write_per_mtok,
+                "cache_write_per_mtok",
+            )?,
+            cache_read_nanos_per_mtok: optional(self.cache_read_per_mtok, "cache_read_per_mtok")?,
+            currency,
+            effective_from: self.effective_from.unwrap_or_else(Utc::now),
+        })
+    }
+}
+
 pub async fn create(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ApiJson(req): ApiJson<CreatePrice>,
 ) -> Result<(StatusCode, Json<PriceView>), ApiError> {
     caller.require_admin()?;
-    let model = req.model.trim().to_string();
-    if model.is_empty() || model.len() > 200 {
-        return Err(ApiError::invalid("model", "must have 1 to 200 characters"));
-    }
-    let currency = req
-        .currency
-        .unwrap_or_else(|| "USD".into())
-        .trim()
-        .to_uppercase();
-    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_alphabetic()) {
-        return Err(ApiError::invalid("currency", "must be a three-letter code"));
-    }
-    let created = state
-        .store
-        .create_price(NewPrice {
-            model,
-            input_nanos_per_mtok: req.input_per_mtok.nanos("input_per_mtok")?,
-            output_nanos_per_mtok: req.output_per_mtok.nanos("output_per_mtok")?,
-            cache_write_nanos_per_mtok: req
-                .cache_write_per_mtok
-                .map(|a| a.nanos("cache_write_per_mtok"))
-                .transpose()?
-                .unwrap_or(0),
-            cache_read_nanos_per_mtok: req
-                .cache_read_per_mtok
-                .map(|a| a.nanos("cache_read_per_mtok"))
-                .transpose()?
-                .unwrap_or(0),
-            currency,
-            effective_from: req.effective_from.unwrap_or_else(Utc::now),
-        })
-        .await?;
+    let created = state.store.create_price(req.validate()?).await?;
     refresh_catalog(&state).await;
     Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+pub async fn get(
+    State(state): State<Arc<AppState>>,
+    _caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<PriceView>, ApiError> {
+    Ok(Json(state.store.get_price(id).await?.into()))
+}
+
+/// Replaces a price. Requests already recorded keep the cost they had.
+pub async fn replace(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<CreatePrice>,
+) -> Result<Json<PriceView>, ApiError> {
+    caller.require_admin()?;
+    let updated = state.store.update_price(id, req.validate()?).await?;
+    refresh_catalog(&state).await;
+    Ok(Json(updated.into()))
+}
+
+/// Models requested with token usage but no price in force at the time.
+pub async fn unpriced(
+    State(state): State<Arc<AppState>>,
+    _caller: Caller,
+) -> Result<Json<Vec<UnpricedModel>>, ApiError> {
+    Ok(Json(state.store.unpriced_models().await?))
 }
 
 pub async fn delete(

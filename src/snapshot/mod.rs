@@ -146,13 +146,20 @@ impl Snapshot {
         self.provider_keys.values()
     }
 
-    /// The price in force for `model` at `at`.
+    /// The price in force for `model` at `at`. A dated or suffixed name falls back to the
+    /// longest priced prefix ending at a `-` (`gpt-4o-mini-2024-07-18` → `gpt-4o-mini`).
     pub fn price_at(&self, model: &str, at: DateTime<Utc>) -> Option<&PriceEntry> {
-        self.prices
-            .get(model)?
-            .iter()
-            .rev()
-            .find(|p| p.effective_from <= at)
+        let mut name = model;
+        loop {
+            if let Some(p) = self
+                .prices
+                .get(name)
+                .and_then(|list| list.iter().rev().find(|p| p.effective_from <= at))
+            {
+                return Some(p);
+            }
+            name = &name[..name.rfind('-')?];
+        }
     }
 
     fn build(rows: crate::store::CatalogRows, master: &MasterKey, previous: &Snapshot) -> Snapshot {
@@ -441,5 +448,19 @@ mod tests {
                 .is_none()
         );
         assert!(snap.price_at("other", t0).is_none());
+        assert_eq!(
+            snap.price_at("m-2024-08-06", t0)
+                .unwrap()
+                .input_nanos_per_mtok,
+            2
+        );
+        snap.prices.insert("m-mini".into(), vec![entry(-100, 9)]);
+        assert_eq!(
+            snap.price_at("m-mini-2024", t0)
+                .unwrap()
+                .input_nanos_per_mtok,
+            9
+        );
+        assert!(snap.price_at("mx", t0).is_none());
     }
 }

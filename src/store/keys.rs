@@ -323,6 +323,35 @@ impl Store {
         self.get_client_key(id).await
     }
 
+    /// Replaces a client key's secret (its hash and shown prefix).
+    pub async fn rotate_client_key(
+        &self,
+        id: i64,
+        key_hash: String,
+        key_prefix: String,
+    ) -> Result<(), StoreError> {
+        let res = client_key::Entity::update_many()
+            .col_expr(
+                client_key::Column::KeyHash,
+                sea_orm::sea_query::Expr::value(key_hash),
+            )
+            .col_expr(
+                client_key::Column::KeyPrefix,
+                sea_orm::sea_query::Expr::value(key_prefix),
+            )
+            .col_expr(
+                client_key::Column::UpdatedAt,
+                sea_orm::sea_query::Expr::value(chrono::Utc::now()),
+            )
+            .filter(client_key::Column::Id.eq(id))
+            .exec(&self.db)
+            .await?;
+        if res.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     pub async fn delete_client_key(&self, id: i64) -> Result<(), StoreError> {
         let txn = self.db.begin().await?;
         pool::Entity::delete_many()

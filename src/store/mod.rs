@@ -13,7 +13,7 @@ pub use keys::{
     NewProviderKey, ProviderKeyPatch,
 };
 pub use logs::{ClientKeyTotals, LogFilter, LogPage};
-pub use prices::NewPrice;
+pub use prices::{NewPrice, UnpricedModel};
 pub use providers::{NewProvider, ProviderPatch};
 
 use crate::config::DatabaseKind;

@@ -4,6 +4,13 @@ use super::{Store, StoreError};
 use entity::model_price;
 use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
 
+#[derive(Debug, Clone, sea_orm::FromQueryResult, serde::Serialize)]
+pub struct UnpricedModel {
+    pub model: String,
+    pub requests: i64,
+    pub last_seen: chrono::DateTime<chrono::Utc>,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewPrice {
     pub model: String,
@@ -39,6 +46,52 @@ impl Store {
         .insert(&self.db)
         .await
         .map_err(|e| StoreError::from_write(e, "a price for that model and time"))
+    }
+
+    pub async fn get_price(&self, id: i64) -> Result<model_price::Model, StoreError> {
+        model_price::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    pub async fn update_price(
+        &self,
+        id: i64,
+        p: NewPrice,
+    ) -> Result<model_price::Model, StoreError> {
+        let mut m: model_price::ActiveModel = self.get_price(id).await?.into();
+        m.model = Set(p.model);
+        m.input_nanos_per_mtok = Set(p.input_nanos_per_mtok);
+        m.output_nanos_per_mtok = Set(p.output_nanos_per_mtok);
+        m.cache_write_nanos_per_mtok = Set(p.cache_write_nanos_per_mtok);
+        m.cache_read_nanos_per_mtok = Set(p.cache_read_nanos_per_mtok);
+        m.currency = Set(p.currency);
+        m.effective_from = Set(p.effective_from);
+        m.update(&self.db)
+            .await
+            .map_err(|e| StoreError::from_write(e, "a price for that model and time"))
+    }
+
+    /// Models that were used with token usage but had no price at the time.
+    pub async fn unpriced_models(&self) -> Result<Vec<UnpricedModel>, StoreError> {
+        use entity::request_log::Column as C;
+        use sea_orm::sea_query::Expr;
+        use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+        Ok(entity::request_log::Entity::find()
+            .select_only()
+            .column(C::Model)
+            .column_as(Expr::col(C::Id).count(), "requests")
+            .column_as(Expr::col(C::CreatedAt).max(), "last_seen")
+            .filter(C::CostNanos.is_null())
+            .filter(C::Model.is_not_null())
+            .filter(
+                Expr::expr(Expr::col(C::PromptTokens).add(Expr::col(C::CompletionTokens))).gt(0),
+            )
+            .group_by(C::Model)
+            .into_model::<UnpricedModel>()
+            .all(&self.db)
+            .await?)
     }
 
     pub async fn delete_price(&self, id: i64) -> Result<(), StoreError> {

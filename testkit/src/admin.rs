@@ -129,24 +129,32 @@ impl AdminClient {
         provider_id: &Value,
         provider_key_ids: &[Value],
     ) -> anyhow::Result<(Value, String)> {
-        self.create_client_key_with(name, provider_id, provider_key_ids, "round_robin")
-            .await
+        self.create_client_key_with(
+            name,
+            provider_id,
+            provider_key_ids,
+            "round_robin",
+            &Value::Null,
+        )
+        .await
     }
 
-    /// `POST /api/client-keys` with a scheduling strategy.
+    /// `POST /api/client-keys` with a scheduling strategy and extra fields (limits).
     pub async fn create_client_key_with(
         &self,
         name: &str,
         provider_id: &Value,
         provider_key_ids: &[Value],
         strategy: &str,
+        extra: &Value,
     ) -> anyhow::Result<(Value, String)> {
-        let body = self
-            .post(
-                "/api/client-keys",
-                &json!({"name": name, "provider_id": provider_id, "provider_key_ids": provider_key_ids, "strategy": strategy}),
-            )
-            .await?;
+        let mut body = json!({"name": name, "provider_id": provider_id, "provider_key_ids": provider_key_ids, "strategy": strategy});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                b.insert(k.clone(), v.clone());
+            }
+        }
+        let body = self.post("/api/client-keys", &body).await?;
         let id = id_of(&body, "client key")?;
         let key = body
             .get("key")
@@ -188,6 +196,7 @@ pub async fn bench_setup(
     mock_base_url: &str,
     keys: usize,
     strategy: &str,
+    key_fields: &Value,
 ) -> anyhow::Result<BenchSetup> {
     let admin = AdminClient::login(admin_base, password).await?;
     let provider_id = admin
@@ -203,7 +212,7 @@ pub async fn bench_setup(
     }
     let provider_key_id = pool[0].clone();
     let (client_key_id, client_key) = admin
-        .create_client_key_with("bench", &provider_id, &pool, strategy)
+        .create_client_key_with("bench", &provider_id, &pool, strategy, key_fields)
         .await?;
     Ok(BenchSetup {
         client_key,

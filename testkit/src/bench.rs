@@ -61,6 +61,9 @@ pub struct BenchArgs {
     /// Scheduling strategy of the benchmark's client key: round_robin, weighted, health_best.
     #[arg(long, default_value = "round_robin")]
     pub strategy: String,
+    /// Extra client-key fields as JSON, e.g. limits: '{"rpm":100000000,"tpd":100000000000}'.
+    #[arg(long, default_value = "{}", value_parser = parse_json)]
+    pub key_fields: serde_json::Value,
     /// Provider keys in the benchmark client key's pool.
     #[arg(long, default_value_t = 3)]
     pub keys: usize,
@@ -73,6 +76,10 @@ pub struct BenchArgs {
     /// Worker threads of the bare proxy (default: the number of CPUs).
     #[arg(long)]
     pub bare_threads: Option<usize>,
+}
+
+fn parse_json(s: &str) -> Result<serde_json::Value, String> {
+    serde_json::from_str(s).map_err(|e| format!("not JSON: {e}"))
 }
 
 fn parse_env_pair(s: &str) -> Result<(String, String), String> {
@@ -549,6 +556,7 @@ async fn bench_tollgate(
         &mock.base_url(),
         args.keys,
         &args.strategy,
+        &args.key_fields,
     )
     .await
     .context("tollgate: creating provider, provider key and client key")?;
