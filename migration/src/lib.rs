@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_init;
 mod m20261122_000002_seed_providers;
 mod m20261122_000003_key_pools;
+mod m20261122_000005_accounts_audit;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_init::Migration),
             Box::new(m20261122_000002_seed_providers::Migration),
             Box::new(m20261122_000003_key_pools::Migration),
+            Box::new(m20261122_000005_accounts_audit::Migration),
         ]
     }
 }

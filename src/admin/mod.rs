@@ -1,5 +1,6 @@
 //! The control plane on :9090: the management API under `/api`, JWT-protected.
 
+mod audit;
 mod auth;
 mod client_keys;
 mod error;
@@ -7,6 +8,8 @@ mod logs;
 mod prices;
 mod provider_keys;
 mod providers;
+mod public_keys;
+mod users;
 
 pub use error::ApiError;
 
@@ -14,7 +17,8 @@ use crate::cluster::RedisStatus;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::middleware;
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use std::sync::Arc;
 
@@ -22,6 +26,25 @@ pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route("/health", get(health))
         .route("/auth/login", post(auth::login))
+        .route("/auth/refresh", post(auth::refresh))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/logout-all", post(auth::logout_all))
+        .route("/auth/password", post(auth::change_password))
+        .route("/auth/me", get(auth::me))
+        .route(
+            "/auth/challenge",
+            get(auth::challenge).post(auth::challenge_login),
+        )
+        .route(
+            "/auth/public-keys",
+            get(public_keys::list).post(public_keys::create),
+        )
+        .route("/auth/public-keys/{id}", delete(public_keys::delete))
+        .route("/users", get(users::list).post(users::create))
+        .route(
+            "/users/{id}",
+            get(users::get).patch(users::update).delete(users::delete),
+        )
         .route("/providers", get(providers::list).post(providers::create))
         .route(
             "/providers/{id}",
@@ -54,10 +77,13 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .delete(client_keys::delete),
         )
         .route("/model-prices", get(prices::list).post(prices::create))
-        .route("/model-prices/{id}", axum::routing::delete(prices::delete))
+        .route("/model-prices/{id}", delete(prices::delete))
         .route("/logs", get(logs::list))
         .route("/logs/{id}", get(logs::get))
-        .fallback(|| async { ApiError::NotFound });
+        .route("/audit", get(audit::list))
+        .fallback(|| async { ApiError::NotFound })
+        // Last, so it wraps every route above: each write is audited in this one place.
+        .route_layer(middleware::from_fn_with_state(state.clone(), audit::record));
     Router::new().nest("/api", api).with_state(state)
 }
 

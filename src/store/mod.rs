@@ -1,17 +1,22 @@
 //! The only place that talks SQL: connection, migrations and every query, on SQLite or Postgres.
 
+mod audit;
 mod catalog;
 mod keys;
 mod logs;
 mod prices;
 mod providers;
+mod sessions;
 mod users;
 
+pub use audit::{AuditFilter, AuditPage, NewAuditEntry};
 pub use catalog::CatalogRows;
 pub use keys::{ClientKeyPatch, ClientKeyWithPool, NewClientKey, NewProviderKey, ProviderKeyPatch};
 pub use logs::{LogFilter, LogPage};
 pub use prices::NewPrice;
 pub use providers::{NewProvider, ProviderPatch};
+pub use sessions::NewRefreshToken;
+pub use users::{NewUser, ROLE_ADMIN, UserPatch};
 
 use crate::config::DatabaseKind;
 use migration::{Migrator, MigratorTrait};
