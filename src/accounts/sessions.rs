@@ -11,8 +11,8 @@ use entity::{refresh_token, user};
 /// Longest password accepted anywhere (argon2 time grows with it).
 pub(super) const MAX_PASSWORD_CHARS: usize = 1024;
 
-/// What a successful login, refresh or password change hands out.
-#[derive(Debug, Clone)]
+/// What a successful login, refresh or password change hands out (no `Debug`: it holds secrets).
+#[derive(Clone)]
 pub struct TokenPair {
     pub access_token: String,
     pub expires_in: u64,
@@ -20,7 +20,7 @@ pub struct TokenPair {
 }
 
 /// A token pair and whom it is for.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Session {
     pub user_id: i64,
     pub username: String,

@@ -10,7 +10,8 @@ use entity::{user, user_public_key};
 pub(super) const MAX_USERNAME: usize = 64;
 const MIN_PASSWORD_CHARS: usize = 12;
 
-#[derive(Debug, Clone)]
+/// No `Debug`: it holds a password.
+#[derive(Clone)]
 pub struct NewUserInput {
     pub username: String,
     pub password: String,
@@ -18,7 +19,8 @@ pub struct NewUserInput {
     pub enabled: Option<bool>,
 }
 
-#[derive(Debug, Clone, Default)]
+/// No `Debug`: it may hold a password.
+#[derive(Clone, Default)]
 pub struct UserChanges {
     pub username: Option<String>,
     pub password: Option<String>,

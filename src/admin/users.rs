@@ -34,7 +34,7 @@ impl From<entity::user::Model> for UserView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     pub username: String,
@@ -43,7 +43,7 @@ pub struct CreateUser {
     pub enabled: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     pub username: Option<String>,

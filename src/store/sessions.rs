@@ -34,8 +34,16 @@ impl NewRefreshToken {
 }
 
 impl Store {
+    /// Stores a new login's first token, and drops the user's expired ones (a rotated token
+    /// is kept until it expires, so its reuse is still recognised).
     pub async fn insert_refresh_token(&self, t: NewRefreshToken) -> Result<(), StoreError> {
-        t.into_active(Utc::now())
+        let now = Utc::now();
+        refresh_token::Entity::delete_many()
+            .filter(refresh_token::Column::UserId.eq(t.user_id))
+            .filter(refresh_token::Column::ExpiresAt.lt(now))
+            .exec(&self.db)
+            .await?;
+        t.into_active(now)
             .insert(&self.db)
             .await
             .map_err(|e| StoreError::from_write(e, "refresh token"))?;
