@@ -1,5 +1,6 @@
 //! Tollgate: a self-hosted AI API gateway (Pingora data plane, Axum control plane).
 
+pub mod accounts;
 pub mod admin;
 pub mod auth;
 pub mod cluster;

@@ -1,6 +1,7 @@
 //! The one place that knows every service and wires them together: storage, catalog, ledger,
 //! the Axum control plane and the Pingora data plane, start-up checks and graceful shutdown.
 
+use crate::accounts::Accounts;
 use crate::admin;
 use crate::auth::{self, JwtKeys, MasterKey};
 use crate::cluster::Cluster;
@@ -11,7 +12,7 @@ use crate::proxy::Gateway;
 use crate::scheduler::Scheduler;
 use crate::snapshot::Catalog;
 use crate::state::AppState;
-use crate::store::Store;
+use crate::store::{NewUser, ROLE_ADMIN, Store};
 use crate::usage::{Ledger, LedgerWriter};
 use anyhow::{Context, anyhow};
 use async_trait::async_trait;
@@ -97,7 +98,14 @@ async fn bootstrap_admin(store: &Store, config: &Config) -> anyhow::Result<()> {
     let hash =
         tokio::task::spawn_blocking(move || auth::hash_password(&password).map(|h| (h, password)))
             .await??;
-    store.create_user("admin", &hash.0, "admin").await?;
+    store
+        .create_user(NewUser {
+            username: "admin".into(),
+            password_hash: hash.0,
+            role: ROLE_ADMIN.into(),
+            enabled: true,
+        })
+        .await?;
     if generated {
         tracing::warn!(
             "created the first admin user `admin` with the generated password {} (shown once; set admin.bootstrap_password to choose it)",
@@ -201,7 +209,9 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         let shutdown = async move {
             let _ = admin_stop.wait_for(|s| *s).await;
         };
-        if let Err(e) = axum::serve(admin_listener, app)
+        // With the peer address, which the audit trail records.
+        let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        if let Err(e) = axum::serve(admin_listener, service)
             .with_graceful_shutdown(shutdown)
             .await
         {
@@ -299,6 +309,8 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
         health.clone(),
         Duration::from_millis(config.health.check_timeout_ms),
     ));
+    let jwt = JwtKeys::new(&master, config.admin.token_ttl_secs);
+    let accounts = Accounts::new(store.clone(), master.clone(), jwt.clone(), &config.admin);
     let limits = Arc::new(Limits::new(
         &cluster,
         config.limits.tz().unwrap_or(chrono_tz::UTC),
@@ -306,7 +318,8 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
     ));
     seed_limits(&store, &limits).await?;
     let state = Arc::new(AppState {
-        jwt: JwtKeys::new(&master, config.admin.token_ttl_secs),
+        jwt,
+        accounts,
         config,
         store,
         master,

@@ -1,5 +1,6 @@
 //! AppState: the shared handles both ports use. No logic lives here.
 
+use crate::accounts::Accounts;
 use crate::auth::{JwtKeys, MasterKey};
 use crate::cluster::Cluster;
 use crate::config::Config;
@@ -17,6 +18,8 @@ pub struct AppState {
     pub store: Store,
     pub master: MasterKey,
     pub jwt: JwtKeys,
+    /// Users, logins and sessions of the management API.
+    pub accounts: Accounts,
     pub catalog: Arc<Catalog>,
     pub ledger: Ledger,
     /// Redis, when instances share state.

@@ -281,3 +281,122 @@ async fn logs_filter_and_page() {
     assert_eq!(s, 200);
     assert_eq!(one["model"], "gpt-4o-mini");
 }
+
+#[tokio::test]
+async fn rotating_a_client_key_stops_the_old_one_at_once() {
+    let mock = tollgate_testkit::MockUpstream::start().await;
+    let tg = Tollgate::start().await;
+    let (_, _, old) = tg.setup("openai", &mock.base_url(), "sk-rot").await;
+    let call = |key: String| {
+        let (http, proxy) = (tg.http.clone(), tg.proxy.clone());
+        async move {
+            http.post(format!("{proxy}/v1/chat/completions"))
+                .bearer_auth(key)
+                .json(&json!({"model": "gpt-4o", "messages": []}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(call(old.clone()).await, 200);
+    let (_, keys) = tg.api("GET", "/api/client-keys", None).await;
+    let id = keys[0]["id"].as_i64().unwrap();
+    let (s, v) = tg
+        .api("POST", &format!("/api/client-keys/{id}/rotate"), None)
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let new = v["key"].as_str().unwrap().to_string();
+    assert_ne!(new, old);
+    assert_eq!(v["key_prefix"].as_str().unwrap(), &new[..10]);
+    assert_eq!(call(old).await, 401);
+    assert_eq!(call(new).await, 200);
+}
+
+#[tokio::test]
+async fn bundled_prices_price_dated_models_and_unpriced_ones_are_listed() {
+    let mock = tollgate_testkit::MockUpstream::start().await;
+    let tg = Tollgate::start().await;
+    let (_, prices) = tg.api("GET", "/api/model-prices", None).await;
+    let gpt4o = prices
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["model"] == "gpt-4o")
+        .expect("bundled gpt-4o");
+    assert_eq!(gpt4o["input_per_mtok"], "2.5");
+    assert_eq!(gpt4o["output_per_mtok"], "10");
+    assert!(
+        prices
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["model"] == "claude-sonnet-4-5")
+    );
+    assert!(
+        prices
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["model"] == "gemini-2.5-flash")
+    );
+
+    let (_, _, key) = tg.setup("openai", &mock.base_url(), "sk-prices").await;
+    let mut ids = vec![];
+    for model in ["gpt-4o-2024-08-06", "mystery-model-1"] {
+        let r = tg
+            .http
+            .post(format!("{}/v1/chat/completions", tg.proxy))
+            .bearer_auth(&key)
+            .json(&json!({"model": model, "messages": [{"role": "user", "content": "hi"}]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        ids.push(r.headers()["x-request-id"].to_str().unwrap().to_string());
+    }
+    let dated = tg.log_row(&ids[0]).await;
+    assert_eq!(dated["priced"], true, "{dated}");
+    let mystery = tg.log_row(&ids[1]).await;
+    assert_eq!(mystery["priced"], false);
+    let (s, unpriced) = tg.api("GET", "/api/model-prices/unpriced", None).await;
+    assert_eq!(s, 200);
+    let models: Vec<&str> = unpriced
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(models, vec!["mystery-model-1"], "{unpriced}");
+    assert_eq!(unpriced[0]["requests"], 1);
+
+    // Replacing a price changes what later requests cost; recorded ones keep theirs.
+    let id = gpt4o["id"].as_i64().unwrap();
+    let (s, v) = tg.api("PUT", &format!("/api/model-prices/{id}"), Some(json!({
+        "model": "gpt-4o", "input_per_mtok": "25", "output_per_mtok": "100", "effective_from": "2020-01-01T00:00:00Z"
+    }))).await;
+    assert_eq!(s, 200, "{v}");
+    let (_, again) = tg
+        .api("GET", &format!("/api/logs/{}", dated["id"]), None)
+        .await;
+    assert_eq!(again["cost"], dated["cost"]);
+    let r = tg
+        .http
+        .post(format!("{}/v1/chat/completions", tg.proxy))
+        .bearer_auth(&key)
+        .json(
+            &json!({"model": "gpt-4o-2024-08-06", "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let later = tg
+        .log_row(r.headers()["x-request-id"].to_str().unwrap())
+        .await;
+    let (a, b): (f64, f64) = (
+        later["cost"].as_str().unwrap().parse().unwrap(),
+        dated["cost"].as_str().unwrap().parse().unwrap(),
+    );
+    assert!(a > b * 5.0, "{a} vs {b}");
+}

@@ -161,7 +161,7 @@ async fn one_mebibyte_bodies_pass_whole_on_every_path() {
         (
             "openai",
             "/v1/embeddings",
-            json!({"model": "text-embedding-3-small", "input": filler}),
+            json!({"model": "embedding-unpriced-test", "input": filler}),
         ),
         (
             "anthropic",
@@ -305,9 +305,9 @@ async fn usage_and_cost_are_recorded_exactly_for_every_format() {
         UsageCase {
             format: "openai",
             path: "/v1/embeddings",
-            model: "text-embedding-3-small",
+            model: "embedding-unpriced-test",
             stream: false,
-            body: json!({"model": "text-embedding-3-small", "input": "embed me"}),
+            body: json!({"model": "embedding-unpriced-test", "input": "embed me"}),
         },
         UsageCase {
             format: "anthropic",
@@ -351,7 +351,7 @@ async fn usage_and_cost_are_recorded_exactly_for_every_format() {
         .await;
     tg.set_price("gemini-2.5-pro", "1.25", "10", "0", "0.31")
         .await;
-    // text-embedding-3-small deliberately has no price.
+    // embedding-unpriced-test deliberately has no price.
 
     let mut keys = std::collections::HashMap::new();
     for format in ["openai", "anthropic", "gemini"] {
@@ -426,7 +426,7 @@ async fn usage_and_cost_are_recorded_exactly_for_every_format() {
             ),
             _ => (1_250_000_000, 10_000_000_000, 0, 310_000_000, true),
         };
-        if case.model == "text-embedding-3-small" {
+        if case.model == "embedding-unpriced-test" {
             assert_eq!(row["priced"], false, "{label}");
             assert!(row["cost"].is_null());
             continue;

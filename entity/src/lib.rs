@@ -1,9 +1,13 @@
 //! SeaORM entities for every Tollgate table; no logic lives here.
 
+pub mod audit_log;
+pub mod auth_challenge;
 pub mod client_key;
 pub mod client_key_provider_key;
 pub mod model_price;
 pub mod provider;
 pub mod provider_key;
+pub mod refresh_token;
 pub mod request_log;
 pub mod user;
+pub mod user_public_key;

@@ -12,6 +12,9 @@ pub struct Model {
     pub password_hash: String,
     pub role: String,
     pub enabled: bool,
+    /// Access tokens issued before this instant are refused (set on password change and
+    /// logout-all).
+    pub sessions_valid_after: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -6,6 +6,7 @@ mod m20261122_000001_init;
 mod m20261122_000002_seed_providers;
 mod m20261122_000003_key_pools;
 mod m20261122_000004_limits;
+mod m20261122_000005_accounts_audit;
 mod m20261122_000006_bundled_prices;
 
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_seed_providers::Migration),
             Box::new(m20261122_000003_key_pools::Migration),
             Box::new(m20261122_000004_limits::Migration),
+            Box::new(m20261122_000005_accounts_audit::Migration),
             Box::new(m20261122_000006_bundled_prices::Migration),
         ]
     }

@@ -1,5 +1,6 @@
 //! The management API's error type, its JSON shape, and a JSON extractor whose rejections use it.
 
+use crate::accounts::AccountError;
 use crate::store::StoreError;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -70,6 +71,20 @@ impl From<StoreError> for ApiError {
                 tracing::error!("store error: {other}");
                 ApiError::Internal
             }
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::BadLogin | AccountError::LockedOut => ApiError::BadLogin,
+            AccountError::Unauthorized | AccountError::TokenReused { .. } => ApiError::Unauthorized,
+            AccountError::Invalid { field, message } => ApiError::invalid(field, message),
+            AccountError::NotFound => ApiError::NotFound,
+            AccountError::Conflict(m) => ApiError::Conflict(m),
+            AccountError::Store(e) => e.into(),
+            AccountError::Internal => ApiError::Internal,
         }
     }
 }

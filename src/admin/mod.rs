@@ -1,5 +1,6 @@
 //! The control plane on :9090: the management API under `/api`, JWT-protected.
 
+mod audit;
 mod auth;
 mod client_keys;
 mod error;
@@ -8,6 +9,8 @@ mod logs;
 mod prices;
 mod provider_keys;
 mod providers;
+mod public_keys;
+mod users;
 
 pub use error::ApiError;
 
@@ -15,7 +18,8 @@ use crate::cluster::RedisStatus;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::middleware;
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use std::sync::Arc;
 
@@ -23,6 +27,25 @@ pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route("/health", get(health))
         .route("/auth/login", post(auth::login))
+        .route("/auth/refresh", post(auth::refresh))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/logout-all", post(auth::logout_all))
+        .route("/auth/password", post(auth::change_password))
+        .route("/auth/me", get(auth::me))
+        .route(
+            "/auth/challenge",
+            get(auth::challenge).post(auth::challenge_login),
+        )
+        .route(
+            "/auth/public-keys",
+            get(public_keys::list).post(public_keys::create),
+        )
+        .route("/auth/public-keys/{id}", delete(public_keys::delete))
+        .route("/users", get(users::list).post(users::create))
+        .route(
+            "/users/{id}",
+            get(users::get).patch(users::update).delete(users::delete),
+        )
         .route("/providers", get(providers::list).post(providers::create))
         .route(
             "/providers/{id}",
@@ -63,8 +86,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/logs", get(logs::list))
         .route("/logs/{id}", get(logs::get))
+        .route("/audit", get(audit::list))
         .fallback(|| async { ApiError::NotFound })
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed });
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        // Last, so it wraps every route above: each write is audited in this one place.
+        .route_layer(middleware::from_fn_with_state(state.clone(), audit::record));
     Router::new()
         .nest("/api", api)
         .fallback(|| async { ApiError::NotFound })

@@ -82,10 +82,19 @@ impl MasterKey {
 
     /// Keyed hash of a client key (hex); what the database stores instead of the key.
     pub fn hash_client_key(&self, key: &str) -> String {
-        let sub = self.derive("client-keys/v1");
+        self.keyed_hash("client-keys/v1", key)
+    }
+
+    /// Keyed hash of a session token (refresh token, hex); what the database stores instead.
+    pub fn hash_token(&self, token: &str) -> String {
+        self.keyed_hash("session-tokens/v1", token)
+    }
+
+    fn keyed_hash(&self, purpose: &str, value: &str) -> String {
+        let sub = self.derive(purpose);
         match <HmacSha256 as Mac>::new_from_slice(&sub) {
             Ok(mut mac) => {
-                mac.update(key.as_bytes());
+                mac.update(value.as_bytes());
                 hex::encode(mac.finalize().into_bytes())
             }
             Err(_) => String::new(),
@@ -150,6 +159,9 @@ mod tests {
         assert_eq!(k1.hash_client_key("tg-x"), k1.hash_client_key("tg-x"));
         assert_ne!(k1.hash_client_key("tg-x"), k2.hash_client_key("tg-x"));
         assert_eq!(k1.hash_client_key("tg-x").len(), 64);
+        // Each purpose has its own subkey.
+        assert_ne!(k1.hash_token("tg-x"), k1.hash_client_key("tg-x"));
+        assert_eq!(k1.hash_token("r"), k1.hash_token("r"));
     }
 
     #[test]

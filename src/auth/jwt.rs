@@ -58,14 +58,24 @@ impl JwtKeys {
     }
 
     pub fn issue(&self, user_id: i64, name: &str, role: Role) -> Result<String, AuthError> {
-        let now = chrono::Utc::now().timestamp();
+        self.issue_at(user_id, name, role, chrono::Utc::now().timestamp())
+    }
+
+    /// Issues a token with the given `iat` (seconds); it expires `ttl_secs` later.
+    pub fn issue_at(
+        &self,
+        user_id: i64,
+        name: &str,
+        role: Role,
+        iat: i64,
+    ) -> Result<String, AuthError> {
         let claims = Claims {
             sub: user_id.to_string(),
             uid: user_id,
             name: name.to_string(),
             role,
-            iat: now,
-            exp: now + self.ttl_secs as i64,
+            iat,
+            exp: iat + self.ttl_secs as i64,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|_| AuthError::Crypto)

@@ -2,10 +2,14 @@
 
 mod crypto;
 mod jwt;
+mod keypair;
+mod lockout;
 mod password;
 
 pub use crypto::{MasterKey, load_or_create_master_key};
 pub use jwt::{Claims, JwtKeys, Role};
+pub use keypair::{fingerprint, parse_public_key, verify_signature};
+pub use lockout::LoginLockout;
 pub use password::{hash_password, verify_password};
 
 use rand::RngCore;
@@ -22,6 +26,23 @@ pub fn generate_client_key() -> String {
         "{CLIENT_KEY_PREFIX}{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     )
+}
+
+/// A new refresh token: 43 base64url characters (256 random bits). Stored only as
+/// [`MasterKey::hash_token`].
+pub fn generate_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// 32 random bytes as standard base64: a key-pair login challenge.
+pub fn generate_nonce() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// The part of a client key shown in lists (never enough to use it).

@@ -45,6 +45,14 @@ pub struct AdminConfig {
     #[serde(default)]
     pub bootstrap_password: Option<Secret<String>>,
     pub token_ttl_secs: u64,
+    /// Lifetime of a refresh token; each use rotates it and starts a new lifetime.
+    pub refresh_ttl_secs: u64,
+    /// Failed logins for one username, within `lockout_secs`, that lock it.
+    pub lockout_attempts: u32,
+    /// The failure window and the lock's duration.
+    pub lockout_secs: u64,
+    /// Lifetime of a key-pair login challenge.
+    pub challenge_ttl_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -200,6 +208,21 @@ impl Config {
         if self.admin.token_ttl_secs < 60 {
             return invalid("admin.token_ttl_secs", "must be at least 60");
         }
+        if !(1..=315_360_000).contains(&self.admin.refresh_ttl_secs) {
+            return invalid(
+                "admin.refresh_ttl_secs",
+                "must be between 1 and 315360000 (10 years)",
+            );
+        }
+        if !(1..=1000).contains(&self.admin.lockout_attempts) {
+            return invalid("admin.lockout_attempts", "must be between 1 and 1000");
+        }
+        if !(1..=86_400).contains(&self.admin.lockout_secs) {
+            return invalid("admin.lockout_secs", "must be between 1 and 86400");
+        }
+        if !(1..=3_600).contains(&self.admin.challenge_ttl_secs) {
+            return invalid("admin.challenge_ttl_secs", "must be between 1 and 3600");
+        }
         if let Some(pw) = &self.admin.bootstrap_password {
             if pw.expose().chars().count() < 8 {
                 return invalid(
@@ -341,6 +364,32 @@ mod tests {
         assert_eq!(c.database_kind().unwrap(), DatabaseKind::Sqlite);
         assert!(c.redis.url.is_none());
         assert!(c.server.grace_period_secs <= 30);
+        assert_eq!(c.admin.refresh_ttl_secs, 30 * 24 * 3600);
+        assert_eq!((c.admin.lockout_attempts, c.admin.lockout_secs), (5, 300));
+        assert_eq!(c.admin.challenge_ttl_secs, 60);
+    }
+
+    #[test]
+    fn login_settings_are_validated() {
+        figment::Jail::expect_with(|jail| {
+            for (key, bad) in [
+                ("LOCKOUT_ATTEMPTS", "0"),
+                ("LOCKOUT_SECS", "0"),
+                ("CHALLENGE_TTL_SECS", "7200"),
+                ("REFRESH_TTL_SECS", "0"),
+            ] {
+                jail.set_env(format!("TOLLGATE__ADMIN__{key}"), bad);
+                let err = Config::load(None, &CliOverrides::default())
+                    .unwrap_err()
+                    .to_string();
+                assert!(
+                    err.contains(&format!("admin.{}", key.to_lowercase())),
+                    "{err}"
+                );
+                jail.clear_env();
+            }
+            Ok(())
+        });
     }
 
     #[test]

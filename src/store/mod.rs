@@ -1,12 +1,15 @@
 //! The only place that talks SQL: connection, migrations and every query, on SQLite or Postgres.
 
+mod audit;
 mod catalog;
 mod keys;
 mod logs;
 mod prices;
 mod providers;
+mod sessions;
 mod users;
 
+pub use audit::{AuditFilter, AuditPage, NewAuditEntry};
 pub use catalog::CatalogRows;
 pub use keys::{
     ClientKeyLimits, ClientKeyLimitsPatch, ClientKeyPatch, ClientKeyWithPool, NewClientKey,
@@ -15,6 +18,8 @@ pub use keys::{
 pub use logs::{ClientKeyTotals, LogFilter, LogPage};
 pub use prices::{NewPrice, UnpricedModel};
 pub use providers::{NewProvider, ProviderPatch};
+pub use sessions::NewRefreshToken;
+pub use users::{NewUser, ROLE_ADMIN, UserPatch};
 
 use crate::config::DatabaseKind;
 use migration::{Migrator, MigratorTrait};

@@ -1,0 +1,352 @@
+//! Sessions: password and key-pair login, the token pair they give, refresh-token rotation
+//! with reuse detection, logout, password change, and checking an access token on each request.
+
+use super::{AccountError, Accounts};
+use crate::auth::{self, Claims, Role};
+use crate::store::{NewRefreshToken, UserPatch};
+use base64::Engine;
+use chrono::{DateTime, TimeZone, Utc};
+use entity::{refresh_token, user};
+
+/// Longest password accepted anywhere (argon2 time grows with it).
+pub(super) const MAX_PASSWORD_CHARS: usize = 1024;
+
+/// What a successful login, refresh or password change hands out (no `Debug`: it holds secrets).
+#[derive(Clone)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub expires_in: u64,
+    pub refresh_token: String,
+}
+
+/// A token pair and whom it is for.
+#[derive(Clone)]
+pub struct Session {
+    pub user_id: i64,
+    pub username: String,
+    pub tokens: TokenPair,
+}
+
+/// The earliest `iat` accepted after sessions are cut off now: the next whole second, so every
+/// token issued up to now (`iat` has one-second resolution) is refused and the next is not.
+pub(super) fn cutoff_now() -> DateTime<Utc> {
+    let next = Utc::now().timestamp().saturating_add(1);
+    Utc.timestamp_opt(next, 0).single().unwrap_or_else(Utc::now)
+}
+
+/// Now plus `d`, saturating instead of overflowing.
+fn from_now(d: chrono::Duration) -> DateTime<Utc> {
+    Utc::now()
+        .checked_add_signed(d)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+async fn verify_password_blocking(password: String, stored: Option<String>) -> bool {
+    if password.chars().count() > MAX_PASSWORD_CHARS {
+        return false;
+    }
+    tokio::task::spawn_blocking(move || auth::verify_password(&password, stored.as_deref()))
+        .await
+        .unwrap_or(false)
+}
+
+pub(super) async fn hash_password_blocking(password: String) -> Result<String, AccountError> {
+    tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|_| AccountError::Internal)?
+        .map_err(|_| AccountError::Internal)
+}
+
+impl Accounts {
+    /// Checks a bearer token: signature, expiry, and against the database — the user exists, is
+    /// enabled, and has not cut off sessions since the token was issued. The returned claims
+    /// carry the user's current name and role, not those in the token.
+    pub async fn authenticate(&self, token: &str) -> Result<Claims, AccountError> {
+        let mut claims = self
+            .jwt
+            .verify(token)
+            .map_err(|_| AccountError::Unauthorized)?;
+        let user = self
+            .store
+            .find_user(claims.uid)
+            .await?
+            .filter(|u| u.enabled)
+            .ok_or(AccountError::Unauthorized)?;
+        if user
+            .sessions_valid_after
+            .is_some_and(|after| claims.iat < after.timestamp())
+        {
+            return Err(AccountError::Unauthorized);
+        }
+        claims.role = Role::parse(&user.role).ok_or(AccountError::Internal)?;
+        claims.name = user.username;
+        Ok(claims)
+    }
+
+    pub async fn me(&self, user_id: i64) -> Result<user::Model, AccountError> {
+        Ok(self.store.get_user(user_id).await?)
+    }
+
+    /// Password login. Failures, lockouts and unknown or disabled users all look the same.
+    pub async fn login(&self, username: &str, password: &str) -> Result<Session, AccountError> {
+        let locked = self.lockout.is_locked(username);
+        let user = self.store.find_user_by_name(username).await?;
+        let stored = user
+            .as_ref()
+            .filter(|u| u.enabled)
+            .map(|u| u.password_hash.clone());
+        // The password is checked even while locked, so the answer takes as long.
+        let ok = verify_password_blocking(password.to_string(), stored).await;
+        if locked {
+            return Err(AccountError::LockedOut);
+        }
+        let user = match (ok, user) {
+            (true, Some(u)) => u,
+            _ => {
+                if self.lockout.record_failure(username) {
+                    tracing::warn!(
+                        "login locked for a username after repeated failures (this instance)"
+                    );
+                }
+                return Err(AccountError::BadLogin);
+            }
+        };
+        self.lockout.record_success(username);
+        self.start_session(&user).await
+    }
+
+    /// Exchanges a refresh token for a new pair. The old token stops working; presenting it
+    /// again revokes every token of that login.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Session, AccountError> {
+        let row = self.live_refresh_token(refresh_token).await?;
+        let user = self
+            .store
+            .find_user(row.user_id)
+            .await?
+            .filter(|u| u.enabled)
+            .ok_or(AccountError::Unauthorized)?;
+        self.rotate(&user, &row).await
+    }
+
+    /// Revokes the login the refresh token belongs to. Returns whose it was.
+    pub async fn logout(&self, refresh_token: &str) -> Result<user::Model, AccountError> {
+        let hash = self.master.hash_token(refresh_token);
+        let row = self
+            .store
+            .find_refresh_token(&hash)
+            .await?
+            .ok_or(AccountError::Unauthorized)?;
+        self.store.revoke_refresh_family(&row.family_id).await?;
+        self.store
+            .find_user(row.user_id)
+            .await?
+            .ok_or(AccountError::Unauthorized)
+    }
+
+    /// Ends every session of the user: refresh tokens revoked, access tokens refused.
+    pub async fn logout_all(&self, user_id: i64) -> Result<(), AccountError> {
+        self.store
+            .update_user(
+                user_id,
+                UserPatch {
+                    revoke_sessions_before: Some(cutoff_now()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Changes the caller's password and ends their other sessions. The login of
+    /// `refresh_token`, when given, survives (rotated); the caller gets a fresh pair.
+    pub async fn change_password(
+        &self,
+        user_id: i64,
+        current_password: &str,
+        new_password: &str,
+        refresh_token: Option<&str>,
+    ) -> Result<Session, AccountError> {
+        let user = self.store.get_user(user_id).await?;
+        let locked = self.lockout.is_locked(&user.username);
+        let ok = verify_password_blocking(
+            current_password.to_string(),
+            Some(user.password_hash.clone()),
+        )
+        .await;
+        if locked || !ok {
+            if !locked {
+                self.lockout.record_failure(&user.username);
+            }
+            return Err(AccountError::invalid("current_password", "is not correct"));
+        }
+        super::users::check_password("new_password", new_password)?;
+        let keep = match refresh_token {
+            Some(token) => {
+                let row = self.live_refresh_token(token).await.map_err(|_| {
+                    AccountError::invalid("refresh_token", "is not a live session of yours")
+                })?;
+                if row.user_id != user.id {
+                    return Err(AccountError::invalid(
+                        "refresh_token",
+                        "is not a live session of yours",
+                    ));
+                }
+                Some(row)
+            }
+            None => None,
+        };
+        let password_hash = hash_password_blocking(new_password.to_string()).await?;
+        let user = self
+            .store
+            .update_user(
+                user.id,
+                UserPatch {
+                    password_hash: Some(password_hash),
+                    revoke_sessions_before: Some(cutoff_now()),
+                    keep_family: keep.as_ref().map(|r| r.family_id.clone()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        match keep {
+            Some(row) => self.rotate(&user, &row).await,
+            None => self.start_session(&user).await,
+        }
+    }
+
+    /// Issues a single-use challenge for key-pair login. Issued for any well-formed username,
+    /// so it does not tell whether the user exists.
+    pub async fn challenge(&self, username: &str) -> Result<(String, DateTime<Utc>), AccountError> {
+        if username.is_empty() || username.len() > super::users::MAX_USERNAME {
+            return Err(AccountError::invalid(
+                "username",
+                "must have 1 to 64 characters",
+            ));
+        }
+        let nonce = auth::generate_nonce();
+        let expires_at = from_now(self.challenge_ttl);
+        self.store
+            .create_challenge(username, &nonce, expires_at)
+            .await?;
+        Ok((nonce, expires_at))
+    }
+
+    /// Key-pair login: the challenge must be unused, unexpired and issued for this username,
+    /// and the signature over its raw bytes must verify with one of the user's public keys.
+    /// Returns the session and the id of the key that signed.
+    pub async fn challenge_login(
+        &self,
+        username: &str,
+        nonce: &str,
+        signature: &str,
+    ) -> Result<(Session, i64), AccountError> {
+        if !self.store.consume_challenge(username, nonce).await? {
+            return Err(AccountError::BadLogin);
+        }
+        let message = base64::engine::general_purpose::STANDARD
+            .decode(nonce)
+            .map_err(|_| AccountError::BadLogin)?;
+        let user = self
+            .store
+            .find_user_by_name(username)
+            .await?
+            .filter(|u| u.enabled)
+            .ok_or(AccountError::BadLogin)?;
+        let keys = self.store.list_public_keys(user.id).await?;
+        let key = keys
+            .iter()
+            .find(|k| auth::verify_signature(&k.public_key, &message, signature))
+            .ok_or(AccountError::BadLogin)?;
+        self.store.touch_public_key(key.id).await?;
+        Ok((self.start_session(&user).await?, key.id))
+    }
+
+    /// A refresh token that may be used now; a rotated one presented again revokes its family.
+    async fn live_refresh_token(&self, token: &str) -> Result<refresh_token::Model, AccountError> {
+        let hash = self.master.hash_token(token);
+        let row = self
+            .store
+            .find_refresh_token(&hash)
+            .await?
+            .ok_or(AccountError::Unauthorized)?;
+        if row.revoked_at.is_some() {
+            return Err(AccountError::Unauthorized);
+        }
+        if row.rotated_at.is_some() {
+            self.reuse_detected(&row).await?;
+            return Err(AccountError::TokenReused {
+                user_id: row.user_id,
+            });
+        }
+        if row.expires_at <= Utc::now() {
+            return Err(AccountError::Unauthorized);
+        }
+        Ok(row)
+    }
+
+    async fn reuse_detected(&self, row: &refresh_token::Model) -> Result<(), AccountError> {
+        tracing::warn!(
+            user_id = row.user_id,
+            "a rotated refresh token was presented again; revoking that login's tokens"
+        );
+        self.store.revoke_refresh_family(&row.family_id).await?;
+        Ok(())
+    }
+
+    async fn start_session(&self, user: &user::Model) -> Result<Session, AccountError> {
+        let (refresh_token, next) = self.new_refresh_token(user, uuid::Uuid::new_v4().to_string());
+        self.store.insert_refresh_token(next).await?;
+        self.session(user, refresh_token)
+    }
+
+    async fn rotate(
+        &self,
+        user: &user::Model,
+        old: &refresh_token::Model,
+    ) -> Result<Session, AccountError> {
+        let (refresh_token, next) = self.new_refresh_token(user, old.family_id.clone());
+        if !self.store.rotate_refresh_token(old.id, next).await? {
+            // Someone else used it first: the same as a reuse.
+            self.reuse_detected(old).await?;
+            return Err(AccountError::TokenReused { user_id: user.id });
+        }
+        self.session(user, refresh_token)
+    }
+
+    fn new_refresh_token(
+        &self,
+        user: &user::Model,
+        family_id: String,
+    ) -> (String, NewRefreshToken) {
+        let token = auth::generate_token();
+        let row = NewRefreshToken {
+            user_id: user.id,
+            family_id,
+            token_hash: self.master.hash_token(&token),
+            expires_at: from_now(self.refresh_ttl),
+        };
+        (token, row)
+    }
+
+    fn session(&self, user: &user::Model, refresh_token: String) -> Result<Session, AccountError> {
+        let role = Role::parse(&user.role).ok_or(AccountError::Internal)?;
+        // Never before the user's cut-off, so a token issued right after one is accepted.
+        let iat = user
+            .sessions_valid_after
+            .map_or(0, |t| t.timestamp())
+            .max(Utc::now().timestamp());
+        let access_token = self
+            .jwt
+            .issue_at(user.id, &user.username, role, iat)
+            .map_err(|_| AccountError::Internal)?;
+        Ok(Session {
+            user_id: user.id,
+            username: user.username.clone(),
+            tokens: TokenPair {
+                access_token,
+                expires_in: self.jwt.ttl_secs,
+                refresh_token,
+            },
+        })
+    }
+}

@@ -1,0 +1,203 @@
+//! User management and public keys: validation, and the rules that keep an admin in charge
+//! (no demoting, disabling or deleting yourself; the last enabled admin stays).
+
+use super::sessions::{MAX_PASSWORD_CHARS, cutoff_now, hash_password_blocking};
+use super::{AccountError, Accounts};
+use crate::auth::{self, Role};
+use crate::store::{NewUser, UserPatch};
+use entity::{user, user_public_key};
+
+pub(super) const MAX_USERNAME: usize = 64;
+const MIN_PASSWORD_CHARS: usize = 12;
+
+/// No `Debug`: it holds a password.
+#[derive(Clone)]
+pub struct NewUserInput {
+    pub username: String,
+    pub password: String,
+    pub role: Option<String>,
+    pub enabled: Option<bool>,
+}
+
+/// No `Debug`: it may hold a password.
+#[derive(Clone, Default)]
+pub struct UserChanges {
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub role: Option<String>,
+    pub enabled: Option<bool>,
+}
+
+pub(super) fn check_username(name: &str) -> Result<String, AccountError> {
+    let ok = (3..=MAX_USERNAME).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if !ok {
+        return Err(AccountError::invalid(
+            "username",
+            "must have 3 to 64 characters from a-z, A-Z, 0-9, `_`, `.` and `-`",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+pub(super) fn check_password(field: &'static str, password: &str) -> Result<(), AccountError> {
+    let n = password.chars().count();
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&n) {
+        return Err(AccountError::invalid(
+            field,
+            format!("must have {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_role(role: &str) -> Result<String, AccountError> {
+    Role::parse(role)
+        .map(|r| r.as_str().to_string())
+        .ok_or_else(|| AccountError::invalid("role", "must be admin or member"))
+}
+
+fn check_key_name(name: &str) -> Result<String, AccountError> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 64 {
+        return Err(AccountError::invalid(
+            "name",
+            "must have 1 to 64 characters",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+impl Accounts {
+    pub async fn list_users(&self) -> Result<Vec<user::Model>, AccountError> {
+        Ok(self.store.list_users().await?)
+    }
+
+    pub async fn get_user(&self, id: i64) -> Result<user::Model, AccountError> {
+        Ok(self.store.get_user(id).await?)
+    }
+
+    pub async fn create_user(&self, input: NewUserInput) -> Result<user::Model, AccountError> {
+        let username = check_username(&input.username)?;
+        check_password("password", &input.password)?;
+        let role = check_role(input.role.as_deref().unwrap_or("member"))?;
+        let password_hash = hash_password_blocking(input.password).await?;
+        Ok(self
+            .store
+            .create_user(NewUser {
+                username,
+                password_hash,
+                role,
+                enabled: input.enabled.unwrap_or(true),
+            })
+            .await?)
+    }
+
+    /// Changes a user. A new password or disabling ends the user's sessions at once.
+    pub async fn update_user(
+        &self,
+        caller_id: i64,
+        id: i64,
+        changes: UserChanges,
+    ) -> Result<user::Model, AccountError> {
+        let username = changes
+            .username
+            .as_deref()
+            .map(check_username)
+            .transpose()?;
+        let role = changes.role.as_deref().map(check_role).transpose()?;
+        if let Some(p) = &changes.password {
+            check_password("password", p)?;
+        }
+        if id == caller_id {
+            if role.as_deref().is_some_and(|r| r != Role::Admin.as_str()) {
+                return Err(AccountError::Conflict(
+                    "you cannot change your own role".into(),
+                ));
+            }
+            if changes.enabled == Some(false) {
+                return Err(AccountError::Conflict(
+                    "you cannot disable your own account".into(),
+                ));
+            }
+        }
+        let password_hash = match changes.password {
+            Some(p) => Some(hash_password_blocking(p).await?),
+            None => None,
+        };
+        let revoke = password_hash.is_some() || changes.enabled == Some(false);
+        Ok(self
+            .store
+            .update_user(
+                id,
+                UserPatch {
+                    username,
+                    password_hash,
+                    role,
+                    enabled: changes.enabled,
+                    revoke_sessions_before: revoke.then(cutoff_now),
+                    keep_family: None,
+                },
+            )
+            .await?)
+    }
+
+    pub async fn delete_user(&self, caller_id: i64, id: i64) -> Result<(), AccountError> {
+        if id == caller_id {
+            return Err(AccountError::Conflict(
+                "you cannot delete your own account".into(),
+            ));
+        }
+        Ok(self.store.delete_user(id).await?)
+    }
+
+    pub async fn list_public_keys(
+        &self,
+        user_id: i64,
+    ) -> Result<Vec<user_public_key::Model>, AccountError> {
+        Ok(self.store.list_public_keys(user_id).await?)
+    }
+
+    pub async fn add_public_key(
+        &self,
+        user_id: i64,
+        name: &str,
+        public_key: &str,
+    ) -> Result<user_public_key::Model, AccountError> {
+        let name = check_key_name(name)?;
+        let key = auth::parse_public_key(public_key).ok_or_else(|| {
+            AccountError::invalid(
+                "public_key",
+                "must be the base64 of a 32-byte Ed25519 public key",
+            )
+        })?;
+        Ok(self.store.create_public_key(user_id, &name, &key).await?)
+    }
+
+    pub async fn delete_public_key(&self, user_id: i64, id: i64) -> Result<(), AccountError> {
+        Ok(self.store.delete_public_key(user_id, id).await?)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_and_passwords_are_checked() {
+        assert!(check_username("alice").is_ok());
+        assert!(check_username("a.b-c_9").is_ok());
+        assert!(check_username("ab").is_err());
+        assert!(check_username(&"a".repeat(65)).is_err());
+        assert!(check_username("al ice").is_err());
+        assert!(check_username("alice@x").is_err());
+        assert!(check_username("élise").is_err());
+        assert!(check_password("password", "twelve-chars").is_ok());
+        assert!(check_password("password", "eleven-char").is_err());
+        assert!(check_role("admin").is_ok());
+        assert!(check_role("root").is_err());
+    }
+}
