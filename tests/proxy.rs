@@ -637,3 +637,52 @@ async fn streams_cut_by_the_upstream_end_cleanly_and_are_marked_partial() {
     let sent = mock.requests().pop().unwrap().usage_sent.unwrap();
     assert_eq!(row["prompt_tokens"].as_u64().unwrap(), sent.prompt_tokens);
 }
+
+#[tokio::test]
+async fn https_upstreams_resolve_verify_and_use_sni() {
+    let (mock, ca) = MockUpstream::start_tls(MockOptions::default())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca).unwrap();
+    let tg =
+        Tollgate::start_with(Options::default().env("SSL_CERT_FILE", ca_file.to_str().unwrap()))
+            .await;
+
+    // By name: resolved asynchronously, certificate checked against SNI `localhost`.
+    let (_, _, key) = tg.setup("openai", &mock.https_url(), "sk-tls").await;
+    let r = tg
+        .http
+        .post(format!("{}/v1/chat/completions", tg.proxy))
+        .bearer_auth(&key)
+        .json(&json!({"model": "gpt-4o", "stream": true, "messages": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("[DONE]"));
+    let seen = mock.requests().pop().unwrap();
+    assert_eq!(seen.credential.as_deref(), Some("sk-tls"));
+    assert_eq!(
+        header(&seen, "host"),
+        Some(format!("localhost:{}", mock.addr.port()).as_str())
+    );
+
+    // By address: the certificate does not name 127.0.0.1, so nothing is sent.
+    let before = mock.request_count();
+    let by_ip = format!("https://127.0.0.1:{}", mock.addr.port());
+    let (_, _, key) = tg.setup("openai", &by_ip, "sk-tls-ip").await;
+    let r = tg
+        .http
+        .post(format!("{}/v1/chat/completions", tg.proxy))
+        .bearer_auth(&key)
+        .json(&json!({"model": "gpt-4o", "messages": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 502);
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(tg.log_row(&id).await["error_kind"], "tls_error");
+    assert_eq!(mock.request_count(), before);
+}

@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod bench;
 pub mod mock;
+mod tls;
 
 pub use admin::{AdminClient, BenchSetup, bench_setup};
 pub use mock::{MockOptions, MockUpstream, RecordedRequest, SentUsage};

@@ -249,6 +249,34 @@ impl MockUpstream {
         })
     }
 
+    /// Starts the mock over HTTPS on every local address (IPv4 and IPv6), with a certificate
+    /// for `localhost` signed by a new CA; returns the mock and the CA certificate (PEM).
+    /// Reach it as `https://localhost:PORT` (see [`MockUpstream::https_url`]).
+    pub async fn start_tls(opts: MockOptions) -> std::io::Result<(MockUpstream, String)> {
+        let listener = match tokio::net::TcpListener::bind("[::]:0").await {
+            Ok(l) => l,
+            Err(_) => tokio::net::TcpListener::bind("127.0.0.1:0").await?,
+        };
+        let addr = listener.local_addr()?;
+        let (ca, config) = crate::tls::localhost_identity().map_err(std::io::Error::other)?;
+        let shared = Arc::new(Shared::new(opts));
+        let app = router(Arc::clone(&shared));
+        let task = tokio::spawn(crate::tls::serve(listener, app, config));
+        Ok((
+            MockUpstream {
+                addr,
+                shared,
+                task: Some(task),
+            },
+            ca,
+        ))
+    }
+
+    /// `https://localhost:PORT`, for a mock started with [`MockUpstream::start_tls`].
+    pub fn https_url(&self) -> String {
+        format!("https://localhost:{}", self.addr.port())
+    }
+
     /// `http://127.0.0.1:PORT`
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
