@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Options, PgDatabase, Tollgate};
+use common::{Options, Tollgate};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -388,30 +388,10 @@ async fn active_checks_find_bad_keys_and_report_on_demand() {
 
 #[tokio::test]
 async fn instances_sharing_redis_stop_using_a_key_the_other_found_rate_limited() {
-    let (Some(pg), Ok(redis)) = (
-        common::postgres_url(),
-        std::env::var("TOLLGATE_TEST_REDIS_URL"),
-    ) else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must set TOLLGATE_TEST_POSTGRES_URL and TOLLGATE_TEST_REDIS_URL"
-        );
+    let Some(cluster) = common::Cluster::create().await else {
         return;
     };
-    let db = PgDatabase::create(&pg).await;
-    let prefix = format!("tollgate-test-{}:", common::rand_suffix());
-    let opts = || {
-        Options {
-            database_url: Some(db.url.clone()),
-            ..Default::default()
-        }
-        .env(
-            "TOLLGATE__SECURITY__MASTER_KEY",
-            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-        )
-        .env("TOLLGATE__REDIS__URL", &redis)
-        .env("TOLLGATE__REDIS__KEY_PREFIX", &prefix)
-    };
+    let opts = || cluster.options();
     let mock = MockUpstream::start().await;
     let a = Tollgate::start_with(opts()).await;
     let b = Tollgate::start_with(opts()).await;

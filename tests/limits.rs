@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Options, PgDatabase, Tollgate, free_port};
+use common::{Options, Tollgate, free_port};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -344,30 +344,10 @@ async fn a_provider_key_at_its_cap_is_skipped_not_failed() {
 
 #[tokio::test]
 async fn two_instances_on_one_redis_admit_no_more_than_the_limit_in_total() {
-    let (Some(pg), Ok(redis)) = (
-        common::postgres_url(),
-        std::env::var("TOLLGATE_TEST_REDIS_URL"),
-    ) else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must set the Postgres and Redis URLs"
-        );
+    let Some(cluster) = common::Cluster::create().await else {
         return;
     };
-    let db = PgDatabase::create(&pg).await;
-    let prefix = format!("tollgate-test-{}:", common::rand_suffix());
-    let opts = || {
-        Options {
-            database_url: Some(db.url.clone()),
-            ..Default::default()
-        }
-        .env(
-            "TOLLGATE__SECURITY__MASTER_KEY",
-            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-        )
-        .env("TOLLGATE__REDIS__URL", &redis)
-        .env("TOLLGATE__REDIS__KEY_PREFIX", &prefix)
-    };
+    let opts = || cluster.options();
     let mock = MockUpstream::start().await;
     let a = Tollgate::start_with(opts()).await;
     let b = Tollgate::start_with(opts()).await;

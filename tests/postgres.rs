@@ -18,7 +18,7 @@ async fn proxy_and_ledger_work_on_postgres() {
         return;
     };
     let db = PgDatabase::create(&admin_url).await;
-    let master = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    let master = common::TEST_MASTER_KEY;
 
     // Without a master key Postgres refuses to start.
     let dir = tempfile::tempdir().unwrap();

@@ -358,3 +358,43 @@ impl Drop for PgDatabase {
         .join();
     }
 }
+
+/// A test master key for Postgres runs (every instance must share one).
+pub const TEST_MASTER_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+/// Several instances as in production: one fresh Postgres database, one Redis with a key prefix
+/// of their own. `None` (outside CI) when the servers are not configured.
+pub struct Cluster {
+    pub db: PgDatabase,
+    pub redis_url: String,
+    pub prefix: String,
+}
+
+impl Cluster {
+    pub async fn create() -> Option<Cluster> {
+        let (Some(pg), Ok(redis_url)) = (postgres_url(), std::env::var("TOLLGATE_TEST_REDIS_URL"))
+        else {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must set TOLLGATE_TEST_POSTGRES_URL and TOLLGATE_TEST_REDIS_URL"
+            );
+            return None;
+        };
+        Some(Cluster {
+            db: PgDatabase::create(&pg).await,
+            redis_url,
+            prefix: format!("tollgate-test-{}:", rand_suffix()),
+        })
+    }
+
+    /// Options for one more instance of the cluster.
+    pub fn options(&self) -> Options {
+        Options {
+            database_url: Some(self.db.url.clone()),
+            ..Default::default()
+        }
+        .env("TOLLGATE__SECURITY__MASTER_KEY", TEST_MASTER_KEY)
+        .env("TOLLGATE__REDIS__URL", &self.redis_url)
+        .env("TOLLGATE__REDIS__KEY_PREFIX", &self.prefix)
+    }
+}
