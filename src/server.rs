@@ -180,7 +180,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let (state, writer) = rt.block_on(build_state(config.clone()))?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let (ledger_stop_tx, ledger_stop_rx) = watch::channel(false);
-    let writer_task = rt.spawn(writer.run(ledger_stop_rx));
+    let writer_task = rt.spawn(writer.run(ledger_stop_rx.clone()));
     rt.spawn(state.catalog.clone().poll(
         Duration::from_millis(config.server.config_poll_ms),
         stop_rx.clone(),
@@ -198,11 +198,12 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             stop_rx.clone(),
         ),
     );
-    if let Some(redis_limits) = state.limits.redis() {
+    let flusher_task = state.limits.redis().map(|redis_limits| {
         let every = Duration::from_millis(config.limits.settle_flush_ms);
-        let stop = stop_rx.clone();
-        rt.spawn(async move { redis_limits.run_flusher(every, stop).await });
-    }
+        // Stops with the ledger, after the drain, so requests finishing then still settle.
+        let stop = ledger_stop_rx.clone();
+        rt.spawn(async move { redis_limits.run_flusher(every, stop).await })
+    });
     let app = admin::router(state.clone());
     let mut admin_stop = stop_rx.clone();
     let admin_task = rt.spawn(async move {
@@ -273,6 +274,9 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .await;
         let _ = tokio::time::timeout(Duration::from_secs(5), admin_task).await;
         let _ = ledger_stop_tx.send(true);
+        if let Some(task) = flusher_task {
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        }
         if tokio::time::timeout(Duration::from_secs(30), writer_task)
             .await
             .is_err()

@@ -405,7 +405,7 @@ async fn repeated_failures_lock_a_username_and_look_like_a_wrong_password() {
     let tg = Tollgate::start_with(
         Options::default()
             .env("TOLLGATE__ADMIN__LOCKOUT_ATTEMPTS", "3")
-            .env("TOLLGATE__ADMIN__LOCKOUT_SECS", "3"),
+            .env("TOLLGATE__ADMIN__LOCKOUT_SECS", "10"),
     )
     .await;
     let (wrong_status, wrong_body) = tg.login_user("admin", "wrong-password").await;
@@ -440,7 +440,7 @@ async fn repeated_failures_lock_a_username_and_look_like_a_wrong_password() {
     assert!(!audit.to_string().contains(ADMIN_PASSWORD));
     assert!(!audit.to_string().contains("wrong-password"));
 
-    tokio::time::sleep(Duration::from_millis(3200)).await;
+    tokio::time::sleep(Duration::from_millis(10_200)).await;
     assert_eq!(tg.login_user("admin", ADMIN_PASSWORD).await.0, 200);
 }
 

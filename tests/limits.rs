@@ -523,3 +523,59 @@ async fn a_redis_outage_under_load_causes_no_5xx_and_redis_is_used_again_after()
     assert_eq!(r.status(), 503);
     assert!(r.text().await.unwrap().contains("limits_unavailable"));
 }
+
+#[tokio::test]
+async fn members_cannot_set_or_lift_limits_on_their_own_keys() {
+    let mock = MockUpstream::start().await;
+    let tg = Tollgate::start().await;
+    let pid = tg.create_provider("m", "openai", &mock.base_url()).await;
+    let kid = tg.create_provider_key(pid, "sk-member").await;
+    tg.create_user("member1", "member-password-123", "member")
+        .await;
+    let member = tg.session("member1", "member-password-123").await;
+    let base = json!({"name": "mine", "provider_id": pid, "provider_key_ids": [kid]});
+    let (s, v) = tg
+        .call(
+            Some(&member),
+            "POST",
+            "/api/client-keys",
+            Some(base.clone()),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["id"].as_i64().unwrap();
+    let mut with_budget = base.clone();
+    with_budget["budget"] = json!("100");
+    let (s, _) = tg
+        .call(Some(&member), "POST", "/api/client-keys", Some(with_budget))
+        .await;
+    assert_eq!(s, 403);
+    // The admin sets a budget; the member cannot remove it, but can rename the key.
+    let (s, _) = tg
+        .api(
+            "PATCH",
+            &format!("/api/client-keys/{id}"),
+            Some(json!({"budget": "1"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = tg
+        .call(
+            Some(&member),
+            "PATCH",
+            &format!("/api/client-keys/{id}"),
+            Some(json!({"budget": null})),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let (s, v) = tg
+        .call(
+            Some(&member),
+            "PATCH",
+            &format!("/api/client-keys/{id}"),
+            Some(json!({"name": "renamed"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["budget"], "1");
+}

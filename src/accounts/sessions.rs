@@ -5,7 +5,7 @@ use super::{AccountError, Accounts};
 use crate::auth::{self, Claims, Role};
 use crate::store::{NewRefreshToken, UserPatch};
 use base64::Engine;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use entity::{refresh_token, user};
 
 /// Longest password accepted anywhere (argon2 time grows with it).
@@ -29,9 +29,9 @@ pub struct Session {
 
 /// The earliest `iat` accepted after sessions are cut off now: the next whole second, so every
 /// token issued up to now (`iat` has one-second resolution) is refused and the next is not.
+/// The instant sessions are cut off: tokens issued at or before it stop working.
 pub(super) fn cutoff_now() -> DateTime<Utc> {
-    let next = Utc::now().timestamp().saturating_add(1);
-    Utc.timestamp_opt(next, 0).single().unwrap_or_else(Utc::now)
+    Utc::now()
 }
 
 /// Now plus `d`, saturating instead of overflowing.
@@ -74,7 +74,7 @@ impl Accounts {
             .ok_or(AccountError::Unauthorized)?;
         if user
             .sessions_valid_after
-            .is_some_and(|after| claims.iat < after.timestamp())
+            .is_some_and(|after| claims.issued_ms() <= after.timestamp_millis())
         {
             return Err(AccountError::Unauthorized);
         }
@@ -330,11 +330,11 @@ impl Accounts {
 
     fn session(&self, user: &user::Model, refresh_token: String) -> Result<Session, AccountError> {
         let role = Role::parse(&user.role).ok_or(AccountError::Internal)?;
-        // Never before the user's cut-off, so a token issued right after one is accepted.
+        // Always after the user's cut-off, so a token issued right after one is accepted.
         let iat = user
             .sessions_valid_after
-            .map_or(0, |t| t.timestamp())
-            .max(Utc::now().timestamp());
+            .map_or(0, |t| t.timestamp_millis() + 1)
+            .max(Utc::now().timestamp_millis());
         let access_token = self
             .jwt
             .issue_at(user.id, &user.username, role, iat)

@@ -163,6 +163,18 @@ fn check_models(patterns: Vec<String>) -> Result<String, ApiError> {
 }
 
 impl ClientKeyInput {
+    /// Limits are the administrators' to set: a member may not lift (or set) them.
+    fn touches_limits(&self) -> bool {
+        self.rpm.is_some()
+            || self.max_concurrent.is_some()
+            || self.rpd.is_some()
+            || self.tpd.is_some()
+            || self.cost_per_day.is_some()
+            || self.budget.is_some()
+            || self.expires_at.is_some()
+            || self.allowed_models.is_some()
+    }
+
     fn limits_patch(&self) -> Result<ClientKeyLimitsPatch, ApiError> {
         Ok(ClientKeyLimitsPatch {
             rpm: map_patch(self.rpm, positive("rpm"))?,
@@ -291,6 +303,9 @@ pub async fn create(
         .await
         .map_err(|_| ApiError::invalid("provider_id", "does not name a provider"))?;
     let provider_key_ids = check_pool(&state, provider_id, pool).await?;
+    if !caller.is_admin() && req.touches_limits() {
+        return Err(ApiError::Forbidden);
+    }
     let limits = req.limits()?;
     let key = generate_client_key();
     let created = state
@@ -325,6 +340,9 @@ pub async fn update(
     ApiJson(req): ApiJson<ClientKeyInput>,
 ) -> Result<Json<ClientKeyView>, ApiError> {
     let current = load_visible(&state, &caller, id).await?;
+    if !caller.is_admin() && req.touches_limits() {
+        return Err(ApiError::Forbidden);
+    }
     if req
         .provider_id
         .is_some_and(|p| p != current.key.provider_id)

@@ -128,11 +128,27 @@ pub async fn replace(
 }
 
 /// Models requested with token usage but no price in force at the time.
+/// Models requested with token usage and no price (none now either); a member sees only
+/// their own keys' requests.
 pub async fn unpriced(
     State(state): State<Arc<AppState>>,
-    _caller: Caller,
+    caller: Caller,
 ) -> Result<Json<Vec<UnpricedModel>>, ApiError> {
-    Ok(Json(state.store.unpriced_models().await?))
+    let scope = if caller.is_admin() {
+        None
+    } else {
+        let keys = state.store.list_client_keys(Some(caller.id())).await?;
+        Some(keys.into_iter().map(|k| k.key.id).collect())
+    };
+    let snapshot = state.catalog.snapshot();
+    let now = Utc::now();
+    let models = state.store.unpriced_models(scope).await?;
+    Ok(Json(
+        models
+            .into_iter()
+            .filter(|m| snapshot.price_at(&m.model, now).is_none())
+            .collect(),
+    ))
 }
 
 pub async fn delete(

@@ -38,6 +38,21 @@ pub struct Claims {
     pub role: Role,
     pub iat: i64,
     pub exp: i64,
+    /// Issue time in milliseconds: sessions are cut off at a precise instant, which whole
+    /// seconds cannot express.
+    #[serde(default)]
+    pub iat_ms: i64,
+}
+
+impl Claims {
+    /// When the token was issued, in Unix milliseconds.
+    pub fn issued_ms(&self) -> i64 {
+        if self.iat_ms > 0 {
+            self.iat_ms
+        } else {
+            self.iat.saturating_mul(1000)
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -58,17 +73,19 @@ impl JwtKeys {
     }
 
     pub fn issue(&self, user_id: i64, name: &str, role: Role) -> Result<String, AuthError> {
-        self.issue_at(user_id, name, role, chrono::Utc::now().timestamp())
+        self.issue_at(user_id, name, role, chrono::Utc::now().timestamp_millis())
     }
 
-    /// Issues a token with the given `iat` (seconds); it expires `ttl_secs` later.
+    /// Issues a token with the given issue time (Unix milliseconds); it expires `ttl_secs`
+    /// later.
     pub fn issue_at(
         &self,
         user_id: i64,
         name: &str,
         role: Role,
-        iat: i64,
+        iat_ms: i64,
     ) -> Result<String, AuthError> {
+        let iat = iat_ms.div_euclid(1000);
         let claims = Claims {
             sub: user_id.to_string(),
             uid: user_id,
@@ -76,6 +93,7 @@ impl JwtKeys {
             role,
             iat,
             exp: iat + self.ttl_secs as i64,
+            iat_ms,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|_| AuthError::Crypto)
@@ -131,6 +149,7 @@ mod tests {
                 role: Role::Admin,
                 iat: now - 100,
                 exp: now - 10,
+                iat_ms: 0,
             },
             &EncodingKey::from_secret(&master.derive("jwt/v1")),
         )

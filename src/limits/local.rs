@@ -5,6 +5,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 const MINUTE_MS: u64 = 60_000;
+/// A spent lifetime budget does not come back by itself; clients are told to wait a day
+/// (an administrator raises the budget).
+pub const BUDGET_RETRY_MS: u64 = 86_400_000;
 
 #[derive(Debug, Default)]
 struct Counters {
@@ -105,7 +108,7 @@ impl LocalLimiter {
             .budget
             .is_some_and(|cap| c.lifetime_spend + est.cost > cap)
         {
-            return Err(Refusal::until_tomorrow(Limit::Budget));
+            return Err(Refusal::after_ms(Limit::Budget, BUDGET_RETRY_MS));
         }
         c.window.push_back(now);
         c.concurrent += 1;

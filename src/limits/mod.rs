@@ -8,7 +8,7 @@ pub mod glob;
 mod local;
 mod shared;
 
-pub use local::{LocalLimiter, ProviderCaps, Seed};
+pub use local::{BUDGET_RETRY_MS, LocalLimiter, ProviderCaps, Seed};
 pub use shared::RedisLimiter;
 
 use crate::cluster::Cluster;

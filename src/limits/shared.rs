@@ -37,7 +37,7 @@ if rpd >= 0 and dreq + 1 > rpd then return {0, 'rpd', -1} end
 if tpd >= 0 and dtok + est_tok > tpd then return {0, 'tpd', -1} end
 if cday >= 0 and dcost + est_cost > cday then return {0, 'cost_per_day', -1} end
 if budget >= 0 and tonumber(redis.call('GET', KEYS[4]) or '0') + est_cost > budget then
-  return {0, 'budget', -1}
+  return {0, 'budget', 86400000}
 end
 redis.call('ZADD', KEYS[1], now, ARGV[2])
 redis.call('PEXPIRE', KEYS[1], 61000)

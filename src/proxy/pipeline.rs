@@ -112,12 +112,17 @@ async fn run(
         .model
         .as_deref()
         .and_then(|m| snapshot.price_at(m, ctx.record.created_at));
-    let estimate = limits::estimate(
-        body.len(),
-        facts.max_tokens,
-        state.config.limits.default_max_tokens,
-        price,
-    );
+    let estimate = if !endpoint.has_usage() {
+        // Listing models and counting tokens use none.
+        limits::Estimate::default()
+    } else {
+        limits::estimate(
+            body.len(),
+            facts.max_tokens,
+            state.config.limits.default_max_tokens,
+            price,
+        )
+    };
     let reservation = state
         .limits
         .reserve(client.id, &client.limits, estimate)

@@ -146,20 +146,16 @@ impl Snapshot {
         self.provider_keys.values()
     }
 
-    /// The price in force for `model` at `at`. A dated or suffixed name falls back to the
-    /// longest priced prefix ending at a `-` (`gpt-4o-mini-2024-07-18` → `gpt-4o-mini`).
+    /// The price in force for `model` at `at`. A dated snapshot name falls back to its base
+    /// model (`gpt-4o-mini-2024-07-18` → `gpt-4o-mini`, `claude-sonnet-4-5-20250929` →
+    /// `claude-sonnet-4-5`); other suffixes do not (`o3-pro` is not `o3`).
     pub fn price_at(&self, model: &str, at: DateTime<Utc>) -> Option<&PriceEntry> {
-        let mut name = model;
-        loop {
-            if let Some(p) = self
-                .prices
+        let find = |name: &str| {
+            self.prices
                 .get(name)
                 .and_then(|list| list.iter().rev().find(|p| p.effective_from <= at))
-            {
-                return Some(p);
-            }
-            name = &name[..name.rfind('-')?];
-        }
+        };
+        find(model).or_else(|| find(without_date(model)?))
     }
 
     fn build(rows: crate::store::CatalogRows, master: &MasterKey, previous: &Snapshot) -> Snapshot {
@@ -297,6 +293,22 @@ pub fn default_health_check_path(format: ApiFormat) -> &'static str {
         ApiFormat::OpenAi | ApiFormat::Anthropic => "/v1/models",
         ApiFormat::Gemini => "/v1beta/models",
     }
+}
+
+/// The name without a trailing snapshot date: `-YYYY-MM-DD` or `-YYYYMMDD`.
+fn without_date(model: &str) -> Option<&str> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if model.len() > 11 {
+        let (base, tail) = model.split_at(model.len() - 11);
+        let parts: Vec<&str> = tail.split('-').collect();
+        if let ["", y, m, d] = parts.as_slice() {
+            if y.len() == 4 && m.len() == 2 && d.len() == 2 && digits(y) && digits(m) && digits(d) {
+                return Some(base);
+            }
+        }
+    }
+    let (base, tail) = model.rsplit_once('-')?;
+    (tail.len() == 8 && digits(tail)).then_some(base)
 }
 
 /// `bearer`, `x-api-key`, `x-goog-api-key`.
@@ -454,13 +466,24 @@ mod tests {
                 .input_nanos_per_mtok,
             2
         );
+        assert_eq!(
+            snap.price_at("m-20250929", t0)
+                .unwrap()
+                .input_nanos_per_mtok,
+            2
+        );
         snap.prices.insert("m-mini".into(), vec![entry(-100, 9)]);
         assert_eq!(
-            snap.price_at("m-mini-2024", t0)
+            snap.price_at("m-mini-2024-07-18", t0)
                 .unwrap()
                 .input_nanos_per_mtok,
             9
         );
+        assert!(
+            snap.price_at("m-pro", t0).is_none(),
+            "another model, not a snapshot"
+        );
+        assert!(snap.price_at("m-2024", t0).is_none());
         assert!(snap.price_at("mx", t0).is_none());
     }
 }

@@ -18,7 +18,10 @@ const FINGERPRINT_SQL: &str = "SELECT \
     (SELECT COUNT(*) FROM provider_keys) AS c, (SELECT CAST(MAX(updated_at) AS TEXT) FROM provider_keys) AS d, \
     (SELECT COUNT(*) FROM client_keys) AS e, (SELECT CAST(MAX(updated_at) AS TEXT) FROM client_keys) AS f, \
     (SELECT COUNT(*) FROM client_key_provider_keys) AS g, \
-    (SELECT COUNT(*) FROM model_prices) AS h, (SELECT MAX(id) FROM model_prices) AS i";
+    (SELECT COUNT(*) FROM model_prices) AS h, (SELECT MAX(id) FROM model_prices) AS i, \
+    (SELECT CAST(COALESCE(SUM(input_nanos_per_mtok + output_nanos_per_mtok + cache_write_nanos_per_mtok \
+        + cache_read_nanos_per_mtok + LENGTH(model)), 0) AS BIGINT) FROM model_prices) AS j, \
+    (SELECT CAST(MAX(effective_from) AS TEXT) FROM model_prices) AS k";
 
 impl Store {
     pub async fn load_catalog(&self) -> Result<CatalogRows, StoreError> {
@@ -40,11 +43,11 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::Setup("fingerprint query returned no row".into()))?;
         let mut out = String::new();
-        for col in ["a", "c", "e", "g", "h", "i"] {
+        for col in ["a", "c", "e", "g", "h", "i", "j"] {
             let v: Option<i64> = row.try_get("", col)?;
             out.push_str(&format!("{}|", v.unwrap_or(-1)));
         }
-        for col in ["b", "d", "f"] {
+        for col in ["b", "d", "f", "k"] {
             let v: Option<String> = row.try_get("", col)?;
             out.push_str(&v.unwrap_or_default());
             out.push('|');

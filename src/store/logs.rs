@@ -122,7 +122,8 @@ impl Store {
              CAST(COALESCE(SUM(CASE WHEN {today} THEN 1 ELSE 0 END), 0) AS BIGINT) AS day_requests, \
              CAST(COALESCE(SUM(CASE WHEN {today} THEN prompt_tokens + completion_tokens + cache_write_tokens ELSE 0 END), 0) AS BIGINT) AS day_tokens, \
              CAST(COALESCE(SUM(CASE WHEN {today} THEN COALESCE(cost_nanos, 0) ELSE 0 END), 0) AS BIGINT) AS day_cost_nanos \
-             FROM request_logs WHERE client_key_id IS NOT NULL GROUP BY client_key_id"
+             FROM request_logs WHERE client_key_id IS NOT NULL AND provider_key_id IS NOT NULL \
+             GROUP BY client_key_id"
         );
         // SQLite numbers its `?` placeholders in order; Postgres reuses `$1`.
         let values: Vec<sea_orm::Value> = if backend == DbBackend::Postgres {

@@ -74,12 +74,18 @@ impl Store {
     }
 
     /// Models that were used with token usage but had no price at the time.
-    pub async fn unpriced_models(&self) -> Result<Vec<UnpricedModel>, StoreError> {
+    pub async fn unpriced_models(
+        &self,
+        client_key_ids: Option<Vec<i64>>,
+    ) -> Result<Vec<UnpricedModel>, StoreError> {
         use entity::request_log::Column as C;
         use sea_orm::sea_query::Expr;
         use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
-        Ok(entity::request_log::Entity::find()
-            .select_only()
+        let mut q = entity::request_log::Entity::find();
+        if let Some(ids) = client_key_ids {
+            q = q.filter(C::ClientKeyId.is_in(ids));
+        }
+        Ok(q.select_only()
             .column(C::Model)
             .column_as(Expr::col(C::Id).count(), "requests")
             .column_as(Expr::col(C::CreatedAt).max(), "last_seen")
