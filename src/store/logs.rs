@@ -1,4 +1,5 @@
-//! Queries on request logs: batched inserts from the ledger writer, filtered pages for the API.
+//! Queries on request logs: filtered pages for the API, retention deletes. (The ledger writer's
+//! inserts are in `rollups`, together with the rollups they update.)
 
 use super::{Store, StoreError};
 use entity::request_log;
@@ -54,16 +55,6 @@ impl LogFilter {
 }
 
 impl Store {
-    pub async fn insert_logs(&self, rows: Vec<request_log::ActiveModel>) -> Result<(), StoreError> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        request_log::Entity::insert_many(rows)
-            .exec(&self.db)
-            .await?;
-        Ok(())
-    }
-
     pub async fn list_logs(
         &self,
         filter: &LogFilter,
@@ -89,6 +80,29 @@ impl Store {
             .one(&self.db)
             .await?
             .ok_or(StoreError::NotFound)
+    }
+
+    /// Deletes at most `limit` of the oldest rows created before `cutoff` (one short
+    /// statement, so writers are never held up for long); returns how many went.
+    pub async fn delete_logs_before(
+        &self,
+        cutoff: chrono::DateTime<chrono::Utc>,
+        limit: u64,
+    ) -> Result<u64, StoreError> {
+        use request_log::Column as C;
+        use sea_orm::sea_query::{Order, Query};
+        let oldest = Query::select()
+            .column(C::Id)
+            .from(request_log::Entity)
+            .and_where(C::CreatedAt.lt(cutoff))
+            .order_by(C::Id, Order::Asc)
+            .limit(limit)
+            .to_owned();
+        let res = request_log::Entity::delete_many()
+            .filter(C::Id.in_subquery(oldest))
+            .exec(&self.db)
+            .await?;
+        Ok(res.rows_affected)
     }
 }
 
