@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tollgate::config::DatabaseKind;
-use tollgate::store::Store;
-use tollgate::usage::{Ledger, LogRecord, parse_nanos};
+use tollgate::store::{ClientKeyLimits, NewClientKey, Store};
+use tollgate::usage::{Ledger, LogRecord, format_nanos, parse_nanos};
 use tollgate_testkit::MockUpstream;
 
 const MASTER: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
@@ -517,13 +517,40 @@ async fn retention_deletes_old_logs_in_batches_and_keeps_rollups() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tollgate.db");
     let url = format!("sqlite://{}", path.display());
+    // Client key 1 exists, so its spend is seeded into the limit counters at start-up.
+    let store = Store::connect(&url, DatabaseKind::Sqlite, Some(&path), 2)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let key = store
+        .create_client_key(NewClientKey {
+            name: "old-spender".into(),
+            key_hash: "not-a-real-hash".into(),
+            key_prefix: "tg-old".into(),
+            provider_id: 1,
+            owner_id: None,
+            strategy: "round_robin".into(),
+            max_retries: 0,
+            enabled: true,
+            provider_key_ids: vec![],
+            limits: ClientKeyLimits::default(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(key.key.id, 1);
+    store.close().await;
     let mut all = records(2500, Days::days(10), "old");
     all.extend(records(40, Days::zero(), "new"));
+    let spent: i64 = all
+        .iter()
+        .filter(|r| r.client_key_id == Some(1))
+        .filter_map(|r| r.cost_nanos)
+        .sum();
     write_through_ledger(&url, &path, all).await;
 
     let tg = Tollgate::start_with(
         Options {
-            database_url: Some(url),
+            database_url: Some(url.clone()),
             ..Default::default()
         }
         .env("TOLLGATE__RETENTION__REQUEST_LOG_DAYS", "1")
@@ -552,6 +579,18 @@ async fn retention_deletes_old_logs_in_batches_and_keeps_rollups() {
         assert!(Instant::now() < deadline, "{}", tg.log());
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+
+    // After a restart, the lifetime spend counted against budgets is still whole: it is read
+    // from the rollups, not from the remaining rows.
+    drop(tg);
+    let tg = Tollgate::start_with(Options {
+        database_url: Some(url),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(logs(&tg, None, 40).await.len(), 40);
+    let k = get(&tg, &tg.token, "/api/client-keys/1").await;
+    assert_eq!(k["usage"]["lifetime_spend"], format_nanos(spent), "{k}");
 }
 
 #[tokio::test]
