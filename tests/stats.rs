@@ -388,10 +388,18 @@ async fn stats_match_the_logs(tg: &Tollgate, mock: &MockUpstream) {
         [key_a, key_b, key_c]
     );
     assert_eq!(top["items"][0]["name"], "member-key");
-    let (s, _) = tg
-        .call(Some(&admin), "GET", "/api/stats/top-keys?limit=0", None)
-        .await;
-    assert_eq!(s, 400);
+    for bad in [
+        "/api/stats/top-keys?limit=0",
+        "/api/stats/top-models?by=latency",
+        "/api/stats/trends?granularity=hour&days=32",
+        "/api/stats/trends?days=367",
+        "/api/stats/trends?days=0",
+        "/api/stats/trends?granularity=week",
+        "/api/stats/overview?window=1",
+    ] {
+        let (s, v) = tg.call(Some(&admin), "GET", bad, None).await;
+        assert_eq!(s, 400, "{bad}: {v}");
+    }
 
     // A member sees only their own key's usage, everywhere.
     let own = only(&|r| r["client_key_id"] == key_a);

@@ -213,10 +213,16 @@ async fn trend(
     days: Option<u32>,
 ) -> Result<Json<TrendView>, ApiError> {
     let days = days.unwrap_or(7);
-    if !(1..=366).contains(&days) {
-        return Err(ApiError::invalid("days", "must be between 1 and 366"));
-    }
     let (granularity, count, word) = match granularity.unwrap_or(GranularityParam::Day) {
+        GranularityParam::Hour if !(1..=31).contains(&days) => {
+            return Err(ApiError::invalid(
+                "days",
+                "must be between 1 and 31 with hourly granularity",
+            ));
+        }
+        GranularityParam::Day if !(1..=366).contains(&days) => {
+            return Err(ApiError::invalid("days", "must be between 1 and 366"));
+        }
         GranularityParam::Hour => (Granularity::Hour, days * 24, "hour"),
         GranularityParam::Day => (Granularity::Day, days, "day"),
     };
