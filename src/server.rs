@@ -13,7 +13,7 @@ use crate::scheduler::Scheduler;
 use crate::snapshot::Catalog;
 use crate::state::AppState;
 use crate::store::{NewUser, ROLE_ADMIN, Store};
-use crate::usage::{Ledger, LedgerWriter};
+use crate::usage::{Ledger, LedgerWriter, Retention};
 use anyhow::{Context, anyhow};
 use async_trait::async_trait;
 use pingora::server::configuration::ServerConf;
@@ -198,6 +198,15 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             stop_rx.clone(),
         ),
     );
+    if config.retention.request_log_days > 0 {
+        let retention = Retention::new(
+            state.store.clone(),
+            config.retention.request_log_days,
+            config.retention.batch_size,
+            Duration::from_secs(config.retention.interval_secs),
+        );
+        rt.spawn(retention.run(stop_rx.clone()));
+    }
     let flusher_task = state.limits.redis().map(|redis_limits| {
         let every = Duration::from_millis(config.limits.settle_flush_ms);
         // Stops with the ledger, after the drain, so requests finishing then still settle.

@@ -86,6 +86,12 @@ const TABLE: &[(&str, &str, Target, [u16; 3])] = &[
         Any,
         [200, 403, 401],
     ),
+    (
+        "GET",
+        "/api/provider-keys/{id}/trends",
+        Any,
+        [200, 403, 401],
+    ),
     // Client keys: members see and change only their own (others' are 404).
     ("GET", "/api/client-keys", No, [200, 200, 401]),
     ("POST", "/api/client-keys", No, [201, 201, 401]),
@@ -97,6 +103,13 @@ const TABLE: &[(&str, &str, Target, [u16; 3])] = &[
     (
         "POST",
         "/api/client-keys/{id}/rotate",
+        Other,
+        [200, 404, 401],
+    ),
+    ("GET", "/api/client-keys/{id}/trends", Own, [200, 200, 401]),
+    (
+        "GET",
+        "/api/client-keys/{id}/trends",
         Other,
         [200, 404, 401],
     ),
@@ -113,6 +126,11 @@ const TABLE: &[(&str, &str, Target, [u16; 3])] = &[
     ("GET", "/api/logs", No, [200, 200, 401]),
     ("GET", "/api/logs/{id}", Own, [200, 200, 401]),
     ("GET", "/api/logs/{id}", Other, [200, 404, 401]),
+    // Stats: members see their own client keys' usage only.
+    ("GET", "/api/stats/overview", No, [200, 200, 401]),
+    ("GET", "/api/stats/trends", No, [200, 200, 401]),
+    ("GET", "/api/stats/top-models", No, [200, 200, 401]),
+    ("GET", "/api/stats/top-keys", No, [200, 200, 401]),
     // Audit: admins only.
     ("GET", "/api/audit", No, [200, 403, 401]),
 ];
@@ -549,6 +567,14 @@ async fn every_route_answers_each_role_as_documented() {
     assert_eq!(ids, [world.logs[1]]);
     let (_, logs) = world.tg.api("GET", "/api/logs", None).await;
     assert_eq!(logs["total"], 3);
+    // Likewise the stats: one request is the member's, three are everyone's.
+    let (_, stats) = world
+        .tg
+        .call(Some(&member.token), "GET", "/api/stats/overview", None)
+        .await;
+    assert_eq!(stats["requests"], 1, "{stats}");
+    let (_, stats) = world.tg.api("GET", "/api/stats/overview", None).await;
+    assert_eq!(stats["requests"], 3, "{stats}");
     // Members read providers and prices, never secrets (provider objects hold none).
     let (_, providers) = world
         .tg

@@ -8,6 +8,7 @@ mod m20261122_000003_key_pools;
 mod m20261122_000004_limits;
 mod m20261122_000005_accounts_audit;
 mod m20261122_000006_bundled_prices;
+mod m20261122_000007_rollups;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_limits::Migration),
             Box::new(m20261122_000005_accounts_audit::Migration),
             Box::new(m20261122_000006_bundled_prices::Migration),
+            Box::new(m20261122_000007_rollups::Migration),
         ]
     }
 }

@@ -246,7 +246,7 @@ async fn check_pool(state: &AppState, provider_id: i64, ids: &[i64]) -> Result<V
     Ok(ids)
 }
 
-async fn load_visible(
+pub(super) async fn load_visible(
     state: &AppState,
     caller: &Caller,
     id: i64,

@@ -94,7 +94,10 @@ pub struct LogList {
 }
 
 /// A member sees only the logs of client keys they own.
-async fn owner_scope(state: &AppState, caller: &Caller) -> Result<Option<Vec<i64>>, ApiError> {
+pub(super) async fn owner_scope(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Option<Vec<i64>>, ApiError> {
     if caller.is_admin() {
         return Ok(None);
     }

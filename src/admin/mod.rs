@@ -10,6 +10,7 @@ mod prices;
 mod provider_keys;
 mod providers;
 mod public_keys;
+mod stats;
 mod users;
 
 pub use error::ApiError;
@@ -68,6 +69,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(provider_keys::health_check),
         )
         .route(
+            "/provider-keys/{id}/trends",
+            get(stats::provider_key_trends),
+        )
+        .route(
             "/client-keys",
             get(client_keys::list).post(client_keys::create),
         )
@@ -78,6 +83,7 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .delete(client_keys::delete),
         )
         .route("/client-keys/{id}/rotate", post(client_keys::rotate))
+        .route("/client-keys/{id}/trends", get(stats::client_key_trends))
         .route("/model-prices", get(prices::list).post(prices::create))
         .route("/model-prices/unpriced", get(prices::unpriced))
         .route(
@@ -86,6 +92,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/logs", get(logs::list))
         .route("/logs/{id}", get(logs::get))
+        .route("/stats/overview", get(stats::overview))
+        .route("/stats/trends", get(stats::trends))
+        .route("/stats/top-models", get(stats::top_models))
+        .route("/stats/top-keys", get(stats::top_keys))
         .route("/audit", get(audit::list))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

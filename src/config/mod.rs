@@ -24,6 +24,7 @@ pub struct Config {
     pub health: HealthConfig,
     pub limits: LimitsConfig,
     pub ledger: LedgerConfig,
+    pub retention: RetentionConfig,
     pub server: ServerConfig,
     pub log: LogConfig,
 }
@@ -108,6 +109,17 @@ impl LimitsConfig {
 pub struct LedgerConfig {
     pub queue_capacity: usize,
     pub batch_size: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Request logs older than this many days are deleted; 0 keeps them forever.
+    pub request_log_days: u32,
+    /// Most rows one delete statement removes.
+    pub batch_size: u64,
+    /// Time between two sweeps.
+    pub interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -269,6 +281,21 @@ impl Config {
         if !(1..=1000).contains(&self.ledger.batch_size) {
             return invalid("ledger.batch_size", "must be between 1 and 1000");
         }
+        if self.retention.request_log_days > 36_500 {
+            return invalid(
+                "retention.request_log_days",
+                "must be at most 36500 (0 keeps request logs forever)",
+            );
+        }
+        if !(1..=100_000).contains(&self.retention.batch_size) {
+            return invalid("retention.batch_size", "must be between 1 and 100000");
+        }
+        if !(1..=604_800).contains(&self.retention.interval_secs) {
+            return invalid(
+                "retention.interval_secs",
+                "must be between 1 and 604800 (a week)",
+            );
+        }
         if self.server.grace_period_secs > 300 {
             return invalid("server.grace_period_secs", "must be at most 300");
         }
@@ -367,6 +394,40 @@ mod tests {
         assert_eq!(c.admin.refresh_ttl_secs, 30 * 24 * 3600);
         assert_eq!((c.admin.lockout_attempts, c.admin.lockout_secs), (5, 300));
         assert_eq!(c.admin.challenge_ttl_secs, 60);
+        assert_eq!(
+            (
+                c.retention.request_log_days,
+                c.retention.batch_size,
+                c.retention.interval_secs
+            ),
+            (90, 1000, 3600)
+        );
+    }
+
+    #[test]
+    fn retention_settings_are_validated() {
+        figment::Jail::expect_with(|jail| {
+            for (key, bad) in [
+                ("REQUEST_LOG_DAYS", "36501"),
+                ("REQUEST_LOG_DAYS", "-1"),
+                ("BATCH_SIZE", "0"),
+                ("INTERVAL_SECS", "0"),
+            ] {
+                jail.set_env(format!("TOLLGATE__RETENTION__{key}"), bad);
+                let err = Config::load(None, &CliOverrides::default())
+                    .unwrap_err()
+                    .to_string();
+                assert!(
+                    err.contains(&format!("retention.{}", key.to_lowercase())),
+                    "{err}"
+                );
+                jail.clear_env();
+            }
+            jail.set_env("TOLLGATE__RETENTION__REQUEST_LOG_DAYS", "0");
+            let c = Config::load(None, &CliOverrides::default()).unwrap();
+            assert_eq!(c.retention.request_log_days, 0);
+            Ok(())
+        });
     }
 
     #[test]

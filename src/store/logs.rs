@@ -1,4 +1,5 @@
-//! Queries on request logs: batched inserts from the ledger writer, filtered pages for the API.
+//! Queries on request logs: filtered pages for the API, retention deletes. (The ledger writer's
+//! inserts are in `rollups`, together with the rollups they update.)
 
 use super::{Store, StoreError};
 use entity::request_log;
@@ -54,16 +55,6 @@ impl LogFilter {
 }
 
 impl Store {
-    pub async fn insert_logs(&self, rows: Vec<request_log::ActiveModel>) -> Result<(), StoreError> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        request_log::Entity::insert_many(rows)
-            .exec(&self.db)
-            .await?;
-        Ok(())
-    }
-
     pub async fn list_logs(
         &self,
         filter: &LogFilter,
@@ -90,6 +81,29 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)
     }
+
+    /// Deletes at most `limit` of the oldest rows created before `cutoff` (one short
+    /// statement, so writers are never held up for long); returns how many went.
+    pub async fn delete_logs_before(
+        &self,
+        cutoff: chrono::DateTime<chrono::Utc>,
+        limit: u64,
+    ) -> Result<u64, StoreError> {
+        use request_log::Column as C;
+        use sea_orm::sea_query::{Order, Query};
+        let oldest = Query::select()
+            .column(C::Id)
+            .from(request_log::Entity)
+            .and_where(C::CreatedAt.lt(cutoff))
+            .order_by(C::Id, Order::Asc)
+            .limit(limit)
+            .to_owned();
+        let res = request_log::Entity::delete_many()
+            .filter(C::Id.in_subquery(oldest))
+            .exec(&self.db)
+            .await?;
+        Ok(res.rows_affected)
+    }
 }
 
 /// What one client key has spent: ever, and since a day began.
@@ -103,37 +117,57 @@ pub struct ClientKeyTotals {
 }
 
 impl Store {
-    /// Spend per client key from the ledger (seeds the limit counters at start-up).
+    /// Spend per client key (seeds the limit counters at start-up): the lifetime cost from the
+    /// usage rollups, which retention never deletes; today's figures from the request logs,
+    /// which retention keeps for at least a day.
     pub async fn client_key_totals(
         &self,
         day_start: chrono::DateTime<chrono::Utc>,
     ) -> Result<Vec<ClientKeyTotals>, StoreError> {
         use sea_orm::{ConnectionTrait, DbBackend, Statement};
+        use std::collections::BTreeMap;
         let backend = self.db.get_database_backend();
         let p = if backend == DbBackend::Postgres {
             "$1"
         } else {
             "?"
         };
-        let today = format!("created_at >= {p}");
-        let sql = format!(
-            "SELECT client_key_id, \
-             CAST(COALESCE(SUM(cost_nanos), 0) AS BIGINT) AS lifetime_cost_nanos, \
-             CAST(COALESCE(SUM(CASE WHEN {today} THEN 1 ELSE 0 END), 0) AS BIGINT) AS day_requests, \
-             CAST(COALESCE(SUM(CASE WHEN {today} THEN prompt_tokens + completion_tokens + cache_write_tokens ELSE 0 END), 0) AS BIGINT) AS day_tokens, \
-             CAST(COALESCE(SUM(CASE WHEN {today} THEN COALESCE(cost_nanos, 0) ELSE 0 END), 0) AS BIGINT) AS day_cost_nanos \
-             FROM request_logs WHERE client_key_id IS NOT NULL AND provider_key_id IS NOT NULL \
+        let today = format!(
+            "SELECT client_key_id, CAST(0 AS BIGINT) AS lifetime_cost_nanos, \
+             CAST(COUNT(*) AS BIGINT) AS day_requests, \
+             CAST(COALESCE(SUM(prompt_tokens + completion_tokens + cache_write_tokens), 0) AS BIGINT) AS day_tokens, \
+             CAST(COALESCE(SUM(COALESCE(cost_nanos, 0)), 0) AS BIGINT) AS day_cost_nanos \
+             FROM request_logs WHERE client_key_id IS NOT NULL AND provider_key_id IS NOT NULL AND created_at >= {p} \
              GROUP BY client_key_id"
         );
-        // SQLite numbers its `?` placeholders in order; Postgres reuses `$1`.
-        let values: Vec<sea_orm::Value> = if backend == DbBackend::Postgres {
-            vec![day_start.into()]
-        } else {
-            vec![day_start.into(); 3]
-        };
-        let stmt = Statement::from_sql_and_values(backend, sql, values);
-        Ok(ClientKeyTotals::find_by_statement(stmt)
+        let stmt = Statement::from_sql_and_values(backend, today, vec![day_start.into()]);
+        let mut totals: BTreeMap<i64, ClientKeyTotals> = ClientKeyTotals::find_by_statement(stmt)
             .all(&self.db)
-            .await?)
+            .await?
+            .into_iter()
+            .map(|t| (t.client_key_id, t))
+            .collect();
+        let lifetime = Statement::from_string(
+            backend,
+            "SELECT client_key_id, CAST(COALESCE(SUM(cost_nanos), 0) AS BIGINT) AS lifetime_cost_nanos, \
+             CAST(0 AS BIGINT) AS day_requests, CAST(0 AS BIGINT) AS day_tokens, CAST(0 AS BIGINT) AS day_cost_nanos \
+             FROM usage_rollups WHERE client_key_id <> 0 GROUP BY client_key_id",
+        );
+        for t in ClientKeyTotals::find_by_statement(lifetime)
+            .all(&self.db)
+            .await?
+        {
+            totals
+                .entry(t.client_key_id)
+                .or_insert_with(|| ClientKeyTotals {
+                    client_key_id: t.client_key_id,
+                    lifetime_cost_nanos: 0,
+                    day_requests: 0,
+                    day_tokens: 0,
+                    day_cost_nanos: 0,
+                })
+                .lifetime_cost_nanos = t.lifetime_cost_nanos;
+        }
+        Ok(totals.into_values().collect())
     }
 }

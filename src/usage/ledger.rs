@@ -1,5 +1,7 @@
 //! The ledger: request records go through a bounded queue to a batch writer, off the hot path.
+//! Each batch is written with the usage rollups it adds to, in one transaction.
 
+use super::rollup;
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use entity::request_log;
@@ -133,6 +135,12 @@ impl Ledger {
         }
     }
 
+    /// Queues a record, waiting while the queue is full: for bulk loads (tools and tests),
+    /// never for the proxy. Fails only when the writer has stopped.
+    pub async fn record_waiting(&self, record: LogRecord) -> Result<(), LogRecord> {
+        self.tx.send(record).await.map_err(|e| e.0)
+    }
+
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }
@@ -167,11 +175,12 @@ impl LedgerWriter {
     }
 
     async fn write(&self, batch: &mut Vec<LogRecord>) {
+        let rollups = rollup::aggregate(batch);
         let rows: Vec<_> = batch.drain(..).map(LogRecord::into_row).collect();
         let count = rows.len();
         let mut delay = Duration::from_millis(50);
         for attempt in 1..=5 {
-            match self.store.insert_logs(rows.clone()).await {
+            match self.store.write_ledger_batch(rows.clone(), &rollups).await {
                 Ok(()) => return,
                 Err(e) if attempt < 5 => {
                     tracing::warn!(attempt, "ledger batch of {count} failed, retrying: {e}");

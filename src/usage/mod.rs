@@ -1,8 +1,13 @@
-//! Usage accounting: cost from token counts and prices, and the ledger that records every request.
+//! Usage accounting: cost from token counts and prices, the ledger that records every request,
+//! the hourly rollups it keeps, the stats read from them, and request-log retention.
 
 mod ledger;
+mod retention;
+pub mod rollup;
+pub mod stats;
 
 pub use ledger::{AttemptRecord, Ledger, LedgerWriter, LogRecord};
+pub use retention::Retention;
 
 use crate::providers::Usage;
 use crate::snapshot::PriceEntry;

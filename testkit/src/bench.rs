@@ -438,7 +438,8 @@ fn sibling_binary(name: &str) -> anyhow::Result<PathBuf> {
     Ok(dir.join(name))
 }
 
-fn binary(flag: Option<&PathBuf>, name: &str, flag_name: &str) -> anyhow::Result<PathBuf> {
+/// The binary given with `flag_name`, or the sibling `name` of this executable.
+pub fn binary(flag: Option<&PathBuf>, name: &str, flag_name: &str) -> anyhow::Result<PathBuf> {
     let path = match flag {
         Some(path) => path.clone(),
         None => sibling_binary(name)?,

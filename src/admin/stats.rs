@@ -1,0 +1,372 @@
+//! `/api/stats/*` and the per-key trends: totals, series and top lists read from the hourly
+//! usage rollups (never from request_logs). Members see only their own client keys' usage.
+
+use super::auth::Caller;
+use super::client_keys::load_visible;
+use super::error::{ApiError, ApiPath, ApiQuery};
+use super::logs::owner_scope;
+use crate::state::AppState;
+use crate::store::{ClientKeyUsage, RankBy, RollupFilter, UsageTotals};
+use crate::usage::format_nanos;
+use crate::usage::rollup::percentile_ms;
+use crate::usage::stats::{self, Granularity, Series, Window};
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+#[derive(Debug, Serialize)]
+pub struct TokensView {
+    pub prompt: i64,
+    pub completion: i64,
+    pub cache_write: i64,
+    pub cache_read: i64,
+    /// Every token used: prompt, completion, and cached tokens where the provider reports
+    /// them apart from the prompt (Anthropic).
+    pub total: i64,
+}
+
+/// Totals over a set of requests; part of every stats answer.
+#[derive(Debug, Serialize)]
+pub struct TotalsView {
+    pub requests: i64,
+    /// Requests answered with status >= 400 or that failed (timeout, cut stream, …).
+    pub errors: i64,
+    /// errors / requests; 0 without requests.
+    pub error_rate: f64,
+    pub tokens: TokensView,
+    /// Decimal string, sum of priced requests' cost in the prices' currency.
+    pub cost: String,
+    /// Requests with token usage for a model that had no price (not included in `cost`).
+    pub unpriced_requests: i64,
+    /// Null without requests, likewise below.
+    pub latency_avg_ms: Option<i64>,
+    /// Upper bound: the upper edge of the histogram bucket holding the percentile, capped at
+    /// `latency_max_ms`.
+    pub latency_p50_ms: Option<i64>,
+    pub latency_p95_ms: Option<i64>,
+    pub latency_max_ms: Option<i64>,
+}
+
+impl From<&UsageTotals> for TotalsView {
+    fn from(t: &UsageTotals) -> Self {
+        let any = t.requests > 0;
+        Self {
+            requests: t.requests,
+            errors: t.errors,
+            error_rate: if any {
+                t.errors as f64 / t.requests as f64
+            } else {
+                0.0
+            },
+            tokens: TokensView {
+                prompt: t.prompt_tokens,
+                completion: t.completion_tokens,
+                cache_write: t.cache_write_tokens,
+                cache_read: t.cache_read_tokens,
+                total: t.total_tokens,
+            },
+            cost: format_nanos(t.cost_nanos),
+            unpriced_requests: t.unpriced_requests,
+            latency_avg_ms: any.then(|| (t.latency_sum_ms + t.requests / 2) / t.requests),
+            latency_p50_ms: percentile_ms(t, 0.50),
+            latency_p95_ms: percentile_ms(t, 0.95),
+            latency_max_ms: any.then_some(t.latency_max_ms),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverviewQuery {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct OverviewView {
+    /// The window actually covered: whole hours, `from` rounded down, `to` rounded up.
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    #[serde(flatten)]
+    pub totals: TotalsView,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GranularityParam {
+    Hour,
+    Day,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrendQuery {
+    pub granularity: Option<GranularityParam>,
+    pub days: Option<u32>,
+    pub client_key_id: Option<i64>,
+    pub provider_key_id: Option<i64>,
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyTrendQuery {
+    pub granularity: Option<GranularityParam>,
+    pub days: Option<u32>,
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TrendPoint {
+    /// Start of the hour or day (UTC).
+    pub start: DateTime<Utc>,
+    /// The local date of a daily point, in `limits.timezone`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub day: Option<String>,
+    #[serde(flatten)]
+    pub totals: TotalsView,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TrendView {
+    pub granularity: &'static str,
+    pub timezone: String,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Every hour or day of the range, oldest first, zeros where nothing happened.
+    pub points: Vec<TrendPoint>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RankParam {
+    Requests,
+    Tokens,
+    Cost,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopQuery {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub limit: Option<u64>,
+    pub by: Option<RankParam>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TopModel {
+    pub model: String,
+    #[serde(flatten)]
+    pub totals: TotalsView,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TopKey {
+    pub client_key_id: i64,
+    /// Null once the key is deleted.
+    pub name: Option<String>,
+    #[serde(flatten)]
+    pub totals: TotalsView,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TopList<T> {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub by: &'static str,
+    pub items: Vec<T>,
+}
+
+fn window(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Result<Window, ApiError> {
+    let w = Window::around(from, to, Utc::now());
+    if w.from >= w.to {
+        return Err(ApiError::invalid("from", "must be before `to`"));
+    }
+    Ok(w)
+}
+
+pub async fn overview(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<OverviewQuery>,
+) -> Result<Json<OverviewView>, ApiError> {
+    let w = window(q.from, q.to)?;
+    let filter = RollupFilter {
+        owner_key_ids: owner_scope(&state, &caller).await?,
+        ..Default::default()
+    };
+    let totals = state.store.rollup_totals(&w.apply(filter)).await?;
+    Ok(Json(OverviewView {
+        from: w.from,
+        to: w.to,
+        totals: TotalsView::from(&totals),
+    }))
+}
+
+async fn trend(
+    state: &AppState,
+    filter: RollupFilter,
+    granularity: Option<GranularityParam>,
+    days: Option<u32>,
+) -> Result<Json<TrendView>, ApiError> {
+    let days = days.unwrap_or(7);
+    let (granularity, count, word) = match granularity.unwrap_or(GranularityParam::Day) {
+        GranularityParam::Hour if !(1..=31).contains(&days) => {
+            return Err(ApiError::invalid(
+                "days",
+                "must be between 1 and 31 with hourly granularity",
+            ));
+        }
+        GranularityParam::Day if !(1..=366).contains(&days) => {
+            return Err(ApiError::invalid("days", "must be between 1 and 366"));
+        }
+        GranularityParam::Hour => (Granularity::Hour, days * 24, "hour"),
+        GranularityParam::Day => (Granularity::Day, days, "day"),
+    };
+    let tz = state.config.limits.tz().unwrap_or(chrono_tz::UTC);
+    let Series { window, points } =
+        stats::series(&state.store, filter, granularity, count, tz, Utc::now()).await?;
+    Ok(Json(TrendView {
+        granularity: word,
+        timezone: tz.name().to_string(),
+        from: window.from,
+        to: window.to,
+        points: points
+            .iter()
+            .map(|p| TrendPoint {
+                start: p.start,
+                day: p.day.clone(),
+                totals: TotalsView::from(&p.totals),
+            })
+            .collect(),
+    }))
+}
+
+pub async fn trends(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<TrendQuery>,
+) -> Result<Json<TrendView>, ApiError> {
+    if q.provider_key_id.is_some() {
+        caller.require_admin()?;
+    }
+    let filter = RollupFilter {
+        client_key_id: q.client_key_id,
+        provider_key_id: q.provider_key_id,
+        model: q.model,
+        owner_key_ids: owner_scope(&state, &caller).await?,
+        ..Default::default()
+    };
+    trend(&state, filter, q.granularity, q.days).await
+}
+
+pub async fn client_key_trends(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<KeyTrendQuery>,
+) -> Result<Json<TrendView>, ApiError> {
+    load_visible(&state, &caller, id).await?;
+    let filter = RollupFilter {
+        client_key_id: Some(id),
+        model: q.model,
+        ..Default::default()
+    };
+    trend(&state, filter, q.granularity, q.days).await
+}
+
+pub async fn provider_key_trends(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<KeyTrendQuery>,
+) -> Result<Json<TrendView>, ApiError> {
+    caller.require_admin()?;
+    state.store.get_provider_key(id).await?;
+    let filter = RollupFilter {
+        provider_key_id: Some(id),
+        model: q.model,
+        ..Default::default()
+    };
+    trend(&state, filter, q.granularity, q.days).await
+}
+
+fn ranking(q: &TopQuery) -> Result<(Window, RankBy, &'static str, u64), ApiError> {
+    let w = window(q.from, q.to)?;
+    let limit = q.limit.unwrap_or(10);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid("limit", "must be between 1 and 100"));
+    }
+    let (by, word) = match q.by.unwrap_or(RankParam::Requests) {
+        RankParam::Requests => (RankBy::Requests, "requests"),
+        RankParam::Tokens => (RankBy::Tokens, "tokens"),
+        RankParam::Cost => (RankBy::Cost, "cost"),
+    };
+    Ok((w, by, word, limit))
+}
+
+pub async fn top_models(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<TopQuery>,
+) -> Result<Json<TopList<TopModel>>, ApiError> {
+    let (w, by, word, limit) = ranking(&q)?;
+    let filter = RollupFilter {
+        owner_key_ids: owner_scope(&state, &caller).await?,
+        ..Default::default()
+    };
+    let rows = state
+        .store
+        .rollup_top_models(&w.apply(filter), by, limit)
+        .await?;
+    Ok(Json(TopList {
+        from: w.from,
+        to: w.to,
+        by: word,
+        items: rows
+            .iter()
+            .map(|(model, t)| TopModel {
+                model: model.clone(),
+                totals: TotalsView::from(t),
+            })
+            .collect(),
+    }))
+}
+
+pub async fn top_keys(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<TopQuery>,
+) -> Result<Json<TopList<TopKey>>, ApiError> {
+    let (w, by, word, limit) = ranking(&q)?;
+    let filter = RollupFilter {
+        owner_key_ids: owner_scope(&state, &caller).await?,
+        ..Default::default()
+    };
+    let rows = state
+        .store
+        .rollup_top_client_keys(&w.apply(filter), by, limit)
+        .await?;
+    Ok(Json(TopList {
+        from: w.from,
+        to: w.to,
+        by: word,
+        items: rows
+            .into_iter()
+            .map(
+                |ClientKeyUsage {
+                     client_key_id,
+                     name,
+                     totals,
+                 }| TopKey {
+                    client_key_id,
+                    name,
+                    totals: TotalsView::from(&totals),
+                },
+            )
+            .collect(),
+    }))
+}
