@@ -3,7 +3,7 @@
 //! `GET /api/audit` reads it back.
 
 use super::auth::Caller;
-use super::error::{ApiError, ApiQuery};
+use super::error::{ApiError, ApiQuery, ErrorBody};
 use crate::state::AppState;
 use crate::store::{AuditFilter, NewAuditEntry};
 use axum::Json;
@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use utoipa::{IntoParams, ToSchema};
 
 /// Request bodies larger than this are refused (the JSON extractor's own limit is 2 MiB).
 const MAX_BODY: usize = 2 * 1024 * 1024;
@@ -260,7 +261,7 @@ pub async fn record(State(state): State<Arc<AppState>>, req: Request, next: Next
     response
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AuditView {
     pub id: i64,
     pub created_at: DateTime<Utc>,
@@ -270,6 +271,9 @@ pub struct AuditView {
     pub resource: String,
     pub resource_id: Option<String>,
     pub address: Option<String>,
+    /// The fields the request set (`fields`), short non-secret values (`values`), the answer's
+    /// `status`, and anything the handler added.
+    #[schema(value_type = Option<Object>)]
     pub details: Value,
 }
 
@@ -293,7 +297,9 @@ impl From<entity::audit_log::Model> for AuditView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// Filters (all optional, combined with AND) and paging.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     pub user_id: Option<i64>,
@@ -301,11 +307,13 @@ pub struct AuditQuery {
     pub action: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// From 1; 1 when left out.
     pub page: Option<u64>,
+    /// 1 to 500; 50 when left out.
     pub per_page: Option<u64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AuditList {
     pub items: Vec<AuditView>,
     pub total: u64,
@@ -313,6 +321,17 @@ pub struct AuditList {
     pub per_page: u64,
 }
 
+/// The audit trail, newest first (admin only).
+#[utoipa::path(
+    get, path = "/api/audit", tag = "audit",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "A page of entries", body = AuditList),
+        (status = 400, description = "Malformed or out-of-range filter", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,

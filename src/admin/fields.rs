@@ -3,6 +3,8 @@
 use super::error::ApiError;
 use crate::usage::parse_nanos;
 use serde::{Deserialize, Deserializer};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
 
 /// A decimal given as a JSON string ("2.50") or number (2.5).
 #[derive(Debug, Clone, Deserialize)]
@@ -11,6 +13,30 @@ pub enum Amount {
     Text(String),
     Number(serde_json::Number),
 }
+
+/// In the OpenAPI document: a decimal string or a non-negative number.
+impl utoipa::PartialSchema for Amount {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(r"^[0-9]+(\.[0-9]{1,9})?$"))
+                    .examples(["2.50"]),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Number)
+                    .minimum(Some(0.0)),
+            )
+            .description(Some(
+                "A non-negative decimal with at most 9 decimal places, as a string or a number",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Amount {}
 
 impl Amount {
     pub fn nanos(&self, field: &str) -> Result<i64, ApiError> {

@@ -1,7 +1,7 @@
 //! `/api/logs`: one row per proxied request, filtered and paged.
 
 use super::auth::Caller;
-use super::error::{ApiError, ApiPath, ApiQuery};
+use super::error::{ApiError, ApiPath, ApiQuery, ErrorBody};
 use crate::state::AppState;
 use crate::store::LogFilter;
 use crate::usage::{AttemptRecord, format_nanos};
@@ -10,8 +10,9 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LogView {
     pub id: i64,
     pub request_id: String,
@@ -72,7 +73,9 @@ impl From<entity::request_log::Model> for LogView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// Filters (all optional, combined with AND) and paging.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LogQuery {
     pub client_key_id: Option<i64>,
@@ -81,11 +84,13 @@ pub struct LogQuery {
     pub status: Option<i32>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// From 1; 1 when left out.
     pub page: Option<u64>,
+    /// 1 to 500; 50 when left out.
     pub per_page: Option<u64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LogList {
     pub items: Vec<LogView>,
     pub total: u64,
@@ -102,6 +107,16 @@ async fn owner_scope(state: &AppState, caller: &Caller) -> Result<Option<Vec<i64
     Ok(Some(keys.into_iter().map(|k| k.key.id).collect()))
 }
 
+/// Request log rows, newest first; a member sees those of their own client keys only.
+#[utoipa::path(
+    get, path = "/api/logs", tag = "logs",
+    params(LogQuery),
+    responses(
+        (status = 200, description = "A page of rows", body = LogList),
+        (status = 400, description = "Malformed or out-of-range filter", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -136,6 +151,17 @@ pub async fn list(
     }))
 }
 
+/// One request log row. A row of another member's key answers 404.
+#[utoipa::path(
+    get, path = "/api/logs/{id}", tag = "logs",
+    params(("id" = i64, Path, description = "The row's id")),
+    responses(
+        (status = 200, description = "The row", body = LogView),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 404, description = "No such row visible to the caller", body = ErrorBody),
+    )
+)]
 pub async fn get(
     State(state): State<Arc<AppState>>,
     caller: Caller,
