@@ -4,6 +4,7 @@
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiQuery, ErrorBody};
+use super::fields::Paging;
 use crate::state::AppState;
 use crate::store::{AuditFilter, NewAuditEntry};
 use axum::Json;
@@ -308,8 +309,10 @@ pub struct AuditQuery {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     /// From 1; 1 when left out.
+    #[param(minimum = 1, maximum = 1_000_000_000)]
     pub page: Option<u64>,
     /// 1 to 500; 50 when left out.
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<u64>,
 }
 
@@ -338,14 +341,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditList>, ApiError> {
     caller.require_admin()?;
-    let page = q.page.unwrap_or(1);
-    let per_page = q.per_page.unwrap_or(50);
-    if page == 0 {
-        return Err(ApiError::invalid("page", "starts at 1"));
-    }
-    if !(1..=500).contains(&per_page) {
-        return Err(ApiError::invalid("per_page", "must be between 1 and 500"));
-    }
+    let paging = Paging::new(q.page, q.per_page)?;
     let filter = AuditFilter {
         user_id: q.user_id,
         resource: q.resource,
@@ -355,13 +351,13 @@ pub async fn list(
     };
     let result = state
         .store
-        .list_audit(&filter, (page - 1) * per_page, per_page)
+        .list_audit(&filter, paging.offset(), paging.per_page)
         .await?;
     Ok(Json(AuditList {
         items: result.items.into_iter().map(AuditView::from).collect(),
         total: result.total,
-        page,
-        per_page,
+        page: paging.page,
+        per_page: paging.per_page,
     }))
 }
 

@@ -2,6 +2,7 @@
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiPath, ApiQuery, ErrorBody};
+use super::fields::Paging;
 use crate::state::AppState;
 use crate::store::LogFilter;
 use crate::usage::{AttemptRecord, format_nanos};
@@ -85,8 +86,10 @@ pub struct LogQuery {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     /// From 1; 1 when left out.
+    #[param(minimum = 1, maximum = 1_000_000_000)]
     pub page: Option<u64>,
     /// 1 to 500; 50 when left out.
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<u64>,
 }
 
@@ -122,14 +125,7 @@ pub async fn list(
     caller: Caller,
     ApiQuery(q): ApiQuery<LogQuery>,
 ) -> Result<Json<LogList>, ApiError> {
-    let page = q.page.unwrap_or(1);
-    let per_page = q.per_page.unwrap_or(50);
-    if page == 0 {
-        return Err(ApiError::invalid("page", "starts at 1"));
-    }
-    if !(1..=500).contains(&per_page) {
-        return Err(ApiError::invalid("per_page", "must be between 1 and 500"));
-    }
+    let paging = Paging::new(q.page, q.per_page)?;
     let filter = LogFilter {
         client_key_id: q.client_key_id,
         provider_key_id: q.provider_key_id,
@@ -141,13 +137,13 @@ pub async fn list(
     };
     let result = state
         .store
-        .list_logs(&filter, (page - 1) * per_page, per_page)
+        .list_logs(&filter, paging.offset(), paging.per_page)
         .await?;
     Ok(Json(LogList {
         items: result.items.into_iter().map(LogView::from).collect(),
         total: result.total,
-        page,
-        per_page,
+        page: paging.page,
+        per_page: paging.per_page,
     }))
 }
 
