@@ -194,6 +194,8 @@ pub async fn logout_all(
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     pub current_password: String,
+    /// 12 to 1024 characters.
+    #[schema(min_length = 12, max_length = 1024)]
     pub new_password: String,
     /// The caller's own refresh token: that login survives (rotated), the others end.
     pub refresh_token: Option<String>,
@@ -247,6 +249,7 @@ pub async fn me(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ChallengeQuery {
+    #[param(min_length = 1, max_length = 64)]
     pub username: String,
 }
 

@@ -111,6 +111,7 @@ pub struct CreatedClientKey {
 #[serde(deny_unknown_fields)]
 pub struct ClientKeyInput {
     /// 1 to 128 characters.
+    #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
     pub name: Option<String>,
     /// The provider the key is bound to; cannot change after creation.
     pub provider_id: Option<i64>,
@@ -120,20 +121,21 @@ pub struct ClientKeyInput {
     #[schema(schema_with = strategy_schema)]
     pub strategy: Option<String>,
     /// 0 to 10; 2 when left out.
+    #[schema(minimum = 0, maximum = 10)]
     pub max_retries: Option<i32>,
     pub enabled: Option<bool>,
     /// Each limit: greater than 0, or null for none.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 1)]
     pub rpm: Option<Option<i32>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 1)]
     pub max_concurrent: Option<Option<i32>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1)]
     pub rpd: Option<Option<i64>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1)]
     pub tpd: Option<Option<i64>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Amount>)]
@@ -146,7 +148,7 @@ pub struct ClientKeyInput {
     pub expires_at: Option<Option<DateTime<Utc>>>,
     /// 1 to 100 model name patterns (`*` matches any run of characters), or null for all.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<String>>, min_items = 1, max_items = 100)]
     pub allowed_models: Option<Option<Vec<String>>>,
 }
 

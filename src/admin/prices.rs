@@ -48,12 +48,14 @@ impl From<entity::model_price::Model> for PriceView {
 #[serde(deny_unknown_fields)]
 pub struct CreatePrice {
     /// 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub model: String,
     pub input_per_mtok: Amount,
     pub output_per_mtok: Amount,
     pub cache_write_per_mtok: Option<Amount>,
     pub cache_read_per_mtok: Option<Amount>,
     /// Three-letter code; `USD` when left out.
+    #[schema(pattern = r"^\s*[A-Za-z]{3}\s*$")]
     pub currency: Option<String>,
     /// Applies to requests from this time on; now when left out.
     pub effective_from: Option<DateTime<Utc>>,

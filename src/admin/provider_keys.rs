@@ -112,16 +112,25 @@ pub struct HealthCheckResponse {
 pub struct CreateProviderKey {
     pub provider_id: i64,
     /// 1 to 128 characters.
+    #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
     pub name: String,
     /// The provider credential; write-only (shown masked afterwards).
-    #[schema(write_only)]
+    #[schema(
+        write_only,
+        min_length = 1,
+        max_length = 4096,
+        pattern = r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$"
+    )]
     pub secret: String,
     pub enabled: Option<bool>,
     /// 0 to 1000; 1 when left out.
+    #[schema(minimum = 0, maximum = 1000)]
     pub weight: Option<i32>,
     /// Greater than 0; no cap when left out.
+    #[schema(minimum = 1)]
     pub rpm: Option<i32>,
     /// Greater than 0; no cap when left out.
+    #[schema(minimum = 1)]
     pub tpm: Option<i64>,
 }
 
@@ -129,16 +138,23 @@ pub struct CreateProviderKey {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProviderKey {
+    #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
     pub name: Option<String>,
-    #[schema(write_only)]
+    #[schema(
+        write_only,
+        min_length = 1,
+        max_length = 4096,
+        pattern = r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$"
+    )]
     pub secret: Option<String>,
     pub enabled: Option<bool>,
+    #[schema(minimum = 0, maximum = 1000)]
     pub weight: Option<i32>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i32>)]
+    #[schema(value_type = Option<i32>, minimum = 1)]
     pub rpm: Option<Option<i32>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1)]
     pub tpm: Option<Option<i64>>,
 }
 

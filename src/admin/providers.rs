@@ -63,20 +63,25 @@ impl From<entity::provider::Model> for ProviderView {
 #[serde(deny_unknown_fields)]
 pub struct CreateProvider {
     /// 1 to 64 characters, unique.
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     pub name: String,
     #[schema(schema_with = api_format_schema)]
     pub api_format: String,
     /// `http://` or `https://` URL of the provider's API.
+    #[schema(pattern = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?(/[A-Za-z0-9._~/-]*)?$")]
     pub base_url: String,
     /// The format's own when left out.
     #[schema(schema_with = auth_scheme_schema)]
     pub auth_scheme: Option<String>,
     pub enabled: Option<bool>,
     /// 1 to 600000; 5000 when left out.
+    #[schema(minimum = 1, maximum = 600_000)]
     pub connect_timeout_ms: Option<i64>,
     /// 1 to 600000; 120000 when left out.
+    #[schema(minimum = 1, maximum = 600_000)]
     pub first_byte_timeout_ms: Option<i64>,
     /// A path starting with `/`; the format's default when left out.
+    #[schema(max_length = 512, pattern = r"^/[^\s]*$")]
     pub health_check_path: Option<String>,
 }
 
@@ -84,16 +89,20 @@ pub struct CreateProvider {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProvider {
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     pub name: Option<String>,
+    #[schema(pattern = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?(/[A-Za-z0-9._~/-]*)?$")]
     pub base_url: Option<String>,
     #[schema(schema_with = auth_scheme_schema)]
     pub auth_scheme: Option<String>,
     pub enabled: Option<bool>,
+    #[schema(minimum = 1, maximum = 600_000)]
     pub connect_timeout_ms: Option<i64>,
+    #[schema(minimum = 1, maximum = 600_000)]
     pub first_byte_timeout_ms: Option<i64>,
     /// A path, or null for the format's default.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 512, pattern = r"^/[^\s]*$")]
     pub health_check_path: Option<Option<String>>,
 }
 

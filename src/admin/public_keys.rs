@@ -41,8 +41,10 @@ impl From<entity::user_public_key::Model> for PublicKeyView {
 #[serde(deny_unknown_fields)]
 pub struct CreatePublicKey {
     /// 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     pub name: String,
     /// Standard base64 of the 32-byte Ed25519 public key.
+    #[schema(pattern = r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")]
     pub public_key: String,
 }
 

@@ -41,8 +41,10 @@ impl From<entity::user::Model> for UserView {
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     /// 3 to 64 characters from a-z, A-Z, 0-9, `_`, `.` and `-`.
+    #[schema(min_length = 3, max_length = 64, pattern = r"^[A-Za-z0-9_.-]+$")]
     pub username: String,
     /// 12 to 1024 characters.
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: String,
     /// `member` when left out.
     #[schema(schema_with = role_schema)]
@@ -54,7 +56,9 @@ pub struct CreateUser {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
+    #[schema(min_length = 3, max_length = 64, pattern = r"^[A-Za-z0-9_.-]+$")]
     pub username: Option<String>,
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: Option<String>,
     #[schema(schema_with = role_schema)]
     pub role: Option<String>,
