@@ -30,3 +30,4 @@ done
 
 export CI="${CI:-true}"
 cargo test --workspace --locked --all-targets --no-fail-fast
+./scripts/schemathesis.sh

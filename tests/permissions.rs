@@ -7,6 +7,7 @@ mod common;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use common::routes::routes_in_source;
 use common::{ADMIN_PASSWORD, Tollgate, rand_suffix};
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{Value, json};
@@ -40,6 +41,7 @@ use Target::{Any, No, Other, Own};
 /// (method, route, target, expected status for [admin, member, no token]).
 const TABLE: &[(&str, &str, Target, [u16; 3])] = &[
     ("GET", "/api/health", No, [200, 200, 200]),
+    ("GET", "/api/openapi.json", No, [200, 200, 200]),
     // Sessions. Login/refresh/logout/challenge answers need no token; "no token" rows send
     // bad credentials.
     ("POST", "/api/auth/login", No, [200, 200, 401]),
@@ -134,48 +136,6 @@ const TABLE: &[(&str, &str, Target, [u16; 3])] = &[
     // Audit: admins only.
     ("GET", "/api/audit", No, [200, 403, 401]),
 ];
-
-/// Every (method, route) registered in src/admin/mod.rs, read from its source.
-fn routes_in_source() -> BTreeSet<(String, String)> {
-    let src = include_str!("../src/admin/mod.rs");
-    let mut out = BTreeSet::new();
-    let mut rest = src;
-    while let Some(at) = rest.find(".route(") {
-        rest = &rest[at + ".route(".len()..];
-        // The expression runs to the parenthesis that closes `.route(`.
-        let mut depth = 1;
-        let mut end = 0;
-        for (i, c) in rest.char_indices() {
-            match c {
-                '(' => depth += 1,
-                ')' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        end = i;
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
-        let expr = &rest[..end];
-        let path = expr.split('"').nth(1).unwrap();
-        let handlers = &expr[expr.find(',').unwrap()..];
-        for method in ["get", "post", "patch", "put", "delete"] {
-            let found = handlers.match_indices(&format!("{method}(")).any(|(i, _)| {
-                i == 0
-                    || !handlers[..i]
-                        .chars()
-                        .last()
-                        .is_some_and(|c| c.is_alphanumeric() || c == '_')
-            });
-            if found {
-                out.insert((method.to_uppercase(), format!("/api{path}")));
-            }
-        }
-    }
-    out
-}
 
 #[test]
 fn the_table_covers_every_route() {

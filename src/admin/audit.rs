@@ -3,7 +3,8 @@
 //! `GET /api/audit` reads it back.
 
 use super::auth::Caller;
-use super::error::{ApiError, ApiQuery};
+use super::error::{ApiError, ApiQuery, ErrorBody};
+use super::fields::Paging;
 use crate::state::AppState;
 use crate::store::{AuditFilter, NewAuditEntry};
 use axum::Json;
@@ -19,6 +20,7 @@ use serde_json::{Map, Value};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use utoipa::{IntoParams, ToSchema};
 
 /// Request bodies larger than this are refused (the JSON extractor's own limit is 2 MiB).
 const MAX_BODY: usize = 2 * 1024 * 1024;
@@ -260,7 +262,7 @@ pub async fn record(State(state): State<Arc<AppState>>, req: Request, next: Next
     response
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AuditView {
     pub id: i64,
     pub created_at: DateTime<Utc>,
@@ -270,6 +272,9 @@ pub struct AuditView {
     pub resource: String,
     pub resource_id: Option<String>,
     pub address: Option<String>,
+    /// The fields the request set (`fields`), short non-secret values (`values`), the answer's
+    /// `status`, and anything the handler added.
+    #[schema(value_type = Option<Object>)]
     pub details: Value,
 }
 
@@ -293,7 +298,9 @@ impl From<entity::audit_log::Model> for AuditView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// Filters (all optional, combined with AND) and paging.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     pub user_id: Option<i64>,
@@ -301,11 +308,15 @@ pub struct AuditQuery {
     pub action: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// From 1; 1 when left out.
+    #[param(minimum = 1, maximum = 1_000_000_000)]
     pub page: Option<u64>,
+    /// 1 to 500; 50 when left out.
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<u64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AuditList {
     pub items: Vec<AuditView>,
     pub total: u64,
@@ -313,20 +324,24 @@ pub struct AuditList {
     pub per_page: u64,
 }
 
+/// The audit trail, newest first (admin only).
+#[utoipa::path(
+    get, path = "/api/audit", tag = "audit",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "A page of entries", body = AuditList),
+        (status = 400, description = "Malformed or out-of-range filter", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditList>, ApiError> {
     caller.require_admin()?;
-    let page = q.page.unwrap_or(1);
-    let per_page = q.per_page.unwrap_or(50);
-    if page == 0 {
-        return Err(ApiError::invalid("page", "starts at 1"));
-    }
-    if !(1..=500).contains(&per_page) {
-        return Err(ApiError::invalid("per_page", "must be between 1 and 500"));
-    }
+    let paging = Paging::new(q.page, q.per_page)?;
     let filter = AuditFilter {
         user_id: q.user_id,
         resource: q.resource,
@@ -336,13 +351,13 @@ pub async fn list(
     };
     let result = state
         .store
-        .list_audit(&filter, (page - 1) * per_page, per_page)
+        .list_audit(&filter, paging.offset(), paging.per_page)
         .await?;
     Ok(Json(AuditList {
         items: result.items.into_iter().map(AuditView::from).collect(),
         total: result.total,
-        page,
-        per_page,
+        page: paging.page,
+        per_page: paging.per_page,
     }))
 }
 

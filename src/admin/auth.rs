@@ -2,7 +2,7 @@
 //! change, `me` — and the bearer-token extractor every protected route uses.
 
 use super::audit::AuditNote;
-use super::error::{ApiError, ApiJson, ApiQuery};
+use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use super::users::UserView;
 use crate::accounts::{AccountError, Session};
 use crate::auth::{Claims, Role};
@@ -14,6 +14,7 @@ use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
 
 /// The authenticated caller of a management route. The token is checked against the
 /// database on every request: the claims hold the user's current name and role.
@@ -59,10 +60,14 @@ impl FromRequestParts<Arc<AppState>> for Caller {
     }
 }
 
-#[derive(Serialize)]
+/// A session's token pair: send `access_token` as `Authorization: Bearer`; exchange
+/// `refresh_token` at `/api/auth/refresh` for a new pair before it runs out.
+#[derive(Serialize, ToSchema)]
 pub struct TokenResponse {
     pub access_token: String,
+    #[schema(value_type = String, example = "Bearer")]
     pub token_type: &'static str,
+    /// Seconds until `access_token` expires.
     pub expires_in: u64,
     pub refresh_token: String,
 }
@@ -80,13 +85,24 @@ impl TokenResponse {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
 }
 
+/// Password login. A wrong password, an unknown or disabled user and a locked-out username all
+/// get the same 401.
+#[utoipa::path(
+    post, path = "/api/auth/login", tag = "auth", security(),
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in", body = TokenResponse),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Invalid username or password", body = ErrorBody),
+    )
+)]
 pub async fn login(
     State(state): State<Arc<AppState>>,
     note: AuditNote,
@@ -104,12 +120,23 @@ pub async fn login(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
+/// Exchanges a refresh token for a new pair; the old refresh token stops working, and
+/// presenting it again ends that login.
+#[utoipa::path(
+    post, path = "/api/auth/refresh", tag = "auth", security(),
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair", body = TokenResponse),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Unknown, expired, revoked or reused refresh token", body = ErrorBody),
+    )
+)]
 pub async fn refresh(
     State(state): State<Arc<AppState>>,
     note: AuditNote,
@@ -127,6 +154,16 @@ pub async fn refresh(
     }
 }
 
+/// Ends the login the refresh token belongs to.
+#[utoipa::path(
+    post, path = "/api/auth/logout", tag = "auth", security(),
+    request_body = RefreshRequest,
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Unknown refresh token", body = ErrorBody),
+    )
+)]
 pub async fn logout(
     State(state): State<Arc<AppState>>,
     note: AuditNote,
@@ -138,6 +175,13 @@ pub async fn logout(
 }
 
 /// Ends every session of the caller, this one included.
+#[utoipa::path(
+    post, path = "/api/auth/logout-all", tag = "auth",
+    responses(
+        (status = 204, description = "Every session ended"),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+    )
+)]
 pub async fn logout_all(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -146,15 +190,27 @@ pub async fn logout_all(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     pub current_password: String,
+    /// 12 to 1024 characters.
+    #[schema(min_length = 12, max_length = 1024)]
     pub new_password: String,
     /// The caller's own refresh token: that login survives (rotated), the others end.
     pub refresh_token: Option<String>,
 }
 
+/// Changes the caller's password and ends their other sessions; answers with a fresh pair.
+#[utoipa::path(
+    post, path = "/api/auth/password", tag = "auth",
+    request_body = PasswordChange,
+    responses(
+        (status = 200, description = "Password changed", body = TokenResponse),
+        (status = 400, description = "Wrong current password, weak new password, or a refresh token that is not the caller's", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+    )
+)]
 pub async fn change_password(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -174,6 +230,14 @@ pub async fn change_password(
     Ok(TokenResponse::of(session, &note))
 }
 
+/// The caller's own account.
+#[utoipa::path(
+    get, path = "/api/auth/me", tag = "auth",
+    responses(
+        (status = 200, description = "The caller", body = UserView),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+    )
+)]
 pub async fn me(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -181,19 +245,30 @@ pub async fn me(
     Ok(Json(state.accounts.me(caller.id()).await?.into()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ChallengeQuery {
+    #[param(min_length = 1, max_length = 64)]
     pub username: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ChallengeView {
     /// Standard base64 of 32 random bytes; sign the decoded bytes.
     pub nonce: String,
     pub expires_at: DateTime<Utc>,
 }
 
+/// A single-use nonce for key-pair login, issued for any well-formed username.
+#[utoipa::path(
+    get, path = "/api/auth/challenge", tag = "auth", security(),
+    params(ChallengeQuery),
+    responses(
+        (status = 200, description = "A fresh challenge", body = ChallengeView),
+        (status = 400, description = "Missing or malformed username", body = ErrorBody),
+    )
+)]
 pub async fn challenge(
     State(state): State<Arc<AppState>>,
     ApiQuery(q): ApiQuery<ChallengeQuery>,
@@ -202,7 +277,7 @@ pub async fn challenge(
     Ok(Json(ChallengeView { nonce, expires_at }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChallengeAnswer {
     pub username: String,
@@ -211,6 +286,17 @@ pub struct ChallengeAnswer {
     pub signature: String,
 }
 
+/// Key-pair login: the nonce from `GET /api/auth/challenge` signed with one of the user's
+/// registered Ed25519 keys.
+#[utoipa::path(
+    post, path = "/api/auth/challenge", tag = "auth", security(),
+    request_body = ChallengeAnswer,
+    responses(
+        (status = 200, description = "Logged in", body = TokenResponse),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Unknown, used or expired nonce, or a bad signature", body = ErrorBody),
+    )
+)]
 pub async fn challenge_login(
     State(state): State<Arc<AppState>>,
     note: AuditNote,

@@ -1,8 +1,9 @@
 //! `/api/client-keys`: Tollgate-issued keys; the key is shown once, at creation.
 
 use super::auth::Caller;
-use super::error::{ApiError, ApiJson, ApiPath};
+use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use super::fields::{Amount, double_option, map_patch};
+use super::openapi::strategy_schema;
 use super::refresh_catalog;
 use crate::auth::{client_key_prefix, generate_client_key};
 use crate::scheduler::Strategy;
@@ -17,8 +18,11 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ClientKeyView {
     pub id: i64,
     pub name: String,
@@ -26,6 +30,7 @@ pub struct ClientKeyView {
     pub provider_id: i64,
     pub provider_key_ids: Vec<i64>,
     pub owner_id: Option<i64>,
+    #[schema(schema_with = strategy_schema)]
     pub strategy: String,
     pub max_retries: i32,
     pub enabled: bool,
@@ -46,7 +51,7 @@ pub struct ClientKeyView {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UsageOut {
     /// Requests admitted in the last 60 seconds.
     pub minute_requests: u64,
@@ -91,7 +96,7 @@ impl From<ClientKeyWithPool> for ClientKeyView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedClientKey {
     #[serde(flatten)]
     pub view: ClientKeyView,
@@ -100,32 +105,80 @@ pub struct CreatedClientKey {
 }
 
 /// Body of POST (name, provider_id and provider_key_ids required) and PATCH (every field
-/// optional; a limit set to null is removed).
-#[derive(Debug, Default, Deserialize)]
+/// optional; a limit set to null is removed). The OpenAPI document shows the POST form as
+/// [`CreateClientKey`].
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientKeyInput {
+    /// 1 to 128 characters.
+    #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
     pub name: Option<String>,
+    /// The provider the key is bound to; cannot change after creation.
     pub provider_id: Option<i64>,
+    /// Keys of that provider to pool.
     pub provider_key_ids: Option<Vec<i64>>,
+    /// `round_robin` when left out.
+    #[schema(schema_with = strategy_schema)]
     pub strategy: Option<String>,
+    /// 0 to 10; 2 when left out.
+    #[schema(minimum = 0, maximum = 10)]
     pub max_retries: Option<i32>,
     pub enabled: Option<bool>,
+    /// Each limit: greater than 0, or null for none.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i32>, minimum = 1)]
     pub rpm: Option<Option<i32>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i32>, minimum = 1)]
     pub max_concurrent: Option<Option<i32>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>, minimum = 1)]
     pub rpd: Option<Option<i64>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>, minimum = 1)]
     pub tpd: Option<Option<i64>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Amount>)]
     pub cost_per_day: Option<Option<Amount>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Amount>)]
     pub budget: Option<Option<Amount>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Option<DateTime<Utc>>>,
+    /// 1 to 100 model name patterns (`*` matches any run of characters), or null for all.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Vec<String>>, min_items = 1, max_items = 100)]
     pub allowed_models: Option<Option<Vec<String>>>,
+}
+
+/// The POST form of [`ClientKeyInput`] in the OpenAPI document: the same fields, with `name`,
+/// `provider_id` and `provider_key_ids` required and not null.
+pub struct CreateClientKey;
+
+impl utoipa::PartialSchema for CreateClientKey {
+    fn schema() -> RefOr<Schema> {
+        let mut schema = ClientKeyInput::schema();
+        if let RefOr::T(Schema::Object(o)) = &mut schema {
+            o.properties.insert("name".into(), String::schema());
+            o.properties.insert("provider_id".into(), i64::schema());
+            o.properties
+                .insert("provider_key_ids".into(), Vec::<i64>::schema());
+            for field in ["name", "provider_id", "provider_key_ids"] {
+                if !o.required.iter().any(|r| r == field) {
+                    o.required.push(field.into());
+                }
+            }
+            o.description = Some("A new client key (the body of `POST /api/client-keys`).".into());
+        }
+        schema
+    }
+}
+
+impl utoipa::ToSchema for CreateClientKey {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        ClientKeyInput::schemas(schemas);
+    }
 }
 
 fn positive<T: PartialOrd + Default + Copy>(
@@ -258,6 +311,14 @@ pub(super) async fn load_visible(
     Ok(key)
 }
 
+/// Client keys: all of them for an admin, a member's own otherwise.
+#[utoipa::path(
+    get, path = "/api/client-keys", tag = "client-keys",
+    responses(
+        (status = 200, description = "The keys", body = Vec<ClientKeyView>),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -267,6 +328,17 @@ pub async fn list(
     Ok(Json(rows.into_iter().map(ClientKeyView::from).collect()))
 }
 
+/// One client key with its current usage. Another member's key answers 404.
+#[utoipa::path(
+    get, path = "/api/client-keys/{id}", tag = "client-keys",
+    params(("id" = i64, Path, description = "The client key's id")),
+    responses(
+        (status = 200, description = "The key and its usage", body = ClientKeyView),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 404, description = "No such key visible to the caller", body = ErrorBody),
+    )
+)]
 pub async fn get(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -289,6 +361,16 @@ pub async fn get(
     Ok(Json(view))
 }
 
+/// Issues a client key owned by the caller; the key itself is in this answer only.
+#[utoipa::path(
+    post, path = "/api/client-keys", tag = "client-keys",
+    request_body = CreateClientKey,
+    responses(
+        (status = 201, description = "Created; `key` is shown this once", body = CreatedClientKey),
+        (status = 400, description = "Invalid or missing field", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -333,6 +415,18 @@ pub async fn create(
     ))
 }
 
+/// Changes a client key; a limit set to null is removed. Another member's key answers 404.
+#[utoipa::path(
+    patch, path = "/api/client-keys/{id}", tag = "client-keys",
+    params(("id" = i64, Path, description = "The client key's id")),
+    request_body = ClientKeyInput,
+    responses(
+        (status = 200, description = "Updated", body = ClientKeyView),
+        (status = 400, description = "Invalid field", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 404, description = "No such key visible to the caller", body = ErrorBody),
+    )
+)]
 pub async fn update(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -370,6 +464,16 @@ pub async fn update(
 }
 
 /// Issues a new secret for the key; the old one stops working at once.
+#[utoipa::path(
+    post, path = "/api/client-keys/{id}/rotate", tag = "client-keys",
+    params(("id" = i64, Path, description = "The client key's id")),
+    responses(
+        (status = 200, description = "Rotated; the new `key` is shown this once", body = CreatedClientKey),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 404, description = "No such key visible to the caller", body = ErrorBody),
+    )
+)]
 pub async fn rotate(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -392,6 +496,17 @@ pub async fn rotate(
     }))
 }
 
+/// Deletes a client key. Another member's key answers 404.
+#[utoipa::path(
+    delete, path = "/api/client-keys/{id}", tag = "client-keys",
+    params(("id" = i64, Path, description = "The client key's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 404, description = "No such key visible to the caller", body = ErrorBody),
+    )
+)]
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     caller: Caller,

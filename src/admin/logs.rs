@@ -1,7 +1,8 @@
 //! `/api/logs`: one row per proxied request, filtered and paged.
 
 use super::auth::Caller;
-use super::error::{ApiError, ApiPath, ApiQuery};
+use super::error::{ApiError, ApiPath, ApiQuery, ErrorBody};
+use super::fields::Paging;
 use crate::state::AppState;
 use crate::store::LogFilter;
 use crate::usage::{AttemptRecord, format_nanos};
@@ -10,8 +11,9 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LogView {
     pub id: i64,
     pub request_id: String,
@@ -72,7 +74,9 @@ impl From<entity::request_log::Model> for LogView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// Filters (all optional, combined with AND) and paging.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LogQuery {
     pub client_key_id: Option<i64>,
@@ -81,11 +85,15 @@ pub struct LogQuery {
     pub status: Option<i32>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// From 1; 1 when left out.
+    #[param(minimum = 1, maximum = 1_000_000_000)]
     pub page: Option<u64>,
+    /// 1 to 500; 50 when left out.
+    #[param(minimum = 1, maximum = 500)]
     pub per_page: Option<u64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LogList {
     pub items: Vec<LogView>,
     pub total: u64,
@@ -105,19 +113,22 @@ pub(super) async fn owner_scope(
     Ok(Some(keys.into_iter().map(|k| k.key.id).collect()))
 }
 
+/// Request log rows, newest first; a member sees those of their own client keys only.
+#[utoipa::path(
+    get, path = "/api/logs", tag = "logs",
+    params(LogQuery),
+    responses(
+        (status = 200, description = "A page of rows", body = LogList),
+        (status = 400, description = "Malformed or out-of-range filter", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ApiQuery(q): ApiQuery<LogQuery>,
 ) -> Result<Json<LogList>, ApiError> {
-    let page = q.page.unwrap_or(1);
-    let per_page = q.per_page.unwrap_or(50);
-    if page == 0 {
-        return Err(ApiError::invalid("page", "starts at 1"));
-    }
-    if !(1..=500).contains(&per_page) {
-        return Err(ApiError::invalid("per_page", "must be between 1 and 500"));
-    }
+    let paging = Paging::new(q.page, q.per_page)?;
     let filter = LogFilter {
         client_key_id: q.client_key_id,
         provider_key_id: q.provider_key_id,
@@ -129,16 +140,27 @@ pub async fn list(
     };
     let result = state
         .store
-        .list_logs(&filter, (page - 1) * per_page, per_page)
+        .list_logs(&filter, paging.offset(), paging.per_page)
         .await?;
     Ok(Json(LogList {
         items: result.items.into_iter().map(LogView::from).collect(),
         total: result.total,
-        page,
-        per_page,
+        page: paging.page,
+        per_page: paging.per_page,
     }))
 }
 
+/// One request log row. A row of another member's key answers 404.
+#[utoipa::path(
+    get, path = "/api/logs/{id}", tag = "logs",
+    params(("id" = i64, Path, description = "The row's id")),
+    responses(
+        (status = 200, description = "The row", body = LogView),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 404, description = "No such row visible to the caller", body = ErrorBody),
+    )
+)]
 pub async fn get(
     State(state): State<Arc<AppState>>,
     caller: Caller,

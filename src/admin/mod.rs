@@ -6,6 +6,7 @@ mod client_keys;
 mod error;
 mod fields;
 mod logs;
+mod openapi;
 mod prices;
 mod provider_keys;
 mod providers;
@@ -22,11 +23,14 @@ use axum::http::StatusCode;
 use axum::middleware;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use serde::Serialize;
 use std::sync::Arc;
+use utoipa::ToSchema;
 
 pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route("/health", get(health))
+        .route("/openapi.json", get(openapi::document))
         .route("/auth/login", post(auth::login))
         .route("/auth/refresh", post(auth::refresh))
         .route("/auth/logout", post(auth::logout))
@@ -107,25 +111,59 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthView {
+    pub status: Overall,
+    pub database: DatabaseStatus,
+    pub redis: RedisStatus,
+}
+
+/// `degraded`: Redis is unreachable; `unavailable`: the database is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Overall {
+    Ok,
+    Degraded,
+    Unavailable,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DatabaseStatus {
+    Ok,
+    Unreachable,
+}
+
 /// Liveness and dependencies: 503 when the database is unreachable (the instance cannot
 /// record or reconfigure); a Redis outage is reported but the instance keeps serving.
-async fn health(State(state): State<Arc<AppState>>) -> (StatusCode, Json<serde_json::Value>) {
+#[utoipa::path(
+    get, path = "/api/health", tag = "health", security(),
+    responses(
+        (status = 200, description = "Serving", body = HealthView),
+        (status = 503, description = "The database is unreachable", body = HealthView),
+    )
+)]
+async fn health(State(state): State<Arc<AppState>>) -> (StatusCode, Json<HealthView>) {
     let database = match state.store.ping().await {
-        Ok(()) => "ok",
+        Ok(()) => DatabaseStatus::Ok,
         Err(e) => {
             tracing::warn!("health check: database unreachable: {e}");
-            "unreachable"
+            DatabaseStatus::Unreachable
         }
     };
     let redis = state.cluster.status().await;
     let (status, word) = match (database, redis) {
-        ("ok", RedisStatus::Unreachable) => (StatusCode::OK, "degraded"),
-        ("ok", _) => (StatusCode::OK, "ok"),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        (DatabaseStatus::Ok, RedisStatus::Unreachable) => (StatusCode::OK, Overall::Degraded),
+        (DatabaseStatus::Ok, _) => (StatusCode::OK, Overall::Ok),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, Overall::Unavailable),
     };
     (
         status,
-        Json(serde_json::json!({ "status": word, "database": database, "redis": redis })),
+        Json(HealthView {
+            status: word,
+            database,
+            redis,
+        }),
     )
 }
 

@@ -1,7 +1,7 @@
 //! `/api/model-prices`: prices per million tokens as decimals, with an effective-from time.
 
 use super::auth::Caller;
-use super::error::{ApiError, ApiJson, ApiPath};
+use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use super::fields::Amount;
 use super::refresh_catalog;
 use crate::state::AppState;
@@ -13,8 +13,10 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::ToSchema;
 
-#[derive(Debug, Serialize)]
+/// Prices per million tokens, as decimal strings.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PriceView {
     pub id: i64,
     pub model: String,
@@ -41,18 +43,32 @@ impl From<entity::model_price::Model> for PriceView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// A price per million tokens; cache prices are 0 when left out.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePrice {
+    /// 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub model: String,
     pub input_per_mtok: Amount,
     pub output_per_mtok: Amount,
     pub cache_write_per_mtok: Option<Amount>,
     pub cache_read_per_mtok: Option<Amount>,
+    /// Three-letter code; `USD` when left out.
+    #[schema(pattern = r"^\s*[A-Za-z]{3}\s*$")]
     pub currency: Option<String>,
+    /// Applies to requests from this time on; now when left out.
     pub effective_from: Option<DateTime<Utc>>,
 }
 
+/// Every price, by model and effective time (any signed-in user).
+#[utoipa::path(
+    get, path = "/api/model-prices", tag = "model-prices",
+    responses(
+        (status = 200, description = "All prices", body = Vec<PriceView>),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     _caller: Caller,
@@ -95,6 +111,18 @@ impl CreatePrice {
     }
 }
 
+/// Adds a price (admin only).
+#[utoipa::path(
+    post, path = "/api/model-prices", tag = "model-prices",
+    request_body = CreatePrice,
+    responses(
+        (status = 201, description = "Created", body = PriceView),
+        (status = 400, description = "Invalid field", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 409, description = "A price for that model and time exists", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -106,6 +134,17 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
+/// One price (any signed-in user).
+#[utoipa::path(
+    get, path = "/api/model-prices/{id}", tag = "model-prices",
+    params(("id" = i64, Path, description = "The price's id")),
+    responses(
+        (status = 200, description = "The price", body = PriceView),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 404, description = "No such price", body = ErrorBody),
+    )
+)]
 pub async fn get(
     State(state): State<Arc<AppState>>,
     _caller: Caller,
@@ -114,7 +153,20 @@ pub async fn get(
     Ok(Json(state.store.get_price(id).await?.into()))
 }
 
-/// Replaces a price. Requests already recorded keep the cost they had.
+/// Replaces a price (admin only). Requests already recorded keep the cost they had.
+#[utoipa::path(
+    put, path = "/api/model-prices/{id}", tag = "model-prices",
+    params(("id" = i64, Path, description = "The price's id")),
+    request_body = CreatePrice,
+    responses(
+        (status = 200, description = "Replaced", body = PriceView),
+        (status = 400, description = "Invalid field", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such price", body = ErrorBody),
+        (status = 409, description = "A price for that model and time exists", body = ErrorBody),
+    )
+)]
 pub async fn replace(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -127,9 +179,15 @@ pub async fn replace(
     Ok(Json(updated.into()))
 }
 
-/// Models requested with token usage but no price in force at the time.
 /// Models requested with token usage and no price (none now either); a member sees only
 /// their own keys' requests.
+#[utoipa::path(
+    get, path = "/api/model-prices/unpriced", tag = "model-prices",
+    responses(
+        (status = 200, description = "Unpriced models", body = Vec<UnpricedModel>),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+    )
+)]
 pub async fn unpriced(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -151,6 +209,18 @@ pub async fn unpriced(
     ))
 }
 
+/// Deletes a price (admin only).
+#[utoipa::path(
+    delete, path = "/api/model-prices/{id}", tag = "model-prices",
+    params(("id" = i64, Path, description = "The price's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such price", body = ErrorBody),
+    )
+)]
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     caller: Caller,

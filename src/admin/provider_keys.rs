@@ -1,7 +1,7 @@
 //! `/api/provider-keys`: provider credentials; secrets are write-only and shown masked.
 
 use super::auth::Caller;
-use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
 use super::fields::{double_option, map_patch};
 use super::refresh_catalog;
 use crate::auth::mask_secret;
@@ -14,8 +14,9 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ProviderKeyView {
     pub id: i64,
     pub provider_id: i64,
@@ -32,8 +33,9 @@ pub struct ProviderKeyView {
 }
 
 /// A key's health as the API shows it: `disabled` when switched off, else the live state.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct KeyHealthView {
+    /// `healthy`, `cooling_down`, `circuit_open`, `invalid` or `disabled`.
     pub state: String,
     pub reason: Option<String>,
     pub since: Option<DateTime<Utc>>,
@@ -98,35 +100,61 @@ impl ProviderKeyView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct HealthCheckResponse {
     #[serde(flatten)]
     pub result: CheckResult,
     pub health: KeyHealthView,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProviderKey {
     pub provider_id: i64,
+    /// 1 to 128 characters.
+    #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
     pub name: String,
+    /// The provider credential; write-only (shown masked afterwards).
+    #[schema(
+        write_only,
+        min_length = 1,
+        max_length = 4096,
+        pattern = r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$"
+    )]
     pub secret: String,
     pub enabled: Option<bool>,
+    /// 0 to 1000; 1 when left out.
+    #[schema(minimum = 0, maximum = 1000)]
     pub weight: Option<i32>,
+    /// Greater than 0; no cap when left out.
+    #[schema(minimum = 1)]
     pub rpm: Option<i32>,
+    /// Greater than 0; no cap when left out.
+    #[schema(minimum = 1)]
     pub tpm: Option<i64>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Every field optional; a cap set to null is removed.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProviderKey {
+    #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
     pub name: Option<String>,
+    #[schema(
+        write_only,
+        min_length = 1,
+        max_length = 4096,
+        pattern = r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$"
+    )]
     pub secret: Option<String>,
     pub enabled: Option<bool>,
+    #[schema(minimum = 0, maximum = 1000)]
     pub weight: Option<i32>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i32>, minimum = 1)]
     pub rpm: Option<Option<i32>>,
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>, minimum = 1)]
     pub tpm: Option<Option<i64>>,
 }
 
@@ -143,9 +171,11 @@ fn check_cap<T: PartialOrd + Default>(field: &'static str) -> impl Fn(T) -> Resu
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Only the keys of this provider.
     pub provider_id: Option<i64>,
 }
 
@@ -179,6 +209,17 @@ fn check_name(name: &str) -> Result<String, ApiError> {
     Ok(name.to_string())
 }
 
+/// Provider keys, secrets masked (admin only).
+#[utoipa::path(
+    get, path = "/api/provider-keys", tag = "provider-keys",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "The keys", body = Vec<ProviderKeyView>),
+        (status = 400, description = "Malformed query", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -193,6 +234,18 @@ pub async fn list(
     ))
 }
 
+/// One provider key with its live health (admin only).
+#[utoipa::path(
+    get, path = "/api/provider-keys/{id}", tag = "provider-keys",
+    params(("id" = i64, Path, description = "The provider key's id")),
+    responses(
+        (status = 200, description = "The key", body = ProviderKeyView),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such key", body = ErrorBody),
+    )
+)]
 pub async fn get(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -205,6 +258,17 @@ pub async fn get(
     )))
 }
 
+/// Adds a credential to a provider (admin only).
+#[utoipa::path(
+    post, path = "/api/provider-keys", tag = "provider-keys",
+    request_body = CreateProviderKey,
+    responses(
+        (status = 201, description = "Created", body = ProviderKeyView),
+        (status = 400, description = "Invalid field or unknown provider", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -237,6 +301,19 @@ pub async fn create(
     ))
 }
 
+/// Changes a provider key (admin only); a new secret or re-enabling resets its health.
+#[utoipa::path(
+    patch, path = "/api/provider-keys/{id}", tag = "provider-keys",
+    params(("id" = i64, Path, description = "The provider key's id")),
+    request_body = UpdateProviderKey,
+    responses(
+        (status = 200, description = "Updated", body = ProviderKeyView),
+        (status = 400, description = "Invalid field", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such key", body = ErrorBody),
+    )
+)]
 pub async fn update(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -266,7 +343,19 @@ pub async fn update(
     Ok(Json(ProviderKeyView::of(&state, updated)))
 }
 
-/// Runs one active health check on the key now.
+/// Runs one active health check on the key now (admin only).
+#[utoipa::path(
+    post, path = "/api/provider-keys/{id}/health-check", tag = "provider-keys",
+    params(("id" = i64, Path, description = "The provider key's id")),
+    responses(
+        (status = 200, description = "The check's result and the key's health after it", body = HealthCheckResponse),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such key", body = ErrorBody),
+        (status = 503, description = "The key is not in the configuration snapshot yet", body = ErrorBody),
+    )
+)]
 pub async fn health_check(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -286,6 +375,18 @@ pub async fn health_check(
     }))
 }
 
+/// Deletes a provider key and takes it out of every pool (admin only).
+#[utoipa::path(
+    delete, path = "/api/provider-keys/{id}", tag = "provider-keys",
+    params(("id" = i64, Path, description = "The provider key's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such key", body = ErrorBody),
+    )
+)]
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     caller: Caller,

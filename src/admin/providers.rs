@@ -1,8 +1,9 @@
 //! `/api/providers`: upstream providers as data.
 
 use super::auth::Caller;
-use super::error::{ApiError, ApiJson, ApiPath};
+use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use super::fields::{double_option, map_patch};
+use super::openapi::{api_format_schema, auth_scheme_schema};
 use super::refresh_catalog;
 use crate::providers::ApiFormat;
 use crate::snapshot::{Upstream, auth_scheme_name, default_health_check_path, parse_auth_scheme};
@@ -14,13 +15,16 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::ToSchema;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ProviderView {
     pub id: i64,
     pub name: String,
+    #[schema(schema_with = api_format_schema)]
     pub api_format: String,
     pub base_url: String,
+    #[schema(schema_with = auth_scheme_schema)]
     pub auth_scheme: String,
     pub enabled: bool,
     pub connect_timeout_ms: i64,
@@ -55,30 +59,50 @@ impl From<entity::provider::Model> for ProviderView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProvider {
+    /// 1 to 64 characters, unique.
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     pub name: String,
+    #[schema(schema_with = api_format_schema)]
     pub api_format: String,
+    /// `http://` or `https://` URL of the provider's API.
+    #[schema(pattern = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?(/[A-Za-z0-9._~/-]*)?$")]
     pub base_url: String,
+    /// The format's own when left out.
+    #[schema(schema_with = auth_scheme_schema)]
     pub auth_scheme: Option<String>,
     pub enabled: Option<bool>,
+    /// 1 to 600000; 5000 when left out.
+    #[schema(minimum = 1, maximum = 600_000)]
     pub connect_timeout_ms: Option<i64>,
+    /// 1 to 600000; 120000 when left out.
+    #[schema(minimum = 1, maximum = 600_000)]
     pub first_byte_timeout_ms: Option<i64>,
+    /// A path starting with `/`; the format's default when left out.
+    #[schema(max_length = 512, pattern = r"^/[^\s]*$")]
     pub health_check_path: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Every field optional.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateProvider {
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     pub name: Option<String>,
+    #[schema(pattern = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,4})?(/[A-Za-z0-9._~/-]*)?$")]
     pub base_url: Option<String>,
+    #[schema(schema_with = auth_scheme_schema)]
     pub auth_scheme: Option<String>,
     pub enabled: Option<bool>,
+    #[schema(minimum = 1, maximum = 600_000)]
     pub connect_timeout_ms: Option<i64>,
+    #[schema(minimum = 1, maximum = 600_000)]
     pub first_byte_timeout_ms: Option<i64>,
     /// A path, or null for the format's default.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, max_length = 512, pattern = r"^/[^\s]*$")]
     pub health_check_path: Option<Option<String>>,
 }
 
@@ -126,6 +150,14 @@ fn check_timeout(field: &str, ms: i64) -> Result<i64, ApiError> {
     Ok(ms)
 }
 
+/// Every provider (any signed-in user).
+#[utoipa::path(
+    get, path = "/api/providers", tag = "providers",
+    responses(
+        (status = 200, description = "All providers", body = Vec<ProviderView>),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     _caller: Caller,
@@ -134,6 +166,17 @@ pub async fn list(
     Ok(Json(rows.into_iter().map(ProviderView::from).collect()))
 }
 
+/// One provider (any signed-in user).
+#[utoipa::path(
+    get, path = "/api/providers/{id}", tag = "providers",
+    params(("id" = i64, Path, description = "The provider's id")),
+    responses(
+        (status = 200, description = "The provider", body = ProviderView),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 404, description = "No such provider", body = ErrorBody),
+    )
+)]
 pub async fn get(
     State(state): State<Arc<AppState>>,
     _caller: Caller,
@@ -142,6 +185,18 @@ pub async fn get(
     Ok(Json(state.store.get_provider(id).await?.into()))
 }
 
+/// Adds a provider (admin only).
+#[utoipa::path(
+    post, path = "/api/providers", tag = "providers",
+    request_body = CreateProvider,
+    responses(
+        (status = 201, description = "Created", body = ProviderView),
+        (status = 400, description = "Invalid field", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 409, description = "Name taken", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -181,6 +236,20 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
+/// Changes a provider (admin only).
+#[utoipa::path(
+    patch, path = "/api/providers/{id}", tag = "providers",
+    params(("id" = i64, Path, description = "The provider's id")),
+    request_body = UpdateProvider,
+    responses(
+        (status = 200, description = "Updated", body = ProviderView),
+        (status = 400, description = "Invalid field", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such provider", body = ErrorBody),
+        (status = 409, description = "Name taken", body = ErrorBody),
+    )
+)]
 pub async fn update(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -212,6 +281,18 @@ pub async fn update(
     Ok(Json(updated.into()))
 }
 
+/// Deletes a provider with its keys and client keys (admin only).
+#[utoipa::path(
+    delete, path = "/api/providers/{id}", tag = "providers",
+    params(("id" = i64, Path, description = "The provider's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such provider", body = ErrorBody),
+    )
+)]
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     caller: Caller,

@@ -1,7 +1,7 @@
 //! `/api/auth/public-keys`: the caller's own Ed25519 keys for key-pair login.
 
 use super::auth::Caller;
-use super::error::{ApiError, ApiJson, ApiPath};
+use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use crate::auth::fingerprint;
 use crate::state::AppState;
 use axum::Json;
@@ -10,8 +10,9 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::ToSchema;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PublicKeyView {
     pub id: i64,
     pub name: String,
@@ -36,13 +37,25 @@ impl From<entity::user_public_key::Model> for PublicKeyView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePublicKey {
+    /// 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
     pub name: String,
+    /// Standard base64 of the 32-byte Ed25519 public key.
+    #[schema(pattern = r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")]
     pub public_key: String,
 }
 
+/// The caller's registered public keys.
+#[utoipa::path(
+    get, path = "/api/auth/public-keys", tag = "auth",
+    responses(
+        (status = 200, description = "The caller's keys", body = Vec<PublicKeyView>),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -51,6 +64,17 @@ pub async fn list(
     Ok(Json(rows.into_iter().map(PublicKeyView::from).collect()))
 }
 
+/// Registers an Ed25519 public key for key-pair login.
+#[utoipa::path(
+    post, path = "/api/auth/public-keys", tag = "auth",
+    request_body = CreatePublicKey,
+    responses(
+        (status = 201, description = "Registered", body = PublicKeyView),
+        (status = 400, description = "Invalid name or key", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 409, description = "Key already registered", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -63,7 +87,17 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
-/// Another user's key answers 404, like a missing one.
+/// Removes one of the caller's keys. Another user's key answers 404, like a missing one.
+#[utoipa::path(
+    delete, path = "/api/auth/public-keys/{id}", tag = "auth",
+    params(("id" = i64, Path, description = "The key's id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 404, description = "No such key of the caller's", body = ErrorBody),
+    )
+)]
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     caller: Caller,

@@ -3,7 +3,7 @@
 
 use super::auth::Caller;
 use super::client_keys::load_visible;
-use super::error::{ApiError, ApiPath, ApiQuery};
+use super::error::{ApiError, ApiPath, ApiQuery, ErrorBody};
 use super::logs::owner_scope;
 use crate::state::AppState;
 use crate::store::{ClientKeyUsage, RankBy, RollupFilter, UsageTotals};
@@ -15,8 +15,9 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokensView {
     pub prompt: i64,
     pub completion: i64,
@@ -28,7 +29,7 @@ pub struct TokensView {
 }
 
 /// Totals over a set of requests; part of every stats answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TotalsView {
     pub requests: i64,
     /// Requests answered with status >= 400 or that failed (timeout, cut stream, …).
@@ -77,14 +78,15 @@ impl From<&UsageTotals> for TotalsView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OverviewQuery {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct OverviewView {
     /// The window actually covered: whole hours, `from` rounded down, `to` rounded up.
     pub from: DateTime<Utc>,
@@ -93,16 +95,18 @@ pub struct OverviewView {
     pub totals: TotalsView,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GranularityParam {
     Hour,
     Day,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TrendQuery {
+    #[param(inline)]
     pub granularity: Option<GranularityParam>,
     pub days: Option<u32>,
     pub client_key_id: Option<i64>,
@@ -110,15 +114,17 @@ pub struct TrendQuery {
     pub model: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct KeyTrendQuery {
+    #[param(inline)]
     pub granularity: Option<GranularityParam>,
     pub days: Option<u32>,
     pub model: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TrendPoint {
     /// Start of the hour or day (UTC).
     pub start: DateTime<Utc>,
@@ -129,7 +135,7 @@ pub struct TrendPoint {
     pub totals: TotalsView,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TrendView {
     pub granularity: &'static str,
     pub timezone: String,
@@ -139,7 +145,7 @@ pub struct TrendView {
     pub points: Vec<TrendPoint>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RankParam {
     Requests,
@@ -147,23 +153,25 @@ pub enum RankParam {
     Cost,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TopQuery {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub limit: Option<u64>,
+    #[param(inline)]
     pub by: Option<RankParam>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TopModel {
     pub model: String,
     #[serde(flatten)]
     pub totals: TotalsView,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TopKey {
     pub client_key_id: i64,
     /// Null once the key is deleted.
@@ -172,7 +180,7 @@ pub struct TopKey {
     pub totals: TotalsView,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TopList<T> {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
@@ -188,6 +196,15 @@ fn window(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Result<Wind
     Ok(w)
 }
 
+#[utoipa::path(
+    get, path = "/api/stats/overview", tag = "stats",
+    params(OverviewQuery),
+    responses(
+        (status = 200, description = "OK", body = OverviewView),
+        (status = 400, description = "Malformed or out-of-range parameter", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+    )
+)]
 pub async fn overview(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -245,6 +262,15 @@ async fn trend(
     }))
 }
 
+#[utoipa::path(
+    get, path = "/api/stats/trends", tag = "stats",
+    params(TrendQuery),
+    responses(
+        (status = 200, description = "OK", body = TrendView),
+        (status = 400, description = "Malformed or out-of-range parameter", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+    )
+)]
 pub async fn trends(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -263,6 +289,16 @@ pub async fn trends(
     trend(&state, filter, q.granularity, q.days).await
 }
 
+#[utoipa::path(
+    get, path = "/api/client-keys/{id}/trends", tag = "stats",
+    params(("id" = i64, Path, description = "The key's id"), KeyTrendQuery),
+    responses(
+        (status = 200, description = "OK", body = TrendView),
+        (status = 400, description = "Malformed or out-of-range parameter", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 404, description = "No such client key (or not yours)", body = ErrorBody),
+    )
+)]
 pub async fn client_key_trends(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -278,6 +314,17 @@ pub async fn client_key_trends(
     trend(&state, filter, q.granularity, q.days).await
 }
 
+#[utoipa::path(
+    get, path = "/api/provider-keys/{id}/trends", tag = "stats",
+    params(("id" = i64, Path, description = "The key's id"), KeyTrendQuery),
+    responses(
+        (status = 200, description = "OK", body = TrendView),
+        (status = 400, description = "Malformed or out-of-range parameter", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such provider key", body = ErrorBody),
+    )
+)]
 pub async fn provider_key_trends(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -308,6 +355,15 @@ fn ranking(q: &TopQuery) -> Result<(Window, RankBy, &'static str, u64), ApiError
     Ok((w, by, word, limit))
 }
 
+#[utoipa::path(
+    get, path = "/api/stats/top-models", tag = "stats",
+    params(TopQuery),
+    responses(
+        (status = 200, description = "OK", body = TopList<TopModel>),
+        (status = 400, description = "Malformed or out-of-range parameter", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+    )
+)]
 pub async fn top_models(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -336,6 +392,15 @@ pub async fn top_models(
     }))
 }
 
+#[utoipa::path(
+    get, path = "/api/stats/top-keys", tag = "stats",
+    params(TopQuery),
+    responses(
+        (status = 200, description = "OK", body = TopList<TopKey>),
+        (status = 400, description = "Malformed or out-of-range parameter", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+    )
+)]
 pub async fn top_keys(
     State(state): State<Arc<AppState>>,
     caller: Caller,

@@ -1,7 +1,8 @@
 //! `/api/users`: management accounts (admin only); passwords are write-only.
 
 use super::auth::Caller;
-use super::error::{ApiError, ApiJson, ApiPath};
+use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
+use super::openapi::role_schema;
 use crate::accounts::{NewUserInput, UserChanges};
 use crate::state::AppState;
 use axum::Json;
@@ -10,11 +11,13 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use utoipa::ToSchema;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
     pub id: i64,
     pub username: String,
+    #[schema(schema_with = role_schema)]
     pub role: String,
     pub enabled: bool,
     pub created_at: DateTime<Utc>,
@@ -34,24 +37,43 @@ impl From<entity::user::Model> for UserView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
+    /// 3 to 64 characters from a-z, A-Z, 0-9, `_`, `.` and `-`.
+    #[schema(min_length = 3, max_length = 64, pattern = r"^[A-Za-z0-9_.-]+$")]
     pub username: String,
+    /// 12 to 1024 characters.
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: String,
+    /// `member` when left out.
+    #[schema(schema_with = role_schema)]
     pub role: Option<String>,
     pub enabled: Option<bool>,
 }
 
-#[derive(Deserialize)]
+/// Every field optional. A new password or `enabled: false` ends the user's sessions.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
+    #[schema(min_length = 3, max_length = 64, pattern = r"^[A-Za-z0-9_.-]+$")]
     pub username: Option<String>,
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: Option<String>,
+    #[schema(schema_with = role_schema)]
     pub role: Option<String>,
     pub enabled: Option<bool>,
 }
 
+/// Every management account (admin only).
+#[utoipa::path(
+    get, path = "/api/users", tag = "users",
+    responses(
+        (status = 200, description = "All users", body = Vec<UserView>),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -61,6 +83,18 @@ pub async fn list(
     Ok(Json(rows.into_iter().map(UserView::from).collect()))
 }
 
+/// One account (admin only).
+#[utoipa::path(
+    get, path = "/api/users/{id}", tag = "users",
+    params(("id" = i64, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The user", body = UserView),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+    )
+)]
 pub async fn get(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -70,6 +104,18 @@ pub async fn get(
     Ok(Json(state.accounts.get_user(id).await?.into()))
 }
 
+/// Creates an account (admin only).
+#[utoipa::path(
+    post, path = "/api/users", tag = "users",
+    request_body = CreateUser,
+    responses(
+        (status = 201, description = "Created", body = UserView),
+        (status = 400, description = "Invalid field", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 409, description = "Username taken", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -88,6 +134,20 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
+/// Changes an account (admin only). Admins cannot demote or disable themselves.
+#[utoipa::path(
+    patch, path = "/api/users/{id}", tag = "users",
+    params(("id" = i64, Path, description = "The user's id")),
+    request_body = UpdateUser,
+    responses(
+        (status = 200, description = "Updated", body = UserView),
+        (status = 400, description = "Invalid field", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+        (status = 409, description = "Username taken, or a change to the caller's own role or state", body = ErrorBody),
+    )
+)]
 pub async fn update(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -111,6 +171,19 @@ pub async fn update(
     Ok(Json(updated.into()))
 }
 
+/// Deletes an account (admin only); not the caller's own, nor the last admin.
+#[utoipa::path(
+    delete, path = "/api/users/{id}", tag = "users",
+    params(("id" = i64, Path, description = "The user's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such user", body = ErrorBody),
+        (status = 409, description = "The caller's own account, or the last admin", body = ErrorBody),
+    )
+)]
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     caller: Caller,

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// One active health check of a provider key.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct CheckResult {
     pub ok: bool,
     pub status: Option<u16>,

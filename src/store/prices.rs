@@ -4,7 +4,7 @@ use super::{Store, StoreError};
 use entity::model_price;
 use sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
 
-#[derive(Debug, Clone, sea_orm::FromQueryResult, serde::Serialize)]
+#[derive(Debug, Clone, sea_orm::FromQueryResult, serde::Serialize, utoipa::ToSchema)]
 pub struct UnpricedModel {
     pub model: String,
     pub requests: i64,

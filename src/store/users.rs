@@ -45,6 +45,26 @@ async fn other_enabled_admins<C: ConnectionTrait>(conn: &C, id: i64) -> Result<u
         .await?)
 }
 
+/// Starts a write on the user's row as the transaction's first statement, so the transaction
+/// holds the write lock before it reads. On SQLite a transaction that reads first and writes
+/// later fails at once ("database is locked", not retried) when another writer commits in
+/// between; one whose first statement writes waits for the lock instead. On Postgres it locks
+/// the row, which the checks that follow want too.
+async fn lock_user<C: ConnectionTrait>(conn: &C, id: i64) -> Result<(), StoreError> {
+    let res = user::Entity::update_many()
+        .col_expr(
+            user::Column::UpdatedAt,
+            Expr::col(user::Column::UpdatedAt).into(),
+        )
+        .filter(user::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 /// Revokes the user's live refresh tokens, but not those of `keep_family`.
 pub(super) async fn revoke_user_refresh_tokens<C: ConnectionTrait>(
     conn: &C,
@@ -115,6 +135,7 @@ impl Store {
     /// Applies a patch; refuses (409) to leave no enabled admin.
     pub async fn update_user(&self, id: i64, patch: UserPatch) -> Result<user::Model, StoreError> {
         let txn = self.db.begin().await?;
+        lock_user(&txn, id).await?;
         let current = user::Entity::find_by_id(id)
             .one(&txn)
             .await?
@@ -155,6 +176,7 @@ impl Store {
     /// stay, without an owner); refuses (409) to delete the last enabled admin.
     pub async fn delete_user(&self, id: i64) -> Result<(), StoreError> {
         let txn = self.db.begin().await?;
+        lock_user(&txn, id).await?;
         let current = user::Entity::find_by_id(id)
             .one(&txn)
             .await?
@@ -238,6 +260,40 @@ mod tests {
         s.update_user(m.id, disable).await.unwrap();
         s.delete_user(m.id).await.unwrap();
         s.delete_user(b.id).await.unwrap();
+        assert_eq!(s.user_count().await.unwrap(), 1);
+    }
+
+    /// Concurrent changes to users on a file database (several connections) all succeed:
+    /// none fails with "database is locked".
+    #[tokio::test]
+    async fn concurrent_user_writes_wait_for_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let url = format!("sqlite://{}", path.display());
+        let s = Store::connect(&url, DatabaseKind::Sqlite, Some(&path), 8)
+            .await
+            .unwrap();
+        s.migrate().await.unwrap();
+        let a = s.create_user(new_user("a", "admin")).await.unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..24 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                if i % 4 == 3 {
+                    let m = s.create_user(new_user(&format!("m{i}"), "member")).await?;
+                    s.delete_user(m.id).await
+                } else {
+                    let patch = UserPatch {
+                        username: Some("a".into()),
+                        ..Default::default()
+                    };
+                    s.update_user(a.id, patch).await.map(|_| ())
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
         assert_eq!(s.user_count().await.unwrap(), 1);
     }
 }
