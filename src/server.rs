@@ -317,6 +317,7 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
         failure_threshold: config.health.failure_threshold,
         circuit_open: Duration::from_secs(config.health.circuit_open_secs),
         cooldown_max: Duration::from_secs(config.health.cooldown_max_secs),
+        quota_cooldown: Duration::from_secs(config.health.quota_cooldown_secs),
     }));
     let prober = Arc::new(Prober::new(
         health.clone(),

@@ -9,6 +9,7 @@ mod m20261122_000004_limits;
 mod m20261122_000005_accounts_audit;
 mod m20261122_000006_bundled_prices;
 mod m20261122_000007_rollups;
+mod m20261203_000008_proxy_correctness;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_accounts_audit::Migration),
             Box::new(m20261122_000006_bundled_prices::Migration),
             Box::new(m20261122_000007_rollups::Migration),
+            Box::new(m20261203_000008_proxy_correctness::Migration),
         ]
     }
 }
