@@ -2,7 +2,12 @@
 //! concurrency slots and spend reservations are leases that a killed instance cannot keep,
 //! that a living one keeps renewed for as long as its requests run, and that still cost one
 //! script call per request. Also: stored limits that cannot be enforced refuse the key.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stderr)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr
+)]
 
 mod common;
 
@@ -56,7 +61,10 @@ async fn attempt(tg: &Tollgate, key: &str) -> (u16, String) {
     let r = chat(tg, key, false).await;
     let status = r.status().as_u16();
     let v: Value = r.json().await.unwrap_or(Value::Null);
-    (status, v["error"]["code"].as_str().unwrap_or("").to_string())
+    (
+        status,
+        v["error"]["code"].as_str().unwrap_or("").to_string(),
+    )
 }
 
 /// Opens `n` streams on `tg` and reads their first event: each is admitted and holds its
@@ -113,7 +121,9 @@ async fn a_killed_instance_gives_back_its_slots_and_reservations_within_the_leas
     let b = Tollgate::start_with(opts()).await;
     // $1000 per million tokens: a request asking for 1000 tokens reserves a little over $1.
     a.set_price("gpt-4o", "1000", "1000", "0", "0").await;
-    let pid = a.create_provider("leased", "openai", &mock.base_url()).await;
+    let pid = a
+        .create_provider("leased", "openai", &mock.base_url())
+        .await;
     let kid = a.create_provider_key(pid, "sk-leases").await;
     let (slots_id, slots) = key_with(&a, pid, kid, json!({"max_concurrent": 10})).await;
     let (_, budget) = key_with(&a, pid, kid, json!({"budget": "10.5"})).await;
@@ -132,7 +142,10 @@ async fn a_killed_instance_gives_back_its_slots_and_reservations_within_the_leas
     let held_slots = hold(&a, &slots, 10).await;
     let held_budget = hold(&a, &budget, 10).await;
     assert_eq!(attempt(&b, &slots).await, (429, "rate_limited".into()));
-    assert_eq!(attempt(&b, &budget).await, (429, "insufficient_quota".into()));
+    assert_eq!(
+        attempt(&b, &budget).await,
+        (429, "insufficient_quota".into())
+    );
     let (_, v) = b
         .api("GET", &format!("/api/client-keys/{slots_id}"), None)
         .await;
@@ -141,11 +154,17 @@ async fn a_killed_instance_gives_back_its_slots_and_reservations_within_the_leas
     // kill -9: nothing is settled, nothing given back by A.
     a.signal("KILL");
     a.wait_exit(Duration::from_secs(5));
-    assert!(a.child.as_mut().unwrap().try_wait().unwrap().is_some(), "A still runs");
+    assert!(
+        a.child.as_mut().unwrap().try_wait().unwrap().is_some(),
+        "A still runs"
+    );
     let killed = Instant::now();
     // The leases are still valid: B goes on refusing until they lapse.
     assert_eq!(attempt(&b, &slots).await, (429, "rate_limited".into()));
-    assert_eq!(attempt(&b, &budget).await, (429, "insufficient_quota".into()));
+    assert_eq!(
+        attempt(&b, &budget).await,
+        (429, "insufficient_quota".into())
+    );
     let within = Duration::from_secs(3 * TTL_SECS);
     let slots_free = admitted_after(&b, &slots, within).await;
     let budget_free = admitted_after(&b, &budget, within).await;
@@ -186,7 +205,9 @@ async fn renewal_keeps_a_long_request_holding_its_slot() {
             .env("TOLLGATE__LIMITS__LEASE_TTL_SECS", &TTL_SECS.to_string()),
     )
     .await;
-    let pid = tg.create_provider("renewed", "openai", &mock.base_url()).await;
+    let pid = tg
+        .create_provider("renewed", "openai", &mock.base_url())
+        .await;
     let kid = tg.create_provider_key(pid, "sk-renewed").await;
     let (id, key) = key_with(&tg, pid, kid, json!({"max_concurrent": 2})).await;
     let mut held = hold(&tg, &key, 2).await;
@@ -260,7 +281,13 @@ async fn the_hot_path_is_one_script_call_per_request() {
     .await;
     let pid = tg.create_provider("hot", "openai", &mock.base_url()).await;
     let kid = tg.create_provider_key(pid, "sk-hot").await;
-    let (_, key) = key_with(&tg, pid, kid, json!({"rpm": 1000, "max_concurrent": 5, "budget": "100"})).await;
+    let (_, key) = key_with(
+        &tg,
+        pid,
+        kid,
+        json!({"rpm": 1000, "max_concurrent": 5, "budget": "100"}),
+    )
+    .await;
     // The script is loaded on the first call.
     assert_eq!(attempt(&tg, &key).await.0, 200);
     let seen = monitor(&url, async {
@@ -302,7 +329,9 @@ fn without_colours(log: &str) -> String {
 async fn stored_limits_that_cannot_be_enforced_refuse_the_key_and_are_refused_on_write() {
     let mock = MockUpstream::start().await;
     let tg = Tollgate::start().await;
-    let pid = tg.create_provider("strict", "openai", &mock.base_url()).await;
+    let pid = tg
+        .create_provider("strict", "openai", &mock.base_url())
+        .await;
     let kid = tg.create_provider_key(pid, "sk-strict").await;
     let base = json!({"name": "v", "provider_id": pid, "provider_key_ids": [kid]});
 
@@ -334,9 +363,19 @@ async fn stored_limits_that_cannot_be_enforced_refuse_the_key_and_are_refused_on
     let (_, list) = tg.api("GET", "/api/client-keys", None).await;
     assert_eq!(list.as_array().unwrap().len(), 0);
     // PATCH too; a valid key stays as it was.
-    let (id, key) = key_with(&tg, pid, kid, json!({"rpm": 1000, "allowed_models": ["gpt-4o*"]})).await;
+    let (id, key) = key_with(
+        &tg,
+        pid,
+        kid,
+        json!({"rpm": 1000, "allowed_models": ["gpt-4o*"]}),
+    )
+    .await;
     let (s, v) = tg
-        .api("PATCH", &format!("/api/client-keys/{id}"), Some(json!({"rpm": -1})))
+        .api(
+            "PATCH",
+            &format!("/api/client-keys/{id}"),
+            Some(json!({"rpm": -1})),
+        )
         .await;
     assert_eq!((s, v["error"]["field"].clone()), (422, json!("rpm")));
     assert_eq!(attempt(&tg, &key).await.0, 200);
@@ -346,12 +385,10 @@ async fn stored_limits_that_cannot_be_enforced_refuse_the_key_and_are_refused_on
     // logged with the key and the field.
     const TOUCH: &str = "updated_at = replace(updated_at, substr(updated_at, 1, 4), '2099')";
     let (bad_limit_id, bad_limit) = key_with(&tg, pid, kid, json!({"rpm": 1000})).await;
-    let db = sea_orm::Database::connect(format!(
-        "sqlite://{}/tollgate.db",
-        tg.dir.path().display()
-    ))
-    .await
-    .unwrap();
+    let db =
+        sea_orm::Database::connect(format!("sqlite://{}/tollgate.db", tg.dir.path().display()))
+            .await
+            .unwrap();
     use sea_orm::ConnectionTrait;
     db.execute_unprepared(&format!(
         "UPDATE client_keys SET rpm = -5, {TOUCH} WHERE id = {bad_limit_id}"
@@ -395,7 +432,10 @@ async fn stored_limits_that_cannot_be_enforced_refuse_the_key_and_are_refused_on
     assert_eq!(r.status(), 403);
     let request_id = r.headers()["x-request-id"].to_str().unwrap().to_string();
     assert_eq!(mock.request_count(), sent);
-    assert_eq!(tg.log_row(&request_id).await["error_kind"], "key_misconfigured");
+    assert_eq!(
+        tg.log_row(&request_id).await["error_kind"],
+        "key_misconfigured"
+    );
     let log = without_colours(&tg.log());
     assert!(
         log.contains(&format!("client_key={bad_limit_id}")) && log.contains("field=\"rpm\""),

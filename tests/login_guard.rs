@@ -2,7 +2,12 @@
 //! passwords keeps memory flat and the proxy answering, attempts are limited per address and
 //! per username (429 + Retry-After), challenges are bounded, and failed logins are counted
 //! rather than written to the audit trail one by one.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stderr)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr
+)]
 
 mod common;
 
@@ -28,7 +33,12 @@ fn memory_mib(pid: u32) -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-async fn login(http: &reqwest::Client, admin: &str, user: &str, password: &str) -> (u16, Option<u64>, Value) {
+async fn login(
+    http: &reqwest::Client,
+    admin: &str,
+    user: &str,
+    password: &str,
+) -> (u16, Option<u64>, Value) {
     let r = http
         .post(format!("{admin}/api/auth/login"))
         .json(&json!({"username": user, "password": password}))
@@ -172,7 +182,10 @@ async fn attempts_are_limited_per_address_and_per_username() {
     let http = &tg.http;
     // The harness logged in once as admin: two more attempts for admin, then 429.
     for _ in 0..2 {
-        assert_eq!(login(http, &tg.admin, "admin", "wrong-password").await.0, 401);
+        assert_eq!(
+            login(http, &tg.admin, "admin", "wrong-password").await.0,
+            401
+        );
     }
     let (status, retry, body) = login(http, &tg.admin, "admin", ADMIN_PASSWORD).await;
     assert_eq!(status, 429, "{body}");
@@ -226,13 +239,16 @@ async fn challenges_are_bounded_per_username_in_total_and_per_address() {
         }
     }
     let db = sqlite(&tg).await;
-    let rows = entity::auth_challenge::Entity::find().count(&db).await.unwrap();
+    let rows = entity::auth_challenge::Entity::find()
+        .count(&db)
+        .await
+        .unwrap();
     eprintln!("10,000 challenge requests: {ok} issued, {refused} refused, {rows} rows");
     assert_eq!(ok + refused, 10_000);
     // A burst of 30 per address, then one every 2 s.
     let allowed = 30 + started.elapsed().as_secs() / 2 + 1;
     assert!(ok <= allowed, "{ok} issued, at most {allowed} allowed");
-    assert_eq!(rows, ok as u64);
+    assert_eq!(rows, ok);
 
     // Without the address limit: a username keeps its newest few, and the total is capped.
     let tg = Tollgate::start_with(
@@ -262,7 +278,10 @@ async fn challenges_are_bounded_per_username_in_total_and_per_address() {
         *statuses.entry(s).or_insert(0) += 1;
     }
     assert_eq!(statuses, [(200, 37), (429, 63)].into_iter().collect());
-    let rows = entity::auth_challenge::Entity::find().count(&db).await.unwrap();
+    let rows = entity::auth_challenge::Entity::find()
+        .count(&db)
+        .await
+        .unwrap();
     assert_eq!(rows, 40);
     assert_eq!(erin().await.unwrap(), 3);
 }

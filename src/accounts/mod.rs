@@ -10,9 +10,9 @@ pub use sessions::{Session, TokenPair};
 pub use users::{NewUserInput, UserChanges};
 
 use crate::auth::{JwtKeys, LoginLockout, MasterKey, Passwords};
-use guard::LoginGuard;
 use crate::config::AdminConfig;
 use crate::store::{Store, StoreError};
+use guard::LoginGuard;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]

@@ -174,7 +174,9 @@ fn verify_with(buffer: &mut Vec<Block>, password: &str, stored: Option<&str>) ->
         &mut out,
         blocks(buffer, params.block_count()),
     );
-    let Ok(actual) = hashed.map_err(|_| ()).and_then(|()| Output::new(&out).map_err(|_| ()))
+    let Ok(actual) = hashed
+        .map_err(|_| ())
+        .and_then(|()| Output::new(&out).map_err(|_| ()))
     else {
         return false;
     };

@@ -272,10 +272,7 @@ impl Config {
             return invalid("admin.password_check_slots", "must be between 1 and 64");
         }
         if self.admin.password_check_wait_ms > 60_000 {
-            return invalid(
-                "admin.password_check_wait_ms",
-                "must be at most 60000",
-            );
+            return invalid("admin.password_check_wait_ms", "must be at most 60000");
         }
         if let Some(pw) = &self.admin.bootstrap_password {
             if pw.expose().chars().count() < 8 {

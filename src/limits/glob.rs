@@ -106,10 +106,25 @@ mod tests {
 
     #[test]
     fn malformed_patterns_are_named() {
-        for good in ["gpt-4o*", "*", "claude-?-4", "models/gemini-2.5-pro", "a@b:c.d_e"] {
+        for good in [
+            "gpt-4o*",
+            "*",
+            "claude-?-4",
+            "models/gemini-2.5-pro",
+            "a@b:c.d_e",
+        ] {
             assert!(check_pattern(good).is_ok(), "{good}");
         }
-        for bad in ["", "gpt 4o", "gpt-[45]o", "{a,b}", "a\\*", "gpt-**", "tab\tx", &"x".repeat(201)] {
+        for bad in [
+            "",
+            "gpt 4o",
+            "gpt-[45]o",
+            "{a,b}",
+            "a\\*",
+            "gpt-**",
+            "tab\tx",
+            &"x".repeat(201),
+        ] {
             assert!(check_pattern(bad).is_err(), "{bad:?}");
         }
         assert!(check_patterns(&[]).is_err());

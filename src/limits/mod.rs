@@ -491,7 +491,14 @@ mod tests {
             parse_allowed_models(Some(r#"["gpt-4o*"]"#)).unwrap(),
             Some(vec!["gpt-4o*".to_string()])
         );
-        for bad in [r#"["gpt-4o*""#, r#"{"a":1}"#, "[1]", "[]", r#"["a b"]"#, "null"] {
+        for bad in [
+            r#"["gpt-4o*""#,
+            r#"{"a":1}"#,
+            "[1]",
+            "[]",
+            r#"["a b"]"#,
+            "null",
+        ] {
             assert_eq!(
                 parse_allowed_models(Some(bad)).unwrap_err().field,
                 "allowed_models",

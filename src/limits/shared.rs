@@ -454,7 +454,11 @@ impl RedisLimiter {
             .get(&k.spend)
             .hmget(
                 &k.held,
-                &["#cost".to_string(), format!("#tok:{day}"), format!("#cost:{day}")],
+                &[
+                    "#cost".to_string(),
+                    format!("#tok:{day}"),
+                    format!("#cost:{day}"),
+                ],
             )
             .query_async(&mut conn)
             .await?;
