@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{Options, Tollgate};
+use common::{Options, Tollgate, redis_url};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -19,32 +19,6 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tollgate_testkit::{MockOptions, MockUpstream};
 
 const TTL_SECS: u64 = 3;
-
-fn redis_url() -> Option<String> {
-    let url = std::env::var("TOLLGATE_TEST_REDIS_URL")
-        .ok()
-        .filter(|s| !s.is_empty());
-    if url.is_none() {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must set TOLLGATE_TEST_REDIS_URL"
-        );
-    }
-    url
-}
-
-async fn key_with(tg: &Tollgate, pid: i64, kid: i64, limits: Value) -> (i64, String) {
-    let mut body = json!({"name": "leased", "provider_id": pid, "provider_key_ids": [kid]});
-    for (k, v) in limits.as_object().unwrap() {
-        body[k] = v.clone();
-    }
-    let (s, v) = tg.api("POST", "/api/client-keys", Some(body)).await;
-    assert_eq!(s, 201, "{v}");
-    (
-        v["id"].as_i64().unwrap(),
-        v["key"].as_str().unwrap().to_string(),
-    )
-}
 
 async fn chat(tg: &Tollgate, key: &str, stream: bool) -> reqwest::Response {
     tg.http
@@ -125,8 +99,12 @@ async fn a_killed_instance_gives_back_its_slots_and_reservations_within_the_leas
         .create_provider("leased", "openai", &mock.base_url())
         .await;
     let kid = a.create_provider_key(pid, "sk-leases").await;
-    let (slots_id, slots) = key_with(&a, pid, kid, json!({"max_concurrent": 10})).await;
-    let (_, budget) = key_with(&a, pid, kid, json!({"budget": "10.5"})).await;
+    let (slots_id, slots) = a
+        .create_client_key_with(pid, &[kid], json!({"max_concurrent": 10}))
+        .await;
+    let (_, budget) = a
+        .create_client_key_with(pid, &[kid], json!({"budget": "10.5"}))
+        .await;
     // B has loaded both keys once it answers anything but 401 (non-streamed answers are not held).
     let deadline = Instant::now() + Duration::from_secs(10);
     for key in [&slots, &budget] {
@@ -209,7 +187,9 @@ async fn renewal_keeps_a_long_request_holding_its_slot() {
         .create_provider("renewed", "openai", &mock.base_url())
         .await;
     let kid = tg.create_provider_key(pid, "sk-renewed").await;
-    let (id, key) = key_with(&tg, pid, kid, json!({"max_concurrent": 2})).await;
+    let (id, key) = tg
+        .create_client_key_with(pid, &[kid], json!({"max_concurrent": 2}))
+        .await;
     let mut held = hold(&tg, &key, 2).await;
     // Four lease lifetimes: every attempt in between is refused, the slots stay taken.
     let until = Instant::now() + Duration::from_secs(4 * TTL_SECS);
@@ -281,13 +261,13 @@ async fn the_hot_path_is_one_script_call_per_request() {
     .await;
     let pid = tg.create_provider("hot", "openai", &mock.base_url()).await;
     let kid = tg.create_provider_key(pid, "sk-hot").await;
-    let (_, key) = key_with(
-        &tg,
-        pid,
-        kid,
-        json!({"rpm": 1000, "max_concurrent": 5, "budget": "100"}),
-    )
-    .await;
+    let (_, key) = tg
+        .create_client_key_with(
+            pid,
+            &[kid],
+            json!({"rpm": 1000, "max_concurrent": 5, "budget": "100"}),
+        )
+        .await;
     // The script is loaded on the first call.
     assert_eq!(attempt(&tg, &key).await.0, 200);
     let seen = monitor(&url, async {
@@ -363,13 +343,13 @@ async fn stored_limits_that_cannot_be_enforced_refuse_the_key_and_are_refused_on
     let (_, list) = tg.api("GET", "/api/client-keys", None).await;
     assert_eq!(list.as_array().unwrap().len(), 0);
     // PATCH too; a valid key stays as it was.
-    let (id, key) = key_with(
-        &tg,
-        pid,
-        kid,
-        json!({"rpm": 1000, "allowed_models": ["gpt-4o*"]}),
-    )
-    .await;
+    let (id, key) = tg
+        .create_client_key_with(
+            pid,
+            &[kid],
+            json!({"rpm": 1000, "allowed_models": ["gpt-4o*"]}),
+        )
+        .await;
     let (s, v) = tg
         .api(
             "PATCH",
@@ -384,7 +364,9 @@ async fn stored_limits_that_cannot_be_enforced_refuse_the_key_and_are_refused_on
     // so the instances' configuration poll notices): refused at the proxy (fail closed),
     // logged with the key and the field.
     const TOUCH: &str = "updated_at = replace(updated_at, substr(updated_at, 1, 4), '2099')";
-    let (bad_limit_id, bad_limit) = key_with(&tg, pid, kid, json!({"rpm": 1000})).await;
+    let (bad_limit_id, bad_limit) = tg
+        .create_client_key_with(pid, &[kid], json!({"rpm": 1000}))
+        .await;
     let db =
         sea_orm::Database::connect(format!("sqlite://{}/tollgate.db", tg.dir.path().display()))
             .await
