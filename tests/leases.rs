@@ -438,3 +438,96 @@ async fn stored_limits_that_cannot_be_enforced_refuse_the_key_and_are_refused_on
     assert_eq!(s, 200);
     assert_eq!(attempt(&tg, &bad_limit).await.0, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settled_leases_leave_exactly_the_real_usage_in_redis() {
+    let Some(url) = redis_url() else { return };
+    let mock = MockUpstream::start().await;
+    let tg = Tollgate::start_with(Options::default().env("TOLLGATE__REDIS__URL", &url).env(
+        "TOLLGATE__REDIS__KEY_PREFIX",
+        &format!("tollgate-test-{}:", common::rand_suffix()),
+    ))
+    .await;
+    tg.set_price("gpt-4o", "2.5", "10", "0", "1.25").await;
+    let pid = tg
+        .create_provider("settled", "openai", &mock.base_url())
+        .await;
+    let kid = tg.create_provider_key(pid, "sk-settled").await;
+    let (id, key) = tg
+        .create_client_key_with(
+            pid,
+            &[kid],
+            json!({"budget": "1000", "tpd": 100000000, "max_concurrent": 50}),
+        )
+        .await;
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let (http, proxy, key) = (tg.http.clone(), tg.proxy.clone(), key.clone());
+        tasks.push(tokio::spawn(async move {
+            http.post(format!("{proxy}/v1/chat/completions"))
+                .bearer_auth(&key)
+                .json(
+                    &json!({"model": "gpt-4o", "max_tokens": 500, "stream": i % 2 == 0,
+                              "messages": [{"role": "user", "content": "x".repeat(i * 10)}]}),
+                )
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    // The ledger's figures, once every row is written.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let rows = loop {
+        let (_, v) = tg
+            .api(
+                "GET",
+                &format!("/api/logs?client_key_id={id}&per_page=500"),
+                None,
+            )
+            .await;
+        if v["total"] == 30 {
+            break v["items"].as_array().unwrap().clone();
+        }
+        assert!(Instant::now() < deadline, "{v}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let tokens: i64 = rows
+        .iter()
+        .map(|r| r["prompt_tokens"].as_i64().unwrap() + r["completion_tokens"].as_i64().unwrap())
+        .sum();
+    let cost: rust_decimal::Decimal = rows
+        .iter()
+        .map(|r| {
+            r["cost"]
+                .as_str()
+                .unwrap()
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        })
+        .sum();
+    assert!(tokens > 0 && cost > rust_decimal::Decimal::ZERO);
+    // Every lease released, every estimate replaced by the real usage (settlements reach Redis
+    // within limits.settle_flush_ms).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (_, v) = tg.api("GET", &format!("/api/client-keys/{id}"), None).await;
+        let u = &v["usage"];
+        let spend: rust_decimal::Decimal = u["lifetime_spend"].as_str().unwrap().parse().unwrap();
+        let day: rust_decimal::Decimal = u["day_cost"].as_str().unwrap().parse().unwrap();
+        if u["in_flight"] == 0 && u["day_tokens"] == tokens && spend == cost && day == cost {
+            assert_eq!(u["day_requests"], 30);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{u} vs tokens {tokens}, cost {cost}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
