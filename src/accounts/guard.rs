@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 
 /// Buckets past this count are pruned of those that are full again (which forget nothing).
 const PRUNE_ABOVE: usize = 10_000;
+/// Usernames are counted by at most this many characters (no real one is longer), so a flood of
+/// huge usernames cannot grow the table.
+const MAX_USERNAME_CHARS: usize = 64;
 
 /// `per_minute` attempts per key: a burst of that many, then one every `60 s / per_minute`
 /// (GCRA: one instant per key, the time at which its bucket is full again).
@@ -104,7 +107,10 @@ impl LoginGuard {
         let now = Instant::now();
         let result = address
             .map_or(Ok(()), |ip| self.per_address.take(ip, now))
-            .and_then(|()| self.per_username.take(username.to_string(), now));
+            .and_then(|()| {
+                let name: String = username.chars().take(MAX_USERNAME_CHARS).collect();
+                self.per_username.take(name, now)
+            });
         if result.is_err() {
             self.count(Count::RateLimited);
         }
@@ -176,5 +182,12 @@ mod tests {
         assert!(g.admit(Some(ip), "dave").is_err());
         assert!(g.admit(None, "erin").is_ok());
         assert_eq!(g.counters().rate_limited, 2);
+        // Huge usernames are counted by their first 64 characters.
+        let long = "x".repeat(1 << 20);
+        assert!(g.admit(None, &long).is_ok());
+        assert!(g.admit(None, &format!("{}y", "x".repeat(64))).is_ok());
+        assert!(g.admit(None, &long).is_err());
+        let map = g.per_username.full_at.lock().unwrap();
+        assert!(map.keys().all(|k| k.chars().count() <= 64));
     }
 }
