@@ -215,8 +215,12 @@ async fn attempts_are_limited_per_address_and_per_username() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn challenges_are_bounded_per_username_in_total_and_per_address() {
-    // Defaults: 10,000 challenge requests from one address become at most a burst of rows.
-    let tg = Tollgate::start().await;
+    // The default allowance: 10,000 challenge requests from one address become at most a burst
+    // of rows.
+    let tg = Tollgate::start_with(
+        Options::default().env("TOLLGATE__ADMIN__LOGIN_PER_ADDRESS_PER_MINUTE", "30"),
+    )
+    .await;
     let http = reqwest::Client::new();
     let sem = Arc::new(tokio::sync::Semaphore::new(100));
     let mut tasks = Vec::new();

@@ -57,6 +57,10 @@ pub fn command(dir: &std::path::Path, proxy_port: u16, admin_port: u16, opts: &O
         .env("TOLLGATE__ADMIN__BOOTSTRAP_PASSWORD", ADMIN_PASSWORD)
         .env("TOLLGATE__PROXY__THREADS", "2")
         .env("TOLLGATE__SERVER__GRACE_PERIOD_SECS", "5")
+        // Every test is one client address logging in far more often than a person would;
+        // tests of the login limits set their own.
+        .env("TOLLGATE__ADMIN__LOGIN_PER_ADDRESS_PER_MINUTE", "100000")
+        .env("TOLLGATE__ADMIN__LOGIN_PER_USERNAME_PER_MINUTE", "100000")
         .env(
             "TOLLGATE__LOG__LEVEL",
             "info,pingora_core=warn,pingora_proxy=warn,sqlx=warn,sea_orm=warn",
