@@ -328,6 +328,7 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
         &cluster,
         config.limits.tz().unwrap_or(chrono_tz::UTC),
         config.limits.on_redis_failure,
+        Duration::from_secs(config.limits.lease_ttl_secs),
     ));
     seed_limits(&store, &limits).await?;
     let state = Arc::new(AppState {

@@ -1,7 +1,7 @@
 //! User management and public keys: validation, and the rules that keep an admin in charge
 //! (no demoting, disabling or deleting yourself; the last enabled admin stays).
 
-use super::sessions::{MAX_PASSWORD_CHARS, cutoff_now, hash_password_blocking};
+use super::sessions::{MAX_PASSWORD_CHARS, cutoff_now};
 use super::{AccountError, Accounts};
 use crate::auth::{self, Role};
 use crate::store::{NewUser, UserPatch};
@@ -83,7 +83,7 @@ impl Accounts {
         let username = check_username(&input.username)?;
         check_password("password", &input.password)?;
         let role = check_role(input.role.as_deref().unwrap_or("member"))?;
-        let password_hash = hash_password_blocking(input.password).await?;
+        let password_hash = self.hash_password(input.password).await?;
         Ok(self
             .store
             .create_user(NewUser {
@@ -124,7 +124,7 @@ impl Accounts {
             }
         }
         let password_hash = match changes.password {
-            Some(p) => Some(hash_password_blocking(p).await?),
+            Some(p) => Some(self.hash_password(p).await?),
             None => None,
         };
         let revoke = password_hash.is_some() || changes.enabled == Some(false);

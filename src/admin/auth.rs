@@ -8,11 +8,12 @@ use crate::accounts::{AccountError, Session};
 use crate::auth::{Claims, Role};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
@@ -92,8 +93,27 @@ pub struct LoginRequest {
     pub password: String,
 }
 
+/// The client's address (the TCP peer), which login attempts are counted against.
+pub struct PeerAddress(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(PeerAddress(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
 /// Password login. A wrong password, an unknown or disabled user and a locked-out username all
-/// get the same 401.
+/// get the same 401. Attempts are limited per client address and per username
+/// (`admin.login_per_*_per_minute`), and password checks run a few at a time
+/// (`admin.password_check_slots`): past either, 429 with `Retry-After`. Failed logins are
+/// counted, not audited one by one; the failure that locks a username is audited as `lockout`.
 #[utoipa::path(
     post, path = "/api/auth/login", tag = "auth", security(),
     request_body = LoginRequest,
@@ -101,19 +121,26 @@ pub struct LoginRequest {
         (status = 200, description = "Logged in", body = TokenResponse),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "Invalid username or password", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address or for this username, or every password check busy", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub async fn login(
     State(state): State<Arc<AppState>>,
     note: AuditNote,
+    PeerAddress(address): PeerAddress,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     note.actor(None, Some(&req.username));
-    match state.accounts.login(&req.username, &req.password).await {
+    match state
+        .accounts
+        .login(address, &req.username, &req.password)
+        .await
+    {
         Ok(session) => Ok(TokenResponse::of(session, &note)),
         Err(e) => {
-            if matches!(e, AccountError::LockedOut) {
-                note.detail("locked_out", true);
+            if matches!(e, AccountError::LockoutStarted) {
+                note.record_as("lockout");
             }
             Err(e.into())
         }
@@ -260,20 +287,26 @@ pub struct ChallengeView {
     pub expires_at: DateTime<Utc>,
 }
 
-/// A single-use nonce for key-pair login, issued for any well-formed username.
+/// A single-use nonce for key-pair login, issued for any well-formed username. Counted against
+/// the same per-address and per-username attempts as logins; a username keeps at most
+/// `admin.challenges_per_username` live challenges (a new one replaces the oldest) and all
+/// together at most `admin.challenges_max`.
 #[utoipa::path(
     get, path = "/api/auth/challenge", tag = "auth", security(),
     params(ChallengeQuery),
     responses(
         (status = 200, description = "A fresh challenge", body = ChallengeView),
         (status = 400, description = "Missing or malformed username", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address or for this username, or too many live challenges", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub async fn challenge(
     State(state): State<Arc<AppState>>,
+    PeerAddress(address): PeerAddress,
     ApiQuery(q): ApiQuery<ChallengeQuery>,
 ) -> Result<Json<ChallengeView>, ApiError> {
-    let (nonce, expires_at) = state.accounts.challenge(&q.username).await?;
+    let (nonce, expires_at) = state.accounts.challenge(address, &q.username).await?;
     Ok(Json(ChallengeView { nonce, expires_at }))
 }
 
@@ -295,17 +328,20 @@ pub struct ChallengeAnswer {
         (status = 200, description = "Logged in", body = TokenResponse),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "Unknown, used or expired nonce, or a bad signature", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address or for this username", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub async fn challenge_login(
     State(state): State<Arc<AppState>>,
     note: AuditNote,
+    PeerAddress(address): PeerAddress,
     ApiJson(req): ApiJson<ChallengeAnswer>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     note.actor(None, Some(&req.username));
     let (session, key_id) = state
         .accounts
-        .challenge_login(&req.username, &req.nonce, &req.signature)
+        .challenge_login(address, &req.username, &req.nonce, &req.signature)
         .await?;
     note.detail("public_key_id", key_id);
     Ok(TokenResponse::of(session, &note))

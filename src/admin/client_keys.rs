@@ -6,6 +6,7 @@ use super::fields::{Amount, double_option, map_patch};
 use super::openapi::strategy_schema;
 use super::refresh_catalog;
 use crate::auth::{client_key_prefix, generate_client_key};
+use crate::limits;
 use crate::scheduler::Strategy;
 use crate::state::AppState;
 use crate::store::{
@@ -146,7 +147,8 @@ pub struct ClientKeyInput {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Option<DateTime<Utc>>>,
-    /// 1 to 100 model name patterns (`*` matches any run of characters), or null for all.
+    /// 1 to 100 model name patterns, or null for all: `*` matches any run of characters, `?`
+    /// one character; 1 to 200 characters each, no blanks, no `**`, `[`, `]`, `{`, `}` or `\`.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Vec<String>>, min_items = 1, max_items = 100)]
     pub allowed_models: Option<Option<Vec<String>>>,
@@ -181,37 +183,30 @@ impl utoipa::ToSchema for CreateClientKey {
     }
 }
 
-fn positive<T: PartialOrd + Default + Copy>(
-    field: &'static str,
-) -> impl Fn(T) -> Result<T, ApiError> {
-    move |v| {
-        if v > T::default() {
-            Ok(v)
-        } else {
-            Err(ApiError::invalid(
-                field,
-                "must be greater than 0 (or null for no limit)",
-            ))
-        }
+/// Limits are checked by the same rules the proxy applies when it loads them (a value that
+/// passes here is never refused there); a value out of range is a 422 naming the field.
+fn unenforceable(bad: limits::BadSetting) -> ApiError {
+    ApiError::unprocessable(bad.field, bad.why)
+}
+
+fn positive<T: Into<i64> + Copy>(field: &'static str) -> impl Fn(T) -> Result<T, ApiError> {
+    move |v| limits::check_count(field, v).map_err(unenforceable)
+}
+
+fn amount(field: &'static str) -> impl Fn(Amount) -> Result<i64, ApiError> {
+    move |a| {
+        let nanos = a
+            .nanos(field)
+            .map_err(|_| ApiError::unprocessable(field, AMOUNT_RULE))?;
+        limits::check_amount(field, nanos).map_err(unenforceable)
     }
 }
 
+const AMOUNT_RULE: &str = "must be a non-negative decimal with at most 9 decimal places";
+
 fn check_models(patterns: Vec<String>) -> Result<String, ApiError> {
-    if patterns.is_empty() || patterns.len() > 100 {
-        return Err(ApiError::invalid(
-            "allowed_models",
-            "must list 1 to 100 patterns (or be null for every model)",
-        ));
-    }
-    if patterns
-        .iter()
-        .any(|p| p.trim().is_empty() || p.len() > 200)
-    {
-        return Err(ApiError::invalid(
-            "allowed_models",
-            "patterns must have 1 to 200 characters",
-        ));
-    }
+    limits::glob::check_patterns(&patterns)
+        .map_err(|why| ApiError::unprocessable("allowed_models", why))?;
     serde_json::to_string(&patterns).map_err(|_| ApiError::Internal)
 }
 
@@ -234,8 +229,8 @@ impl ClientKeyInput {
             max_concurrent: map_patch(self.max_concurrent, positive("max_concurrent"))?,
             rpd: map_patch(self.rpd, positive("rpd"))?,
             tpd: map_patch(self.tpd, positive("tpd"))?,
-            cost_per_day_nanos: map_patch(self.cost_per_day.clone(), |a| a.nanos("cost_per_day"))?,
-            budget_nanos: map_patch(self.budget.clone(), |a| a.nanos("budget"))?,
+            cost_per_day_nanos: map_patch(self.cost_per_day.clone(), amount("cost_per_day"))?,
+            budget_nanos: map_patch(self.budget.clone(), amount("budget"))?,
             expires_at: self.expires_at,
             allowed_models: map_patch(self.allowed_models.clone(), check_models)?,
         })
@@ -369,6 +364,7 @@ pub async fn get(
         (status = 201, description = "Created; `key` is shown this once", body = CreatedClientKey),
         (status = 400, description = "Invalid or missing field", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 422, description = "A limit or `allowed_models` out of range; `error.field` names it", body = ErrorBody),
     )
 )]
 pub async fn create(
@@ -425,6 +421,7 @@ pub async fn create(
         (status = 400, description = "Invalid field", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
         (status = 404, description = "No such key visible to the caller", body = ErrorBody),
+        (status = 422, description = "A limit or `allowed_models` out of range; `error.field` names it", body = ErrorBody),
     )
 )]
 pub async fn update(

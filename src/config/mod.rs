@@ -54,6 +54,18 @@ pub struct AdminConfig {
     pub lockout_secs: u64,
     /// Lifetime of a key-pair login challenge.
     pub challenge_ttl_secs: u64,
+    /// Live (unused, unexpired) challenges per username; a new one replaces the oldest.
+    pub challenges_per_username: u64,
+    /// Live challenges in all; past it, challenges are refused with 429.
+    pub challenges_max: u64,
+    /// Login and challenge attempts per client address per minute (a burst of that many).
+    pub login_per_address_per_minute: u32,
+    /// Login and challenge attempts per username per minute.
+    pub login_per_username_per_minute: u32,
+    /// Password checks (argon2, 19 MiB each) that run at once; each keeps one buffer.
+    pub password_check_slots: u32,
+    /// How long a login waits for a free check slot before it gets 429.
+    pub password_check_wait_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -96,6 +108,9 @@ pub struct LimitsConfig {
     pub on_redis_failure: crate::limits::RedisFailure,
     pub default_max_tokens: u64,
     pub settle_flush_ms: u64,
+    /// With Redis: how long a running request's lease (its concurrency slot and reserved
+    /// spend) outlives its instance's last renewal; renewed every third of it.
+    pub lease_ttl_secs: u64,
 }
 
 impl LimitsConfig {
@@ -235,6 +250,30 @@ impl Config {
         if !(1..=3_600).contains(&self.admin.challenge_ttl_secs) {
             return invalid("admin.challenge_ttl_secs", "must be between 1 and 3600");
         }
+        if !(1..=100).contains(&self.admin.challenges_per_username) {
+            return invalid("admin.challenges_per_username", "must be between 1 and 100");
+        }
+        if !(1..=1_000_000).contains(&self.admin.challenges_max) {
+            return invalid("admin.challenges_max", "must be between 1 and 1000000");
+        }
+        if !(1..=100_000).contains(&self.admin.login_per_address_per_minute) {
+            return invalid(
+                "admin.login_per_address_per_minute",
+                "must be between 1 and 100000",
+            );
+        }
+        if !(1..=100_000).contains(&self.admin.login_per_username_per_minute) {
+            return invalid(
+                "admin.login_per_username_per_minute",
+                "must be between 1 and 100000",
+            );
+        }
+        if !(1..=64).contains(&self.admin.password_check_slots) {
+            return invalid("admin.password_check_slots", "must be between 1 and 64");
+        }
+        if self.admin.password_check_wait_ms > 60_000 {
+            return invalid("admin.password_check_wait_ms", "must be at most 60000");
+        }
         if let Some(pw) = &self.admin.bootstrap_password {
             if pw.expose().chars().count() < 8 {
                 return invalid(
@@ -273,6 +312,9 @@ impl Config {
         }
         if self.limits.settle_flush_ms == 0 {
             return invalid("limits.settle_flush_ms", "must be greater than 0");
+        }
+        if !(3..=3_600).contains(&self.limits.lease_ttl_secs) {
+            return invalid("limits.lease_ttl_secs", "must be between 3 and 3600");
         }
         if self.ledger.queue_capacity == 0 {
             return invalid("ledger.queue_capacity", "must be greater than 0");
@@ -396,6 +438,18 @@ mod tests {
         assert_eq!(c.admin.challenge_ttl_secs, 60);
         assert_eq!(
             (
+                c.admin.login_per_address_per_minute,
+                c.admin.login_per_username_per_minute,
+                c.admin.password_check_slots,
+                c.admin.password_check_wait_ms,
+                c.admin.challenges_per_username,
+                c.admin.challenges_max,
+            ),
+            (30, 10, 2, 1000, 5, 10_000)
+        );
+        assert_eq!(c.limits.lease_ttl_secs, 30);
+        assert_eq!(
+            (
                 c.retention.request_log_days,
                 c.retention.batch_size,
                 c.retention.interval_secs
@@ -438,6 +492,13 @@ mod tests {
                 ("LOCKOUT_SECS", "0"),
                 ("CHALLENGE_TTL_SECS", "7200"),
                 ("REFRESH_TTL_SECS", "0"),
+                ("CHALLENGES_PER_USERNAME", "0"),
+                ("CHALLENGES_MAX", "0"),
+                ("LOGIN_PER_ADDRESS_PER_MINUTE", "0"),
+                ("LOGIN_PER_USERNAME_PER_MINUTE", "0"),
+                ("PASSWORD_CHECK_SLOTS", "0"),
+                ("PASSWORD_CHECK_SLOTS", "65"),
+                ("PASSWORD_CHECK_WAIT_MS", "60001"),
             ] {
                 jail.set_env(format!("TOLLGATE__ADMIN__{key}"), bad);
                 let err = Config::load(None, &CliOverrides::default())

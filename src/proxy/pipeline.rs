@@ -73,6 +73,9 @@ async fn run(
     if !client.enabled {
         return Err(ProxyError::KeyDisabled);
     }
+    if client.misconfigured.is_some() {
+        return Err(ProxyError::KeyMisconfigured);
+    }
     if client
         .expires_at
         .is_some_and(|t| t <= ctx.record.created_at)

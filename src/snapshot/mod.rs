@@ -27,6 +27,9 @@ pub struct ClientKeyEntry {
     pub expires_at: Option<DateTime<Utc>>,
     /// Glob patterns; `None` allows every model.
     pub allowed_models: Option<Vec<String>>,
+    /// Why the key is refused: a stored limit or model list that cannot be enforced (it would
+    /// otherwise read as "unlimited"). Logged when the snapshot is built.
+    pub misconfigured: Option<String>,
     /// Round-robin position; carried over when the snapshot is rebuilt.
     pub cursor: Arc<AtomicU64>,
     /// Smooth weighted round-robin credit per provider key; carried over likewise.
@@ -235,6 +238,7 @@ impl Snapshot {
             let old = previous_state.get(&c.id);
             let cursor = old.map_or_else(|| Arc::new(AtomicU64::new(0)), |o| o.cursor.clone());
             let swrr = old.map_or_else(Default::default, |o| o.swrr.clone());
+            let (limits, allowed_models, misconfigured) = check_client_key(&c);
             client_keys.insert(
                 c.key_hash,
                 Arc::new(ClientKeyEntry {
@@ -245,19 +249,10 @@ impl Snapshot {
                     strategy: c.strategy,
                     enabled: c.enabled,
                     max_retries: u32::try_from(c.max_retries).unwrap_or(0),
-                    limits: crate::limits::KeyLimits {
-                        rpm: c.rpm.and_then(|v| u32::try_from(v).ok()),
-                        max_concurrent: c.max_concurrent.and_then(|v| u32::try_from(v).ok()),
-                        rpd: c.rpd.and_then(|v| u64::try_from(v).ok()),
-                        tpd: c.tpd.and_then(|v| u64::try_from(v).ok()),
-                        cost_per_day: c.cost_per_day_nanos,
-                        budget: c.budget_nanos,
-                    },
+                    limits,
                     expires_at: c.expires_at,
-                    allowed_models: c
-                        .allowed_models
-                        .as_deref()
-                        .and_then(|j| serde_json::from_str(j).ok()),
+                    allowed_models,
+                    misconfigured,
                     cursor,
                     swrr,
                 }),
@@ -282,6 +277,47 @@ impl Snapshot {
             providers,
             provider_keys,
             prices,
+        }
+    }
+}
+
+/// A client key's limits and model list as the proxy enforces them. A stored value that cannot
+/// be enforced (a negative limit, malformed `allowed_models`) refuses the key — fail closed —
+/// with an error log naming the key and the field.
+fn check_client_key(
+    c: &entity::client_key::Model,
+) -> (
+    crate::limits::KeyLimits,
+    Option<Vec<String>>,
+    Option<String>,
+) {
+    let stored = crate::limits::StoredLimits {
+        rpm: c.rpm,
+        max_concurrent: c.max_concurrent,
+        rpd: c.rpd,
+        tpd: c.tpd,
+        cost_per_day: c.cost_per_day_nanos,
+        budget: c.budget_nanos,
+    };
+    let checked = stored.check().and_then(|limits| {
+        crate::limits::parse_allowed_models(c.allowed_models.as_deref()).map(|m| (limits, m))
+    });
+    match checked {
+        Ok((limits, models)) => (limits, models, None),
+        Err(bad) => {
+            tracing::error!(
+                client_key = c.id,
+                name = %c.name,
+                field = bad.field,
+                "client key refused: its stored `{}` {}; correct it through the API",
+                bad.field,
+                bad.why
+            );
+            (
+                crate::limits::KeyLimits::default(),
+                Some(Vec::new()),
+                Some(bad.to_string()),
+            )
         }
     }
 }
