@@ -20,6 +20,8 @@ mod openai;
 mod stream;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 
 use serde_json::{Map, Value, json};
