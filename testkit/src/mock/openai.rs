@@ -4,7 +4,10 @@ use axum::http::StatusCode;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use super::{Call, Event, Reply, SentUsage, embedding_values, now_secs, sse_data, sse_event};
+use super::tools::{PlannedCall, planned_calls};
+use super::{
+    Call, Event, Provider, Reply, SentUsage, embedding_values, now_secs, sse_data, sse_event,
+};
 
 const SYSTEM_FINGERPRINT: &str = "fp_m0ck5eed01";
 const SSE: &str = "text/event-stream; charset=utf-8";
@@ -116,6 +119,10 @@ fn sse_reply(mut events: Vec<Event>) -> Reply {
 
 /// POST /v1/chat/completions
 pub(crate) fn chat(call: &Call) -> Reply {
+    let planned = planned_calls(Provider::OpenAi, &call.json);
+    if !planned.is_empty() {
+        return chat_tool_calls(call, &planned);
+    }
     let model = call.model_or("gpt-4o-mini");
     let id = format!("chatcmpl-{}", call.id(29));
     let created = now_secs();
@@ -181,6 +188,117 @@ pub(crate) fn chat(call: &Call) -> Reply {
     }])))));
     if with_usage {
         let mut last = chunk(json!([]));
+        last["usage"] = completion_usage(usage);
+        events.push(Event::with_usage(sse_data(&last), usage));
+    }
+    sse_reply(events)
+}
+
+/// Output tokens of a tool-calling answer: from the size of the arguments.
+pub(crate) fn tool_call_tokens(planned: &[PlannedCall]) -> u64 {
+    planned
+        .iter()
+        .map(|c| c.arguments_text().len() as u64 / 4 + 5)
+        .sum()
+}
+
+/// A chat completion that calls tools (see `tools`): `tool_calls` with the arguments as JSON
+/// text; streamed, each call opens with its id and name and its arguments follow in fragments.
+fn chat_tool_calls(call: &Call, planned: &[PlannedCall]) -> Reply {
+    let model = call.model_or("gpt-4o-mini");
+    let id = format!("chatcmpl-{}", call.id(29));
+    let created = now_secs();
+    let ids: Vec<String> = planned
+        .iter()
+        .map(|_| format!("call_{}", call.id(24)))
+        .collect();
+    let usage = SentUsage {
+        completion_tokens: tool_call_tokens(planned),
+        ..figures(call)
+    };
+    if !call.wants_stream() {
+        let tool_calls: Vec<Value> = planned
+            .iter()
+            .zip(&ids)
+            .map(|(c, id)| {
+                json!({
+                    "id": id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": c.arguments_text()}
+                })
+            })
+            .collect();
+        let body = json!({
+            "id": id,
+            "object": "chat.completion",
+            "created": created,
+            "model": model,
+            "choices": [{
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": null,
+                    "tool_calls": tool_calls,
+                    "refusal": null,
+                    "annotations": []
+                },
+                "logprobs": null,
+                "finish_reason": "tool_calls"
+            }],
+            "usage": completion_usage(usage),
+            "service_tier": "default",
+            "system_fingerprint": SYSTEM_FINGERPRINT
+        });
+        return with_ok_headers(Reply::ok(body, Some(usage)));
+    }
+    let with_usage = include_usage(call);
+    let chunk = |delta: Value, finish: Value| {
+        let mut chunk = json!({
+            "id": id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "service_tier": "default",
+            "system_fingerprint": SYSTEM_FINGERPRINT,
+            "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]
+        });
+        if with_usage {
+            chunk["usage"] = Value::Null;
+        }
+        Event::new(sse_data(&chunk))
+    };
+    let mut events = Vec::new();
+    for (i, (c, call_id)) in planned.iter().zip(&ids).enumerate() {
+        let opening = json!([{
+            "index": i,
+            "id": call_id,
+            "type": "function",
+            "function": {"name": c.name, "arguments": ""}
+        }]);
+        let delta = if i == 0 {
+            json!({"role": "assistant", "content": null, "tool_calls": opening, "refusal": null})
+        } else {
+            json!({"tool_calls": opening})
+        };
+        events.push(chunk(delta, Value::Null));
+        for fragment in c.fragments(8) {
+            events.push(chunk(
+                json!({"tool_calls": [{"index": i, "function": {"arguments": fragment}}]}),
+                Value::Null,
+            ));
+        }
+    }
+    events.push(chunk(json!({}), json!("tool_calls")));
+    if with_usage {
+        let mut last = json!({
+            "id": id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "service_tier": "default",
+            "system_fingerprint": SYSTEM_FINGERPRINT,
+            "choices": []
+        });
         last["usage"] = completion_usage(usage);
         events.push(Event::with_usage(sse_data(&last), usage));
     }
