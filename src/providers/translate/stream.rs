@@ -47,13 +47,17 @@ enum Mode {
     /// Same format on both sides: bytes as the tracker lets them through.
     Passthrough,
     /// A JSON body, translated when complete.
-    Json { body: Vec<u8> },
-    Sse {
-        splitter: SseSplitter,
-        back: Back,
-        front: Front,
-        events: Vec<StreamEvent>,
+    Json {
+        body: Vec<u8>,
     },
+    Sse(Box<SseState>),
+}
+
+struct SseState {
+    splitter: SseSplitter,
+    back: Back,
+    front: Front,
+    events: Vec<StreamEvent>,
 }
 
 /// Translates one back-end response into the front format. Feed it every body chunk in order,
@@ -99,7 +103,7 @@ impl ResponseTranslator {
             _ if spec.front == spec.back => Mode::Passthrough,
             None => Mode::Passthrough,
             Some(_) if !spec.stream => Mode::Json { body: Vec::new() },
-            Some(front) => Mode::Sse {
+            Some(front) => Mode::Sse(Box::new(SseState {
                 splitter: SseSplitter::new(MAX_EVENT),
                 back: match spec.back {
                     ApiFormat::OpenAi => Back::OpenAi(openai::StreamParser::default()),
@@ -108,7 +112,7 @@ impl ResponseTranslator {
                 },
                 front,
                 events: Vec::new(),
-            },
+            })),
         };
         ResponseTranslator {
             spec,
@@ -133,12 +137,13 @@ impl ResponseTranslator {
                 body.extend_from_slice(chunk);
                 Bytes::new()
             }
-            Mode::Sse {
-                splitter,
-                back,
-                front,
-                events,
-            } => {
+            Mode::Sse(state) => {
+                let SseState {
+                    splitter,
+                    back,
+                    front,
+                    events,
+                } = &mut **state;
                 let mut out = Vec::new();
                 splitter.push(chunk, |item| on_item(item, back, front, events, &mut out));
                 Bytes::from(out)
@@ -175,12 +180,13 @@ impl ResponseTranslator {
                     }
                 }
             }
-            Mode::Sse {
-                splitter,
-                back,
-                front,
-                events,
-            } => {
+            Mode::Sse(state) => {
+                let SseState {
+                    splitter,
+                    back,
+                    front,
+                    events,
+                } = &mut **state;
                 let mut out = Vec::new();
                 splitter.finish(|item| on_item(item, back, front, events, &mut out));
                 Bytes::from(out)
