@@ -10,7 +10,8 @@ use super::ir::{
     Tokens, Tool, ToolCall, ToolChoice, ToolResult,
 };
 use super::{
-    Ctx, TranslateError, arguments_object, is_null, number, object_or_empty, str_of, uint,
+    Ctx, TranslateError, arguments_object, array, is_null, number, object_or_empty, str_of,
+    strings, uint,
 };
 
 const IGNORED: [&str; 2] = ["model", "service_tier"];
@@ -50,25 +51,13 @@ pub(super) fn parse_request(
             "top_p" => req.top_p = number(map, key)?,
             "top_k" => req.top_k = number(map, key)?,
             "stop_sequences" => {
-                req.stop = match value {
-                    Value::Null => Vec::new(),
-                    Value::Array(items) => items
-                        .iter()
-                        .map(|v| v.as_str().map(str::to_string))
-                        .collect::<Option<Vec<_>>>()
-                        .ok_or_else(|| {
-                            TranslateError::invalid(
-                                "stop_sequences",
-                                "stop sequences must be strings",
-                            )
-                        })?,
-                    _ => {
-                        return Err(TranslateError::invalid(
-                            "stop_sequences",
-                            "`stop_sequences` must be an array of strings",
-                        ));
-                    }
+                if value.is_string() {
+                    return Err(TranslateError::invalid(
+                        "stop_sequences",
+                        "`stop_sequences` must be an array of strings",
+                    ));
                 }
+                req.stop = strings(value, "stop_sequences")?
             }
             "stream" => req.stream = value.as_bool().unwrap_or(false),
             "metadata" => {
@@ -140,12 +129,7 @@ fn parse_messages(
     req: &mut Request,
     ctx: &mut Ctx<'_>,
 ) -> Result<(), TranslateError> {
-    let Some(items) = value.as_array() else {
-        return Err(TranslateError::invalid(
-            "messages",
-            "`messages` must be an array",
-        ));
-    };
+    let items = array(value, "messages")?;
     let mut names: HashMap<String, String> = HashMap::new();
     for (i, m) in items.iter().enumerate() {
         let role = match str_of(m, "role") {
@@ -245,13 +229,7 @@ fn parse_messages(
 }
 
 fn parse_tools(value: &Value, ctx: &mut Ctx<'_>) -> Result<Vec<Tool>, TranslateError> {
-    let Some(items) = value.as_array() else {
-        return if value.is_null() {
-            Ok(Vec::new())
-        } else {
-            Err(TranslateError::invalid("tools", "`tools` must be an array"))
-        };
-    };
+    let items = array(value, "tools")?;
     let mut tools = Vec::new();
     for (i, t) in items.iter().enumerate() {
         if !matches!(str_of(t, "type"), None | Some("custom")) {

@@ -445,6 +445,31 @@ fn render_error(front: ApiFormat, error: &ProviderError) -> Vec<u8> {
 // Small JSON helpers shared by the format modules
 // ---------------------------------------------------------------------------------------------
 
+/// An array parameter (`null` or absent: empty).
+pub(crate) fn array<'a>(value: &'a Value, param: &str) -> Result<&'a [Value], TranslateError> {
+    match value {
+        Value::Null => Ok(&[]),
+        Value::Array(items) => Ok(items),
+        _ => Err(TranslateError::invalid(
+            param,
+            format!("`{param}` must be an array"),
+        )),
+    }
+}
+
+/// A list of strings (OpenAI `stop` may also be one string).
+pub(crate) fn strings(value: &Value, param: &str) -> Result<Vec<String>, TranslateError> {
+    let bad = || TranslateError::invalid(param, format!("`{param}` must be strings"));
+    match value {
+        Value::String(s) => Ok(vec![s.clone()]),
+        other => array(other, param)
+            .map_err(|_| bad())?
+            .iter()
+            .map(|v| v.as_str().map(str::to_string).ok_or_else(bad))
+            .collect(),
+    }
+}
+
 pub(crate) fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str)
 }

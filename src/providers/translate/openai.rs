@@ -9,7 +9,7 @@ use super::ir::{
     Choice, Finish, Image, Message, Part, Request, Response, ResponseFormat, Role, StreamEvent,
     Tokens, Tool, ToolCall, ToolChoice, ToolResult, tool_id,
 };
-use super::{Ctx, MaxTokensParam, TranslateError, is_null, number, str_of, uint};
+use super::{Ctx, MaxTokensParam, TranslateError, array, is_null, number, str_of, strings, uint};
 
 /// Parameters that do not change the answer and that no other provider needs.
 const IGNORED: [&str; 7] = [
@@ -48,18 +48,7 @@ pub(super) fn parse_request(
                 req.frequency_penalty = number(map, key)?.filter(|v| v.as_f64() != Some(0.0))
             }
             "n" => req.n = uint(map, key)?.filter(|n| *n != 1),
-            "stop" => {
-                req.stop = match value {
-                    Value::Null => Vec::new(),
-                    Value::String(s) => vec![s.clone()],
-                    Value::Array(items) => items
-                        .iter()
-                        .map(|v| v.as_str().map(str::to_string))
-                        .collect::<Option<Vec<_>>>()
-                        .ok_or_else(|| TranslateError::invalid("stop", "`stop` must be strings"))?,
-                    _ => return Err(TranslateError::invalid("stop", "`stop` must be strings")),
-                }
-            }
+            "stop" => req.stop = strings(value, "stop")?,
             "stream" => req.stream = value.as_bool().unwrap_or(false),
             "stream_options" => {
                 req.include_usage =
@@ -116,12 +105,7 @@ fn parse_messages(
     req: &mut Request,
     ctx: &mut Ctx<'_>,
 ) -> Result<(), TranslateError> {
-    let Some(items) = value.as_array() else {
-        return Err(TranslateError::invalid(
-            "messages",
-            "`messages` must be an array",
-        ));
-    };
+    let items = array(value, "messages")?;
     // Tool-call id → tool name, from the assistant turns seen so far.
     let mut names: HashMap<String, String> = HashMap::new();
     for (i, m) in items.iter().enumerate() {
@@ -264,13 +248,7 @@ fn user_parts(content: &Value, i: usize, ctx: &mut Ctx<'_>) -> Result<Vec<Part>,
 }
 
 fn parse_tools(value: &Value, ctx: &mut Ctx<'_>) -> Result<Vec<Tool>, TranslateError> {
-    let Some(items) = value.as_array() else {
-        return if value.is_null() {
-            Ok(Vec::new())
-        } else {
-            Err(TranslateError::invalid("tools", "`tools` must be an array"))
-        };
-    };
+    let items = array(value, "tools")?;
     let mut tools = Vec::new();
     for t in items {
         if str_of(t, "type") != Some("function") {

@@ -137,17 +137,7 @@ impl ResponseTranslator {
                 body.extend_from_slice(chunk);
                 Bytes::new()
             }
-            Mode::Sse(state) => {
-                let SseState {
-                    splitter,
-                    back,
-                    front,
-                    events,
-                } = &mut **state;
-                let mut out = Vec::new();
-                splitter.push(chunk, |item| on_item(item, back, front, events, &mut out));
-                Bytes::from(out)
-            }
+            Mode::Sse(state) => state.translate(Some(chunk)),
         }
     }
 
@@ -180,17 +170,7 @@ impl ResponseTranslator {
                     }
                 }
             }
-            Mode::Sse(state) => {
-                let SseState {
-                    splitter,
-                    back,
-                    front,
-                    events,
-                } = &mut **state;
-                let mut out = Vec::new();
-                splitter.finish(|item| on_item(item, back, front, events, &mut out));
-                Bytes::from(out)
-            }
+            Mode::Sse(state) => state.translate(None),
         }
     }
 
@@ -208,6 +188,25 @@ impl ResponseTranslator {
     /// What this translator was made for.
     pub fn spec(&self) -> &ResponseSpec {
         &self.spec
+    }
+}
+
+impl SseState {
+    /// Translates the events a chunk completes (`None`: the end of the stream).
+    fn translate(&mut self, chunk: Option<&[u8]>) -> Bytes {
+        let SseState {
+            splitter,
+            back,
+            front,
+            events,
+        } = self;
+        let mut out = Vec::new();
+        let mut on = |item: SseItem<'_>| on_item(item, back, front, events, &mut out);
+        match chunk {
+            Some(chunk) => splitter.push(chunk, &mut on),
+            None => splitter.finish(&mut on),
+        }
+        Bytes::from(out)
     }
 }
 

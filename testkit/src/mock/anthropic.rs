@@ -117,21 +117,7 @@ pub(crate) fn messages(call: &Call) -> Reply {
         "content_block_stop",
         &json!({"type": "content_block_stop", "index": 0}),
     )));
-    events.push(Event::with_usage(
-        sse_event(
-            "message_delta",
-            &json!({
-                "type": "message_delta",
-                "delta": {"stop_reason": "end_turn", "stop_sequence": null},
-                "usage": {"output_tokens": usage.completion_tokens}
-            }),
-        ),
-        usage,
-    ));
-    events.push(Event::new(sse_event(
-        "message_stop",
-        &json!({"type": "message_stop"}),
-    )));
+    events.extend(closing_events("end_turn", usage));
     Reply::Stream {
         content_type: SSE,
         events,
@@ -211,26 +197,30 @@ fn tool_use(
         }
         events.push(stop(index));
     }
-    events.push(Event::with_usage(
-        sse_event(
-            "message_delta",
-            &json!({
-                "type": "message_delta",
-                "delta": {"stop_reason": "tool_use", "stop_sequence": null},
-                "usage": {"output_tokens": usage.completion_tokens}
-            }),
-        ),
-        usage,
-    ));
-    events.push(Event::new(sse_event(
-        "message_stop",
-        &json!({"type": "message_stop"}),
-    )));
+    events.extend(closing_events("tool_use", usage));
     Reply::Stream {
         content_type: SSE,
         events,
         headers: Vec::new(),
     }
+}
+
+/// `message_delta` with the stop reason and the final output figure, then `message_stop`.
+fn closing_events(stop_reason: &str, usage: SentUsage) -> [Event; 2] {
+    [
+        Event::with_usage(
+            sse_event(
+                "message_delta",
+                &json!({
+                    "type": "message_delta",
+                    "delta": {"stop_reason": stop_reason, "stop_sequence": null},
+                    "usage": {"output_tokens": usage.completion_tokens}
+                }),
+            ),
+            usage,
+        ),
+        Event::new(sse_event("message_stop", &json!({"type": "message_stop"}))),
+    ]
 }
 
 /// POST /v1/messages/count_tokens

@@ -150,22 +150,13 @@ pub(crate) fn chat(call: &Call) -> Reply {
         });
         return with_ok_headers(Reply::ok(body, Some(usage)));
     }
-    let with_usage = include_usage(call);
-    let chunk = |choices: Value| {
-        let mut chunk = json!({
-            "id": id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": model,
-            "service_tier": "default",
-            "system_fingerprint": SYSTEM_FINGERPRINT,
-            "choices": choices
-        });
-        if with_usage {
-            chunk["usage"] = Value::Null;
-        }
-        chunk
+    let chunks = ChatChunks {
+        id: &id,
+        created,
+        model: &model,
+        with_usage: include_usage(call),
     };
+    let chunk = |choices: Value| chunks.chunk(choices);
     let mut events = vec![Event::new(sse_data(&chunk(json!([{
         "index": 0,
         "delta": {"role": "assistant", "content": "", "refusal": null},
@@ -186,12 +177,44 @@ pub(crate) fn chat(call: &Call) -> Reply {
         "logprobs": null,
         "finish_reason": "stop"
     }])))));
-    if with_usage {
-        let mut last = chunk(json!([]));
-        last["usage"] = completion_usage(usage);
-        events.push(Event::with_usage(sse_data(&last), usage));
-    }
+    events.extend(chunks.usage_chunk(usage));
     sse_reply(events)
+}
+
+/// The chunks of one streamed chat completion.
+struct ChatChunks<'a> {
+    id: &'a str,
+    created: u64,
+    model: &'a str,
+    /// `stream_options.include_usage`: `"usage": null` on every chunk and a final usage chunk.
+    with_usage: bool,
+}
+
+impl ChatChunks<'_> {
+    fn chunk(&self, choices: Value) -> Value {
+        let mut chunk = json!({
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "service_tier": "default",
+            "system_fingerprint": SYSTEM_FINGERPRINT,
+            "choices": choices
+        });
+        if self.with_usage {
+            chunk["usage"] = Value::Null;
+        }
+        chunk
+    }
+
+    /// The final usage-only chunk, when asked for.
+    fn usage_chunk(&self, usage: SentUsage) -> Option<Event> {
+        self.with_usage.then(|| {
+            let mut last = self.chunk(json!([]));
+            last["usage"] = completion_usage(usage);
+            Event::with_usage(sse_data(&last), usage)
+        })
+    }
 }
 
 /// Output tokens of a tool-calling answer: from the size of the arguments.
@@ -251,21 +274,16 @@ fn chat_tool_calls(call: &Call, planned: &[PlannedCall]) -> Reply {
         });
         return with_ok_headers(Reply::ok(body, Some(usage)));
     }
-    let with_usage = include_usage(call);
+    let chunks = ChatChunks {
+        id: &id,
+        created,
+        model: &model,
+        with_usage: include_usage(call),
+    };
     let chunk = |delta: Value, finish: Value| {
-        let mut chunk = json!({
-            "id": id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": model,
-            "service_tier": "default",
-            "system_fingerprint": SYSTEM_FINGERPRINT,
-            "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]
-        });
-        if with_usage {
-            chunk["usage"] = Value::Null;
-        }
-        Event::new(sse_data(&chunk))
+        Event::new(sse_data(&chunks.chunk(json!([
+            {"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}
+        ]))))
     };
     let mut events = Vec::new();
     for (i, (c, call_id)) in planned.iter().zip(&ids).enumerate() {
@@ -289,19 +307,7 @@ fn chat_tool_calls(call: &Call, planned: &[PlannedCall]) -> Reply {
         }
     }
     events.push(chunk(json!({}), json!("tool_calls")));
-    if with_usage {
-        let mut last = json!({
-            "id": id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": model,
-            "service_tier": "default",
-            "system_fingerprint": SYSTEM_FINGERPRINT,
-            "choices": []
-        });
-        last["usage"] = completion_usage(usage);
-        events.push(Event::with_usage(sse_data(&last), usage));
-    }
+    events.extend(chunks.usage_chunk(usage));
     sse_reply(events)
 }
 
