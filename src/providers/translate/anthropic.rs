@@ -10,8 +10,8 @@ use super::ir::{
     Tokens, Tool, ToolCall, ToolChoice, ToolResult,
 };
 use super::{
-    Ctx, TranslateError, arguments_object, array, is_null, number, object_or_empty, str_of,
-    strings, uint,
+    Ctx, TranslateError, arguments_object, array, is_null, number, object_or_empty,
+    require_messages, str_of, strings, uint,
 };
 
 const IGNORED: [&str; 2] = ["model", "service_tier"];
@@ -79,20 +79,10 @@ pub(super) fn parse_request(
                     ctx.unsupported("thinking", "extended thinking")?;
                 }
             }
-            k if IGNORED.contains(&k) => {}
-            k => {
-                if !is_null(Some(value)) {
-                    ctx.unsupported(k, &format!("`{k}`"))?;
-                }
-            }
+            k => ctx.other_param(k, value, &IGNORED)?,
         }
     }
-    if !map.contains_key("messages") {
-        return Err(TranslateError::invalid(
-            "messages",
-            "`messages` is required",
-        ));
-    }
+    require_messages(map)?;
     if req.max_tokens.is_none() {
         return Err(TranslateError::invalid(
             "max_tokens",

@@ -203,6 +203,34 @@ impl Ctx<'_> {
     }
 }
 
+impl Ctx<'_> {
+    /// A parameter the front parser has no mapping for: passes when `ignored` lists it or it
+    /// is `null`; otherwise the back end cannot honour it.
+    pub fn other_param(
+        &mut self,
+        key: &str,
+        value: &Value,
+        ignored: &[&str],
+    ) -> Result<(), TranslateError> {
+        if ignored.contains(&key) || value.is_null() {
+            return Ok(());
+        }
+        self.unsupported(key, &format!("`{key}`"))
+    }
+}
+
+/// Fails unless the request has `messages`.
+pub(crate) fn require_messages(map: &Map<String, Value>) -> Result<(), TranslateError> {
+    if map.contains_key("messages") {
+        Ok(())
+    } else {
+        Err(TranslateError::invalid(
+            "messages",
+            "`messages` is required",
+        ))
+    }
+}
+
 pub(crate) fn provider_name(format: ApiFormat) -> &'static str {
     match format {
         ApiFormat::OpenAi => "OpenAI",

@@ -9,7 +9,10 @@ use super::ir::{
     Choice, Finish, Image, Message, Part, Request, Response, ResponseFormat, Role, StreamEvent,
     Tokens, Tool, ToolCall, ToolChoice, ToolResult, tool_id,
 };
-use super::{Ctx, MaxTokensParam, TranslateError, array, is_null, number, str_of, strings, uint};
+use super::{
+    Ctx, MaxTokensParam, TranslateError, array, is_null, number, require_messages, str_of, strings,
+    uint,
+};
 
 /// Parameters that do not change the answer and that no other provider needs.
 const IGNORED: [&str; 7] = [
@@ -62,20 +65,10 @@ pub(super) fn parse_request(
             "response_format" => req.response_format = parse_response_format(value)?,
             "user" => req.user = value.as_str().map(str::to_string),
             "logprobs" if value.as_bool() != Some(true) => {}
-            k if IGNORED.contains(&k) => {}
-            k => {
-                if !is_null(Some(value)) {
-                    ctx.unsupported(k, &format!("`{k}`"))?;
-                }
-            }
+            k => ctx.other_param(k, value, &IGNORED)?,
         }
     }
-    if !map.contains_key("messages") {
-        return Err(TranslateError::invalid(
-            "messages",
-            "`messages` is required",
-        ));
-    }
+    require_messages(map)?;
     Ok(req)
 }
 

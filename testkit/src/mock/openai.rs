@@ -128,26 +128,13 @@ pub(crate) fn chat(call: &Call) -> Reply {
     let created = now_secs();
     let usage = figures(call);
     if !call.wants_stream() {
-        let body = json!({
-            "id": id,
-            "object": "chat.completion",
-            "created": created,
-            "model": model,
-            "choices": [{
-                "index": 0,
-                "message": {
-                    "role": "assistant",
-                    "content": call.full_text(),
-                    "refusal": null,
-                    "annotations": []
-                },
-                "logprobs": null,
-                "finish_reason": "stop"
-            }],
-            "usage": completion_usage(usage),
-            "service_tier": "default",
-            "system_fingerprint": SYSTEM_FINGERPRINT
+        let message = json!({
+            "role": "assistant",
+            "content": call.full_text(),
+            "refusal": null,
+            "annotations": []
         });
+        let body = completion_body(&id, created, &model, message, "stop", usage);
         return with_ok_headers(Reply::ok(body, Some(usage)));
     }
     let chunks = ChatChunks {
@@ -179,6 +166,32 @@ pub(crate) fn chat(call: &Call) -> Reply {
     }])))));
     events.extend(chunks.usage_chunk(usage));
     sse_reply(events)
+}
+
+/// A whole `chat.completion` with one choice.
+fn completion_body(
+    id: &str,
+    created: u64,
+    model: &str,
+    message: Value,
+    finish_reason: &str,
+    usage: SentUsage,
+) -> Value {
+    json!({
+        "id": id,
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "choices": [{
+            "index": 0,
+            "message": message,
+            "logprobs": null,
+            "finish_reason": finish_reason
+        }],
+        "usage": completion_usage(usage),
+        "service_tier": "default",
+        "system_fingerprint": SYSTEM_FINGERPRINT
+    })
 }
 
 /// The chunks of one streamed chat completion.
@@ -251,27 +264,14 @@ fn chat_tool_calls(call: &Call, planned: &[PlannedCall]) -> Reply {
                 })
             })
             .collect();
-        let body = json!({
-            "id": id,
-            "object": "chat.completion",
-            "created": created,
-            "model": model,
-            "choices": [{
-                "index": 0,
-                "message": {
-                    "role": "assistant",
-                    "content": null,
-                    "tool_calls": tool_calls,
-                    "refusal": null,
-                    "annotations": []
-                },
-                "logprobs": null,
-                "finish_reason": "tool_calls"
-            }],
-            "usage": completion_usage(usage),
-            "service_tier": "default",
-            "system_fingerprint": SYSTEM_FINGERPRINT
+        let message = json!({
+            "role": "assistant",
+            "content": null,
+            "tool_calls": tool_calls,
+            "refusal": null,
+            "annotations": []
         });
+        let body = completion_body(&id, created, &model, message, "tool_calls", usage);
         return with_ok_headers(Reply::ok(body, Some(usage)));
     }
     let chunks = ChatChunks {
