@@ -113,8 +113,13 @@ pub(super) fn render_request(
                 .collect(),
         ),
     );
-    if !req.system.is_empty() {
-        let parts: Vec<Value> = req.system.iter().map(|t| json!({"text": t})).collect();
+    if req.system.iter().any(|t| !t.is_empty()) {
+        let parts: Vec<Value> = req
+            .system
+            .iter()
+            .filter(|t| !t.is_empty())
+            .map(|t| json!({"text": t}))
+            .collect();
         out.insert("systemInstruction".into(), json!({"parts": parts}));
     }
     let mut config = Map::new();

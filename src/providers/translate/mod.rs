@@ -325,7 +325,7 @@ fn same_format(
         }
     };
     let stream = map.get("stream") == Some(&Value::Bool(true));
-    let mut out = replace_model(body, target_model);
+    let mut out = replace_model(body, map, target_model);
     let mut usage_injected = false;
     if format == ApiFormat::OpenAi
         && let Some(injected) = super::openai::inject_stream_usage(&out)
@@ -353,8 +353,10 @@ fn same_format(
     })
 }
 
-/// The body with the top-level `model` value replaced (or added first).
-fn replace_model(body: &[u8], model: &str) -> Vec<u8> {
+/// The body with the top-level `model` value replaced (or added first), every other byte kept.
+/// `map` is the parsed body: when the raw scan cannot place the member (an escaped key, say),
+/// the body is re-serialized instead.
+fn replace_model(body: &[u8], map: &Map<String, Value>, model: &str) -> Vec<u8> {
     let rendered = serde_json::to_vec(model).unwrap_or_default();
     let mut it = members(body);
     let found = it
@@ -362,15 +364,14 @@ fn replace_model(body: &[u8], model: &str) -> Vec<u8> {
         .filter(|m| &body[m.key.clone()] == b"model")
         .last();
     let mut out = Vec::with_capacity(body.len() + rendered.len());
-    match found {
-        Some(m) if it.ok() => {
+    match (found, it.ok(), body.iter().position(|b| *b == b'{')) {
+        (Some(m), true, _) => {
             out.extend_from_slice(&body[..m.value.start]);
             out.extend_from_slice(&rendered);
             out.extend_from_slice(&body[m.value.end..]);
         }
-        _ => {
-            let brace = body.iter().position(|b| *b == b'{').unwrap_or(0);
-            out.extend_from_slice(&body[..=brace.min(body.len().saturating_sub(1))]);
+        (None, true, Some(brace)) if !map.contains_key("model") => {
+            out.extend_from_slice(&body[..=brace]);
             out.extend_from_slice(b"\"model\":");
             out.extend_from_slice(&rendered);
             let rest = &body[brace + 1..];
@@ -378,6 +379,11 @@ fn replace_model(body: &[u8], model: &str) -> Vec<u8> {
                 out.push(b',');
             }
             out.extend_from_slice(rest);
+        }
+        _ => {
+            let mut map = map.clone();
+            map.insert("model".into(), Value::String(model.to_string()));
+            return serde_json::to_vec(&map).unwrap_or_default();
         }
     }
     out

@@ -663,6 +663,14 @@ fn same_format_replaces_only_the_model() {
         String::from_utf8(t.body).unwrap(),
         r#"{"model":"claude-x","max_tokens":5}"#
     );
+    // An escaped key the byte scan cannot see: the body is re-serialized, the model replaced.
+    let t = translate(
+        OpenAi,
+        OpenAi,
+        br#"{"mod\u0065l":"a/b","messages":[]}"#,
+        "b",
+    );
+    assert_eq!(json_of(&t.body), json!({"model": "b", "messages": []}));
     let t = translate(Anthropic, Anthropic, b" {} ", "claude-x");
     assert_eq!(
         String::from_utf8(t.body).unwrap(),
