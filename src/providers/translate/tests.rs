@@ -1196,3 +1196,42 @@ fn usage_outcome_is_the_back_ends_own_figures() {
         }
     );
 }
+
+#[test]
+fn several_gemini_candidates_become_several_choices() {
+    use ApiFormat::*;
+    let body = br#"{"messages":[{"role":"user","content":"hi"}],"n":2}"#;
+    let t = translate(OpenAi, Gemini, body, "g");
+    assert_eq!(json_of(&t.body)["generationConfig"]["candidateCount"], 2);
+    let answer = br#"{"candidates":[{"content":{"parts":[{"text":"a"}]},"finishReason":"STOP","index":0},{"content":{"parts":[{"text":"b"}]},"finishReason":"MAX_TOKENS","index":1}],"responseId":"r"}"#;
+    let (out, _) = run(&t.response, answer, &[]);
+    let out = json_of(&out);
+    assert_eq!(out["choices"][1]["message"]["content"], "b");
+    assert_eq!(out["choices"][1]["finish_reason"], "length");
+    // Streamed: each candidate keeps its index; [DONE] once both finished.
+    let stream = b"data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"a\"}]},\"index\":0},{\"content\":{\"parts\":[{\"text\":\"b\"}]},\"index\":1}],\"responseId\":\"r\"}\n\n\
+data: {\"candidates\":[{\"content\":{\"parts\":[]},\"finishReason\":\"STOP\",\"index\":0}],\"responseId\":\"r\"}\n\n\
+data: {\"candidates\":[{\"content\":{\"parts\":[]},\"finishReason\":\"STOP\",\"index\":1}],\"usageMetadata\":{\"promptTokenCount\":3,\"candidatesTokenCount\":2},\"responseId\":\"r\"}\n\n";
+    let streaming = ResponseSpec {
+        stream: true,
+        ..t.response.clone()
+    };
+    let (out, outcome) = run(&streaming, stream, &[]);
+    let events = sse_events(&out);
+    let texts: Vec<(u64, &str)> = events
+        .iter()
+        .filter_map(|(_, v)| {
+            let c = v.pointer("/choices/0")?;
+            Some((c["index"].as_u64()?, c["delta"]["content"].as_str()?))
+        })
+        .filter(|(_, t)| !t.is_empty())
+        .collect();
+    assert_eq!(texts, [(0, "a"), (1, "b")]);
+    let dones = events.iter().filter(|(_, v)| v == &json!("[DONE]")).count();
+    assert_eq!(dones, 1);
+    assert!(outcome.complete);
+    // Cut before the second candidate finished: no [DONE].
+    let cut = memchr::memmem::rfind(stream, b"data:").unwrap();
+    let (out, _) = run(&streaming, &stream[..cut], &[]);
+    assert!(!String::from_utf8(out).unwrap().contains("[DONE]"));
+}
