@@ -86,6 +86,17 @@ pub struct ResponseSpec {
     pub model: String,
 }
 
+impl ResponseSpec {
+    /// The `Content-Type` of the translated answer (a translated error is JSON either way).
+    pub fn content_type(&self) -> &'static str {
+        if self.stream {
+            "text/event-stream"
+        } else {
+            "application/json"
+        }
+    }
+}
+
 /// A request translated for the back end.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Translated {

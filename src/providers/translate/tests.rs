@@ -202,6 +202,7 @@ fn openai_request_to_anthropic() {
             model: "anthropic/claude-sonnet-4-5".into(),
         }
     );
+    assert_eq!(t.response.content_type(), "text/event-stream");
     golden_json("openai_request.to_anthropic.json", &t.body);
     let body = json_of(&t.body);
     // The two tool results and the next user text share one user turn, results first.
@@ -259,6 +260,7 @@ fn anthropic_request_to_openai() {
     );
     assert_eq!(t.path, "/v1/chat/completions");
     assert!(!t.stream);
+    assert_eq!(t.response.content_type(), "application/json");
     golden_json("anthropic_request.to_openai.json", &t.body);
 }
 
