@@ -8,6 +8,7 @@ mod json;
 mod openai;
 pub mod sse;
 mod tracker;
+pub mod translate;
 
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,10 @@ use json::Scalar;
 pub use gemini::model_from_gemini_path;
 pub use sse::{SseEvent, SseItem, SseSplitter};
 pub use tracker::UsageTracker;
+pub use translate::{
+    ResponseTranslator, TranslateError, TranslateOptions, Translated, translate_error,
+    translate_request,
+};
 
 /// The wire format (API family) a client speaks and a provider serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

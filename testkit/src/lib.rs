@@ -5,11 +5,13 @@
 //! - [`admin`]: logs in to Tollgate's management API and creates a provider, a provider key and
 //!   a client key ([`bench_setup`]).
 //! - [`bench`]: the load generator and report behind the `tollgate-bench` binary.
+//! - [`translate_bench`]: `tollgate-bench --translate`, the CPU cost of format translation.
 
 pub mod admin;
 pub mod bench;
 pub mod mock;
 mod tls;
+pub mod translate_bench;
 
 pub use admin::{AdminClient, BenchSetup, bench_setup};
 pub use mock::{MockOptions, MockUpstream, RecordedRequest, SentUsage};

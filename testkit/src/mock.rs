@@ -8,10 +8,14 @@
 //! (a rate limit that lifts); `hang` never answers; `slow-header-{ms}`
 //! waits before answering; `cut` sends about half of the response and then drops the
 //! connection; anything else succeeds. A missing credential is a 401.
+//!
+//! A request that defines tools and ends with a user turn is answered with tool calls in the
+//! provider's own wire format (rules in [`tools`]); images in requests are accepted.
 
 mod anthropic;
 mod gemini;
 mod openai;
+mod tools;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
