@@ -1,9 +1,13 @@
 //! Management accounts: who may use port 9090 and how they prove it — users and roles,
 //! password and key-pair login, access and refresh tokens, lockout, and public keys.
 
+pub mod permissions;
+mod roles;
 mod sessions;
 mod users;
 
+pub use permissions::{BuiltinRole, Permission, Permissions};
+pub use roles::RoleInfo;
 pub use sessions::{Session, TokenPair};
 pub use users::{NewUserInput, UserChanges};
 
@@ -31,6 +35,9 @@ pub enum AccountError {
         field: &'static str,
         message: String,
     },
+    /// Allowed in general, but not this: e.g. granting a permission the caller lacks.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("not found")]
     NotFound,
     #[error("{0}")]

@@ -11,6 +11,7 @@ mod prices;
 mod provider_keys;
 mod providers;
 mod public_keys;
+mod roles;
 mod stats;
 mod users;
 
@@ -47,6 +48,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/auth/public-keys/{id}", delete(public_keys::delete))
         .route("/users", get(users::list).post(users::create))
+        .route("/roles", get(roles::list).post(roles::create))
+        .route(
+            "/roles/{id}",
+            get(roles::get).patch(roles::update).delete(roles::delete),
+        )
+        .route("/permissions", get(roles::permissions))
         .route(
             "/users/{id}",
             get(users::get).patch(users::update).delete(users::delete),
@@ -100,6 +107,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/stats/trends", get(stats::trends))
         .route("/stats/top-models", get(stats::top_models))
         .route("/stats/top-keys", get(stats::top_keys))
+        .route("/stats/top-providers", get(stats::top_providers))
         .route("/audit", get(audit::list))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

@@ -54,6 +54,18 @@ pub struct AdminConfig {
     pub lockout_secs: u64,
     /// Lifetime of a key-pair login challenge.
     pub challenge_ttl_secs: u64,
+    /// Always mark the console's refresh cookie `Secure` (it is also marked when a proxy
+    /// sends `X-Forwarded-Proto: https`).
+    #[serde(default)]
+    pub secure_cookie: bool,
+    /// The built web console (`web/dist`), served at `/`. Relative paths are taken from the
+    /// working directory.
+    #[serde(default = "default_console_dir")]
+    pub console_dir: std::path::PathBuf,
+}
+
+fn default_console_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from("web/dist")
 }
 
 #[derive(Debug, Clone, Deserialize)]
