@@ -3,6 +3,7 @@
 mod audit;
 mod auth;
 mod client_keys;
+mod console;
 mod error;
 mod fields;
 mod logs;
@@ -115,7 +116,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), audit::record));
     Router::new()
         .nest("/api", api)
-        .fallback(|| async { ApiError::NotFound })
+        .fallback(console::serve)
+        .layer(axum::Extension(Arc::new(console::ConsoleFiles::default())))
         .with_state(state)
 }
 
