@@ -16,8 +16,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**/*.mjs', 'e2e/**/*.mjs', '*.js', '*.cjs'],
+    files: ['scripts/**/*.mjs', '*.js', '*.cjs'],
     extends: [js.configs.recommended],
     languageOptions: { ecmaVersion: 2023, globals: globals.node },
+  },
+  {
+    // Browser tests: Node, plus the page functions they send to the browser.
+    files: ['e2e/**/*.mjs'],
+    extends: [js.configs.recommended],
+    languageOptions: { ecmaVersion: 2023, globals: { ...globals.node, ...globals.browser } },
   },
 );

@@ -1,6 +1,6 @@
 // Routes and the shell: a navigation that lists only what the user may see; every page
 // beyond sign-in is its own chunk, loaded when first opened.
-import { AppShell, Burger, Button, Group, Menu, NavLink, ScrollArea, Text, UnstyledButton } from '@mantine/core';
+import { Anchor, AppShell, Burger, Button, Group, Menu, NavLink, ScrollArea, Stack, Text, Title, UnstyledButton } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { lazy, Suspense, type ReactNode } from 'react';
 import { Navigate, NavLink as RouterLink, Route, Routes, useLocation } from 'react-router';
@@ -44,9 +44,15 @@ function Guard({ needs, children }: { needs: Permission[]; children: ReactNode }
   const { can } = useSession();
   if (needs.length > 0 && !needs.some(can)) {
     return (
-      <Text role="alert" c="dimmed" py="xl">
-        Your role does not allow this page.
-      </Text>
+      <Stack py="xl" gap="xs" role="alert">
+        <Title order={1} size="h3">
+          Not available
+        </Title>
+        <Text c="dimmed">Your role does not allow this page.</Text>
+        <Anchor component={RouterLink} to="/account">
+          Go to your account
+        </Anchor>
+      </Stack>
     );
   }
   return <>{children}</>;

@@ -2,6 +2,7 @@
 // through the HttpOnly refresh cookie; who the user is and what they may do (`can`).
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
+import { useNavigate } from 'react-router';
 import {
   api,
   onSessionExpired,
@@ -39,6 +40,7 @@ export function useSession(): Session {
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
+  const navigate = useNavigate();
   const [status, setStatus] = useState<Status>('loading');
   const [me, setMe] = useState<Me | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -132,8 +134,10 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       await api.POST('/api/auth/logout', { credentials: 'same-origin' });
     } finally {
       end('You have signed out.');
+      // The next user starts from the start, not on a page of the previous one.
+      void navigate('/', { replace: true });
     }
-  }, [end]);
+  }, [end, navigate]);
 
   const value = useMemo<Session>(
     () => ({
