@@ -128,6 +128,9 @@ async function chat(key, model = 'gpt-4o-mini') {
 
 async function shot(name, p = page) {
   await p.waitForLoadState('networkidle').catch(() => {});
+  // No hover tooltip, and the navigation's slide finished.
+  await p.mouse.move(0, 0);
+  await p.waitForTimeout(350);
   await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 

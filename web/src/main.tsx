@@ -32,7 +32,7 @@ if (root) {
   createRoot(root).render(
     <StrictMode>
       <MantineProvider theme={theme} defaultColorScheme="auto">
-        <Notifications position="top-right" />
+        <Notifications position="top-right" autoClose={3000} limit={3} />
         <QueryClientProvider client={queryClient}>
           <BrowserRouter>
             <SessionProvider>

@@ -1,7 +1,7 @@
 // Dashboard: totals, charts over time, top models / client keys / providers, and a warning
 // for models used without a price, for a chosen window.
 import '@mantine/charts/styles.css';
-import { AreaChart, BarChart, LineChart } from '@mantine/charts';
+import { BarChart, LineChart } from '@mantine/charts';
 import { Alert, Anchor, Card, SegmentedControl, SimpleGrid, Table, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
@@ -24,7 +24,7 @@ function Stat({ label, value, hint }: { label: string; value: string; hint?: str
       <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
         {label}
       </Text>
-      <Text size="xl" fw={700} data-testid={`stat-${label.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`}>
+      <Text size="lg" fw={700} data-testid={`stat-${label.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`}>
         {value}
       </Text>
       {hint && (
@@ -47,12 +47,16 @@ function ChartCard({ title, children }: { title: string; children: React.ReactNo
   );
 }
 
-function label(start: string, granularity: 'hour' | 'day'): string {
+function label(start: string, granularity: 'hour' | 'day', days: number): string {
   const d = new Date(start);
-  return granularity === 'day'
-    ? d.toLocaleDateString('en-GB', { month: 'short', day: 'numeric' })
-    : d.toLocaleString('en-GB', { day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  const hour = `${String(d.getHours()).padStart(2, '0')}:00`;
+  const day = d.toLocaleDateString('en-GB', { month: 'short', day: 'numeric' });
+  if (granularity === 'day') return day;
+  return days > 1 ? `${day} ${hour}` : hour;
 }
+
+/** An amount for an axis: a few significant digits, no currency. */
+const axisAmount = (v: number) => (v === 0 ? '0' : v < 0.01 ? v.toPrecision(2) : v.toFixed(2));
 
 function TopTable<T extends Schemas['TotalsView']>({
   title,
@@ -136,7 +140,7 @@ export default function Dashboard() {
 
   const o = overview.data;
   const points = (trends.data?.points ?? []).map((p) => ({
-    time: label(p.start, win.granularity),
+    time: label(p.start, win.granularity, win.days),
     Requests: p.requests,
     Errors: p.errors,
     Prompt: p.tokens.prompt,
@@ -183,9 +187,9 @@ export default function Dashboard() {
         <Loading />
       ) : (
         o && (
-          <SimpleGrid cols={{ base: 2, sm: 3, lg: 6 }} mb="md">
+          <SimpleGrid cols={{ base: 2, sm: 3, xl: 6 }} mb="md">
             <Stat label="Requests" value={fmtInt(o.requests)} />
-            <Stat label="Error rate" value={fmtPct(o.error_rate)} hint={`${fmtInt(o.errors)} errors`} />
+            <Stat label="Error rate" value={fmtPct(o.error_rate)} hint={`${fmtInt(o.errors)} ${o.errors === 1 ? 'error' : 'errors'}`} />
             <Stat label="Tokens" value={fmtCompact(o.tokens.total)} hint={`${fmtInt(o.tokens.total)} in all`} />
             <Stat label="Cost" value={fmtMoney(o.cost)} hint={o.unpriced_requests ? `${fmtInt(o.unpriced_requests)} unpriced requests` : undefined} />
             <Stat label="Latency p50 / p95" value={`${fmtMs(o.latency_p50_ms)} / ${fmtMs(o.latency_p95_ms)}`} />
@@ -204,20 +208,20 @@ export default function Dashboard() {
       ) : (
         <SimpleGrid cols={{ base: 1, md: 2 }} mb="md">
           <ChartCard title="Requests and errors">
-            <AreaChart h={220} data={points} dataKey="time" withLegend series={[{ name: 'Requests', color: 'blue.6' }, { name: 'Errors', color: 'red.6' }]} />
+            <BarChart h={220} data={points} dataKey="time" withLegend series={[{ name: 'Requests', color: 'blue.6' }, { name: 'Errors', color: 'red.6' }]} />
           </ChartCard>
           <ChartCard title="Tokens">
             <BarChart h={220} data={points} dataKey="time" type="stacked" withLegend valueFormatter={fmtCompact} series={[{ name: 'Prompt', color: 'indigo.6' }, { name: 'Completion', color: 'teal.6' }, { name: 'Cached', color: 'gray.5' }]} />
           </ChartCard>
           <ChartCard title="Cost">
-            <AreaChart h={220} data={points} dataKey="time" valueFormatter={(v) => fmtMoney(String(v))} series={[{ name: 'Cost', color: 'green.6' }]} />
+            <BarChart h={220} data={points} dataKey="time" valueFormatter={axisAmount} yAxisProps={{ width: 80 }} series={[{ name: 'Cost', color: 'green.6' }]} />
           </ChartCard>
           <ChartCard title="Latency and time to first byte">
-            <LineChart h={220} data={points} dataKey="time" withLegend connectNulls valueFormatter={fmtMs} series={[{ name: 'Latency p50', color: 'blue.6' }, { name: 'Latency p95', color: 'blue.3' }, { name: 'TTFB p50', color: 'orange.6' }, { name: 'TTFB p95', color: 'orange.3' }]} />
+            <LineChart h={220} data={points} dataKey="time" withLegend connectNulls withDots={points.length <= 31} valueFormatter={fmtMs} series={[{ name: 'Latency p50', color: 'blue.6' }, { name: 'Latency p95', color: 'blue.3' }, { name: 'TTFB p50', color: 'orange.6' }, { name: 'TTFB p95', color: 'orange.3' }]} />
           </ChartCard>
         </SimpleGrid>
       )}
-      <SimpleGrid cols={{ base: 1, lg: 3 }}>
+      <SimpleGrid cols={{ base: 1, md: 2, xl: 3 }}>
         <TopTable title="Top models" rows={models.data?.items} name={(r) => r.model} />
         <TopTable
           title="Top client keys"

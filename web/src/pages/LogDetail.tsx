@@ -34,6 +34,15 @@ export default function LogDetail() {
     queryFn: () => unwrap(api.GET('/api/model-prices')),
     enabled: can('prices:read'),
   });
+  const credentials = useQuery({
+    queryKey: ['provider-keys', 'all'],
+    queryFn: () => unwrap(api.GET('/api/provider-keys')),
+    enabled: can('provider_keys:read'),
+  });
+  const credential = (id: number) => {
+    const c = credentials.data?.find((k) => k.id === id);
+    return c ? `${c.name} (#${id})` : `#${id}`;
+  };
   if (log.isPending) return <Loading />;
   if (log.error) return <ErrorNote error={log.error} title="Request not loaded" />;
   const r = log.data;
@@ -150,7 +159,7 @@ export default function LogDetail() {
                   {r.attempts.map((a, i) => (
                     <Table.Tr key={i}>
                       <Table.Td>{i + 1}</Table.Td>
-                      <Table.Td>#{a.provider_key_id}</Table.Td>
+                      <Table.Td>{credential(a.provider_key_id)}</Table.Td>
                       <Table.Td>{a.status ?? '—'}</Table.Td>
                       <Table.Td>{a.error_kind ?? '—'}</Table.Td>
                       <Table.Td ta="right">{fmtMs(a.latency_ms)}</Table.Td>
