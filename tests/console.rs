@@ -35,9 +35,10 @@ async fn the_console_is_served_with_deep_links_and_strict_headers() {
     std::fs::write(site.path().join("favicon.svg"), "<svg/>").unwrap();
     // A file outside the console folder that no path may reach.
     std::fs::write(site.path().parent().unwrap().join("secret.txt"), "secret").ok();
-    let tg = Tollgate::start_with(
-        Options::default().env("TOLLGATE__ADMIN__CONSOLE_DIR", site.path().to_str().unwrap()),
-    )
+    let tg = Tollgate::start_with(Options::default().env(
+        "TOLLGATE__ADMIN__CONSOLE_DIR",
+        site.path().to_str().unwrap(),
+    ))
     .await;
 
     for path in ["/", "/logs?model=x", "/client-keys/12", "/account"] {
@@ -47,7 +48,10 @@ async fn the_console_is_served_with_deep_links_and_strict_headers() {
         assert_eq!(header(&r, "cache-control"), "no-cache", "{path}");
         let csp = header(&r, "content-security-policy");
         assert!(csp.starts_with("default-src 'self'"), "{csp}");
-        assert!(csp.contains("script-src 'self';"), "no inline scripts: {csp}");
+        assert!(
+            csp.contains("script-src 'self';"),
+            "no inline scripts: {csp}"
+        );
         assert!(!csp.contains("unsafe-eval"));
         assert_eq!(header(&r, "x-content-type-options"), "nosniff");
         assert_eq!(r.text().await.unwrap(), INDEX, "{path}");
@@ -57,7 +61,10 @@ async fn the_console_is_served_with_deep_links_and_strict_headers() {
     let r = get(&tg, "/assets/app-Ab12.js").await;
     assert_eq!(r.status(), 200);
     assert_eq!(header(&r, "content-type"), "text/javascript; charset=utf-8");
-    assert_eq!(header(&r, "cache-control"), "public, max-age=31536000, immutable");
+    assert_eq!(
+        header(&r, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
     assert_eq!(header(&r, "x-content-type-options"), "nosniff");
     assert_eq!(r.text().await.unwrap(), APP_JS.repeat(50));
     let r = get(&tg, "/favicon.svg").await;

@@ -54,7 +54,12 @@ async fn the_console_session_lives_in_an_http_only_cookie() {
     assert!(v.get("refresh_token").is_none(), "{v}");
     assert!(v["access_token"].is_string());
     let cookie = cookie.expect("a Set-Cookie");
-    for part in ["HttpOnly", "SameSite=Strict", "Path=/api/auth", "Max-Age=2592000"] {
+    for part in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/api/auth",
+        "Max-Age=2592000",
+    ] {
         assert!(cookie.contains(part), "{part} missing in {cookie}");
     }
     assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
@@ -69,7 +74,12 @@ async fn the_console_session_lives_in_an_http_only_cookie() {
     let second = cookie_value(&cookie2.unwrap());
     assert_ne!(first, second);
     let (_, me) = tg
-        .call(Some(v["access_token"].as_str().unwrap()), "GET", "/api/auth/me", None)
+        .call(
+            Some(v["access_token"].as_str().unwrap()),
+            "GET",
+            "/api/auth/me",
+            None,
+        )
         .await;
     assert_eq!(me["username"], "admin");
     // Presenting the rotated one again is a reuse: the whole login ends.
@@ -144,7 +154,9 @@ async fn secure_cookie_can_be_forced() {
 #[tokio::test]
 async fn the_bootstrap_password_must_be_changed() {
     let tg = Tollgate::start().await;
-    let id = tg.create_user("rita", "rita-first-password", "member").await;
+    let id = tg
+        .create_user("rita", "rita-first-password", "member")
+        .await;
     let login = json!({"username": "admin", "password": ADMIN_PASSWORD, "refresh_cookie": true});
     let (_, cookie, v) = post(&tg, "/api/auth/login", Some(login), &[]).await;
     assert_eq!(v["must_change_password"], true, "{v}");
@@ -223,7 +235,9 @@ fn ids(v: &Value) -> Vec<i64> {
 async fn logs_page_by_keyset_and_filter() {
     let mock = MockUpstream::start().await;
     let tg = Tollgate::start().await;
-    let (provider, good, key) = tg.setup("openai", &mock.base_url(), "sk-good-0123456789").await;
+    let (provider, good, key) = tg
+        .setup("openai", &mock.base_url(), "sk-good-0123456789")
+        .await;
     let bad = tg.create_provider_key(provider, "fail-500").await;
     let (_, bad_key) = tg.create_client_key(provider, &[bad]).await;
     let send = |key: String, model: &'static str| {
@@ -279,7 +293,9 @@ async fn logs_page_by_keyset_and_filter() {
     let count = |q: &'static str| {
         let tg = &tg;
         async move {
-            let (s, v) = tg.api("GET", &format!("/api/logs?limit=500&{q}"), None).await;
+            let (s, v) = tg
+                .api("GET", &format!("/api/logs?limit=500&{q}"), None)
+                .await;
             assert_eq!(s, 200, "{q}: {v}");
             ids(&v).len()
         }
@@ -291,39 +307,75 @@ async fn logs_page_by_keyset_and_filter() {
     assert_eq!(count("partial=false").await, 9);
     assert_eq!(count("partial=true").await, 0);
     assert_eq!(
-        tg.api("GET", &format!("/api/logs?limit=500&provider_key_id={good}"), None)
-            .await
-            .1["items"]
+        tg.api(
+            "GET",
+            &format!("/api/logs?limit=500&provider_key_id={good}"),
+            None
+        )
+        .await
+        .1["items"]
             .as_array()
             .unwrap()
             .len(),
         7
     );
     assert_eq!(
-        ids(&tg.api("GET", &format!("/api/logs?limit=500&provider_id={provider}"), None).await.1)
-            .len(),
+        ids(&tg
+            .api(
+                "GET",
+                &format!("/api/logs?limit=500&provider_id={provider}"),
+                None
+            )
+            .await
+            .1)
+        .len(),
         9
     );
     assert_eq!(
-        ids(&tg.api("GET", &format!("/api/logs?limit=500&provider_id={}", provider + 100), None).await.1)
-            .len(),
+        ids(&tg
+            .api(
+                "GET",
+                &format!("/api/logs?limit=500&provider_id={}", provider + 100),
+                None
+            )
+            .await
+            .1)
+        .len(),
         0
     );
-    let (_, failed) = tg.api("GET", "/api/logs?limit=1&status_class=5", None).await;
-    let kind = failed["items"][0]["error_kind"].as_str().map(str::to_string);
+    let (_, failed) = tg
+        .api("GET", "/api/logs?limit=1&status_class=5", None)
+        .await;
+    let kind = failed["items"][0]["error_kind"]
+        .as_str()
+        .map(str::to_string);
     if let Some(kind) = kind {
         let (_, v) = tg
-            .api("GET", &format!("/api/logs?limit=500&error_kind={kind}"), None)
+            .api(
+                "GET",
+                &format!("/api/logs?limit=500&error_kind={kind}"),
+                None,
+            )
             .await;
         assert_eq!(ids(&v).len(), 2, "{v}");
     }
     let future = "2999-01-01T00:00:00Z";
     assert_eq!(
-        ids(&tg.api("GET", &format!("/api/logs?limit=500&from={future}"), None).await.1).len(),
+        ids(&tg
+            .api("GET", &format!("/api/logs?limit=500&from={future}"), None)
+            .await
+            .1)
+        .len(),
         0
     );
     // Mixing the two kinds of paging, or a bad class, is a 400.
-    for q in ["limit=5&page=2", "before=10&per_page=5", "status_class=9", "limit=0", "limit=501"] {
+    for q in [
+        "limit=5&page=2",
+        "before=10&per_page=5",
+        "status_class=9",
+        "limit=0",
+        "limit=501",
+    ] {
         let (s, v) = tg.api("GET", &format!("/api/logs?{q}"), None).await;
         assert_eq!(s, 400, "{q}: {v}");
     }
@@ -333,7 +385,9 @@ async fn logs_page_by_keyset_and_filter() {
 async fn stats_have_ttfb_and_top_providers() {
     let mock = MockUpstream::start().await;
     let tg = Tollgate::start().await;
-    let (provider, _, key) = tg.setup("openai", &mock.base_url(), "sk-good-0123456789").await;
+    let (provider, _, key) = tg
+        .setup("openai", &mock.base_url(), "sk-good-0123456789")
+        .await;
     for stream in [false, true, true] {
         let r = tg
             .http
@@ -364,7 +418,9 @@ async fn stats_have_ttfb_and_top_providers() {
     let n = ttfbs.len() as i64;
     assert_eq!(o["ttfb_avg_ms"].as_i64().unwrap(), (sum + n / 2) / n, "{o}");
     // The hourly series carries it too.
-    let (_, t) = tg.api("GET", "/api/stats/trends?granularity=hour&days=1", None).await;
+    let (_, t) = tg
+        .api("GET", "/api/stats/trends?granularity=hour&days=1", None)
+        .await;
     let last = t["points"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["ttfb_avg_ms"], o["ttfb_avg_ms"], "{last}");
 
@@ -373,7 +429,9 @@ async fn stats_have_ttfb_and_top_providers() {
     let items = top["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{top}");
     assert_eq!(items[0]["provider_id"], provider);
-    let (_, p) = tg.api("GET", &format!("/api/providers/{provider}"), None).await;
+    let (_, p) = tg
+        .api("GET", &format!("/api/providers/{provider}"), None)
+        .await;
     assert_eq!(items[0]["name"], p["name"]);
     assert_eq!(items[0]["requests"], 3);
 }

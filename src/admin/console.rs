@@ -5,8 +5,8 @@
 
 use super::error::ApiError;
 use crate::state::AppState;
-use axum::body::Body;
 use axum::Extension;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -151,7 +151,11 @@ fn file_response(
         None => Bytes::from(raw),
     };
     builder = builder.header(header::CONTENT_LENGTH, body.len());
-    let body = if head { Body::empty() } else { Body::from(body) };
+    let body = if head {
+        Body::empty()
+    } else {
+        Body::from(body)
+    };
     builder
         .body(body)
         .unwrap_or_else(|_| ApiError::Internal.into_response())
@@ -268,9 +272,15 @@ mod tests {
         assert!(compressible(content_type("a.css")));
         assert!(!compressible(content_type("a.png")));
         let mut h = HeaderMap::new();
-        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("br, gzip;q=0.8"));
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("br, gzip;q=0.8"),
+        );
         assert!(accepts_gzip(&h));
-        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip;q=0"));
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip;q=0"),
+        );
         assert!(!accepts_gzip(&h));
     }
 }

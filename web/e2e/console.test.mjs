@@ -282,6 +282,7 @@ test('a provider with a credential pool: add, mask, invalid credential with its 
   await main.getByTestId('check-result').waitFor();
   assert.match(await main.getByTestId('check-result').innerText(), /Check passed/);
   await main.getByTestId('credential-trend').waitFor();
+  await page.locator('.mantine-Notification-root').first().waitFor({ state: 'detached', timeout: 8000 }).catch(() => {});
   await shot('04-provider-credentials');
   await open('Providers');
   await shot('03-providers');
