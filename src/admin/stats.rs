@@ -6,7 +6,7 @@ use super::error::{ApiError, ApiPath, ApiQuery, ErrorBody};
 use super::logs::owned_keys;
 use crate::accounts::Permission;
 use crate::state::AppState;
-use crate::store::{ClientKeyUsage, ProviderUsage, RankBy, RollupFilter, UsageTotals};
+use crate::store::{NamedUsage, RankBy, RollupFilter, UsageTotals};
 use crate::usage::format_nanos;
 use crate::usage::rollup::{percentile_ms, ttfb_percentile_ms};
 use crate::usage::stats::{self, Granularity, Series, Window};
@@ -438,34 +438,12 @@ pub async fn top_keys(
     caller: Caller,
     ApiQuery(q): ApiQuery<TopQuery>,
 ) -> Result<Json<TopList<TopKey>>, ApiError> {
-    let (w, by, word, limit) = ranking(&q)?;
-    let filter = RollupFilter {
-        owner_key_ids: owned_keys(&state, &caller, stats_scope(&caller)?).await?,
-        ..Default::default()
-    };
-    let rows = state
-        .store
-        .rollup_top_client_keys(&w.apply(filter), by, limit)
-        .await?;
-    Ok(Json(TopList {
-        from: w.from,
-        to: w.to,
-        by: word,
-        items: rows
-            .into_iter()
-            .map(
-                |ClientKeyUsage {
-                     client_key_id,
-                     name,
-                     totals,
-                 }| TopKey {
-                    client_key_id,
-                    name,
-                    totals: TotalsView::from(&totals),
-                },
-            )
-            .collect(),
-    }))
+    named_top(&state, &caller, &q, |row| TopKey {
+        client_key_id: row.id,
+        name: row.name,
+        totals: TotalsView::from(&row.totals),
+    })
+    .await
 }
 
 #[utoipa::path(
@@ -483,32 +461,51 @@ pub async fn top_providers(
     caller: Caller,
     ApiQuery(q): ApiQuery<TopQuery>,
 ) -> Result<Json<TopList<TopProvider>>, ApiError> {
-    let (w, by, word, limit) = ranking(&q)?;
-    let filter = RollupFilter {
-        owner_key_ids: owned_keys(&state, &caller, stats_scope(&caller)?).await?,
+    named_top(&state, &caller, &q, |row| TopProvider {
+        provider_id: row.id,
+        name: row.name,
+        totals: TotalsView::from(&row.totals),
+    })
+    .await
+}
+
+/// Which top list of named records to read.
+trait NamedTop {
+    const PROVIDERS: bool;
+}
+
+impl NamedTop for TopKey {
+    const PROVIDERS: bool = false;
+}
+
+impl NamedTop for TopProvider {
+    const PROVIDERS: bool = true;
+}
+
+/// A top list of client keys or providers in the caller's scope, each row made into `T`.
+async fn named_top<T: NamedTop>(
+    state: &AppState,
+    caller: &Caller,
+    q: &TopQuery,
+    item: impl Fn(NamedUsage) -> T,
+) -> Result<Json<TopList<T>>, ApiError> {
+    let (w, by, word, limit) = ranking(q)?;
+    let filter = w.apply(RollupFilter {
+        owner_key_ids: owned_keys(state, caller, stats_scope(caller)?).await?,
         ..Default::default()
+    });
+    let rows = if T::PROVIDERS {
+        state.store.rollup_top_providers(&filter, by, limit).await?
+    } else {
+        state
+            .store
+            .rollup_top_client_keys(&filter, by, limit)
+            .await?
     };
-    let rows = state
-        .store
-        .rollup_top_providers(&w.apply(filter), by, limit)
-        .await?;
     Ok(Json(TopList {
         from: w.from,
         to: w.to,
         by: word,
-        items: rows
-            .into_iter()
-            .map(
-                |ProviderUsage {
-                     provider_id,
-                     name,
-                     totals,
-                 }| TopProvider {
-                    provider_id,
-                    name,
-                    totals: TotalsView::from(&totals),
-                },
-            )
-            .collect(),
+        items: rows.into_iter().map(item).collect(),
     }))
 }

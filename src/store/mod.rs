@@ -22,8 +22,7 @@ pub use prices::{NewPrice, UnpricedModel};
 pub use providers::{NewProvider, ProviderPatch};
 pub use roles::{NewRole, RolePatch};
 pub use rollups::{
-    ClientKeyUsage, LATENCY_BOUNDS_MS, LATENCY_BUCKETS, ProviderUsage, RankBy, RollupFilter,
-    RollupKey, UsageTotals,
+    LATENCY_BOUNDS_MS, LATENCY_BUCKETS, NamedUsage, RankBy, RollupFilter, RollupKey, UsageTotals,
 };
 pub use sessions::NewRefreshToken;
 pub use users::{NewUser, ROLE_ADMIN, UserPatch};

@@ -240,18 +240,11 @@ impl RankBy {
     }
 }
 
-/// One provider's totals in a top list; `name` is None once the provider is deleted.
+/// One client key's or provider's totals in a top list; `name` is None once the record is
+/// deleted.
 #[derive(Debug, Clone)]
-pub struct ProviderUsage {
-    pub provider_id: i64,
-    pub name: Option<String>,
-    pub totals: UsageTotals,
-}
-
-/// One client key's totals in a top list; `name` is None once the key is deleted.
-#[derive(Debug, Clone)]
-pub struct ClientKeyUsage {
-    pub client_key_id: i64,
+pub struct NamedUsage {
+    pub id: i64,
     pub name: Option<String>,
     pub totals: UsageTotals,
 }
@@ -401,75 +394,77 @@ impl Store {
         filter: &RollupFilter,
         by: RankBy,
         limit: u64,
-    ) -> Result<Vec<ProviderUsage>, StoreError> {
-        let mut q = filter.select();
-        q.column((usage_rollup::Entity, usage_rollup::Column::ProviderId))
-            .expr_as(
-                Func::max(Expr::col((provider::Entity, provider::Column::Name))),
-                Alias::new("name"),
-            )
-            .left_join(
+    ) -> Result<Vec<NamedUsage>, StoreError> {
+        self.rollup_top_named(
+            filter,
+            by,
+            limit,
+            usage_rollup::Column::ProviderId,
+            (
                 provider::Entity,
-                Expr::col((provider::Entity, provider::Column::Id))
-                    .equals((usage_rollup::Entity, usage_rollup::Column::ProviderId)),
-            )
-            .and_where(col("provider_id").ne(0))
-            .group_by_col((usage_rollup::Entity, usage_rollup::Column::ProviderId))
-            .order_by_expr(sum_of(by.column()), Order::Desc)
-            .order_by(
-                (usage_rollup::Entity, usage_rollup::Column::ProviderId),
-                Order::Asc,
-            )
-            .limit(limit);
-        let rows = self
-            .db
-            .query_all(self.db.get_database_backend().build(&q))
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ProviderUsage {
-                    provider_id: r.try_get("", "provider_id")?,
-                    name: r.try_get("", "name")?,
-                    totals: UsageTotals::from_row(r)?,
-                })
-            })
-            .collect()
+                provider::Column::Id,
+                provider::Column::Name,
+            ),
+        )
+        .await
     }
 
-    /// The client keys with the most usage (requests without a client key left out).
+    /// The client keys with the most usage (requests without a client key left out), with
+    /// their names (None once deleted).
     pub async fn rollup_top_client_keys(
         &self,
         filter: &RollupFilter,
         by: RankBy,
         limit: u64,
-    ) -> Result<Vec<ClientKeyUsage>, StoreError> {
-        let mut q = filter.select();
-        q.column((usage_rollup::Entity, usage_rollup::Column::ClientKeyId))
-            .expr_as(
-                Func::max(Expr::col((client_key::Entity, client_key::Column::Name))),
-                Alias::new("name"),
-            )
-            .left_join(
+    ) -> Result<Vec<NamedUsage>, StoreError> {
+        self.rollup_top_named(
+            filter,
+            by,
+            limit,
+            usage_rollup::Column::ClientKeyId,
+            (
                 client_key::Entity,
-                Expr::col((client_key::Entity, client_key::Column::Id))
-                    .equals((usage_rollup::Entity, usage_rollup::Column::ClientKeyId)),
-            )
-            .and_where(col("client_key_id").ne(0))
-            .group_by_col((usage_rollup::Entity, usage_rollup::Column::ClientKeyId))
-            .order_by_expr(sum_of(by.column()), Order::Desc)
-            .order_by(
-                (usage_rollup::Entity, usage_rollup::Column::ClientKeyId),
-                Order::Asc,
-            )
-            .limit(limit);
+                client_key::Column::Id,
+                client_key::Column::Name,
+            ),
+        )
+        .await
+    }
+
+    /// A top list grouped by one of the rollup's id columns (0, "none", left out), with the
+    /// name of the record it refers to.
+    async fn rollup_top_named<E: EntityTrait>(
+        &self,
+        filter: &RollupFilter,
+        by: RankBy,
+        limit: u64,
+        group: usage_rollup::Column,
+        (entity, id, name): (E, E::Column, E::Column),
+    ) -> Result<Vec<NamedUsage>, StoreError> {
+        use sea_orm::IdenStatic;
+        let mut q = filter.select();
+        q.expr_as(
+            Expr::col((usage_rollup::Entity, group)),
+            Alias::new("group_id"),
+        )
+        .expr_as(Func::max(Expr::col((entity, name))), Alias::new("name"))
+        .left_join(
+            entity,
+            Expr::col((entity, id)).equals((usage_rollup::Entity, group)),
+        )
+        .and_where(col(group.as_str()).ne(0))
+        .group_by_col((usage_rollup::Entity, group))
+        .order_by_expr(sum_of(by.column()), Order::Desc)
+        .order_by((usage_rollup::Entity, group), Order::Asc)
+        .limit(limit);
         let rows = self
             .db
             .query_all(self.db.get_database_backend().build(&q))
             .await?;
         rows.iter()
             .map(|r| {
-                Ok(ClientKeyUsage {
-                    client_key_id: r.try_get("", "client_key_id")?,
+                Ok(NamedUsage {
+                    id: r.try_get("", "group_id")?,
                     name: r.try_get("", "name")?,
                     totals: UsageTotals::from_row(r)?,
                 })

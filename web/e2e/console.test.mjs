@@ -7,12 +7,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { startTollgate } from '../scripts/tollgate.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const web = resolve(here, '..');
@@ -36,17 +36,6 @@ const consoleErrors = [];
 /** Set when a test ends a session from outside: the page's next calls are refused (401). */
 let sessionEndedOnPurpose = false;
 const foreignRequests = [];
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.on('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
-}
 
 async function waitFor(what, fn, ms = 30_000) {
   const deadline = Date.now() + ms;
@@ -77,26 +66,19 @@ function startMock() {
   });
 }
 
-async function startTollgate() {
-  const [p, a] = [await freePort(), await freePort()];
-  const child = spawn(TOLLGATE, ['serve'], {
-    cwd: dir,
-    stdio: ['ignore', 'ignore', 'inherit'],
+async function start() {
+  const t = await startTollgate({
+    bin: TOLLGATE,
+    dir,
     env: {
-      PATH: process.env.PATH,
-      TOLLGATE__PROXY__LISTEN: `127.0.0.1:${p}`,
-      TOLLGATE__ADMIN__LISTEN: `127.0.0.1:${a}`,
-      TOLLGATE__DATABASE__URL: `sqlite://${dir}/tollgate.db`,
       TOLLGATE__ADMIN__BOOTSTRAP_PASSWORD: BOOTSTRAP,
       TOLLGATE__ADMIN__CONSOLE_DIR: join(web, 'dist'),
       TOLLGATE__PROXY__THREADS: '2',
-      TOLLGATE__LOG__LEVEL: 'warn',
     },
   });
-  children.push(child);
-  admin = `http://127.0.0.1:${a}`;
-  proxy = `http://127.0.0.1:${p}`;
-  await waitFor('tollgate', async () => (await fetch(`${admin}/api/health`)).ok);
+  children.push(t.child);
+  admin = t.admin;
+  proxy = t.proxy;
 }
 
 /** A management API call as `user` (a fresh login each time; the body flow). */
@@ -158,7 +140,7 @@ before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   dir = mkdtempSync(join(tmpdir(), 'tollgate-e2e-'));
   mockUrl = await startMock();
-  await startTollgate();
+  await start();
   // playwright-core gives the browser a fresh, throw-away profile (--user-data-dir) itself.
   browser = await chromium.launch({
     executablePath: CHROMIUM,
