@@ -26,10 +26,32 @@ async fn post(
     }
     let r = req.send().await.unwrap();
     let status = r.status().as_u16();
-    let cookie = r
+    // The refresh cookie; the session hint beside it is checked apart.
+    let cookies: Vec<String> = r
         .headers()
-        .get("set-cookie")
-        .map(|v| v.to_str().unwrap().to_string());
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    if let Some(hint) = cookies.iter().find(|c| c.starts_with("tollgate_session=")) {
+        assert!(
+            !hint.contains("HttpOnly") && hint.contains("Path=/;"),
+            "{hint}"
+        );
+        let refresh = cookies
+            .iter()
+            .find(|c| c.starts_with("tollgate_refresh="))
+            .unwrap();
+        let live = !refresh.starts_with("tollgate_refresh=;");
+        assert_eq!(
+            hint.starts_with("tollgate_session=1;"),
+            live,
+            "{hint} with {refresh}"
+        );
+    }
+    let cookie = cookies
+        .into_iter()
+        .find(|c| c.starts_with("tollgate_refresh="));
     let text = r.text().await.unwrap();
     (
         status,

@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{AppendHeaders, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -116,6 +116,9 @@ pub struct TokenResponse {
 
 /// Name of the cookie that carries the refresh token for the web console.
 pub const REFRESH_COOKIE: &str = "tollgate_refresh";
+/// A cookie scripts may read, holding nothing but `1`: it tells the console that a refresh
+/// cookie was set, so a first visit does not ask the server for a session it does not have.
+pub const SESSION_HINT_COOKIE: &str = "tollgate_session";
 
 /// Where a session's refresh token goes.
 #[derive(Debug, Clone, Copy)]
@@ -165,9 +168,26 @@ fn refresh_cookie(headers: &HeaderMap) -> Option<String> {
         .map(|(_, value)| value.to_string())
 }
 
-/// A `Set-Cookie` that removes the refresh cookie.
-fn clear_cookie(secure: bool) -> HeaderValue {
-    cookie_header("", 0, secure)
+fn hint_header(max_age: u64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let value = if max_age > 0 { "1" } else { "" };
+    let text = format!(
+        "{SESSION_HINT_COOKIE}={value}; Path=/; Max-Age={max_age}; SameSite=Strict{secure}"
+    );
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The `Set-Cookie` headers of a session: the refresh cookie and its hint.
+fn session_cookies(
+    value: &str,
+    max_age: u64,
+    secure: bool,
+) -> AppendHeaders<[(header::HeaderName, HeaderValue); 2]> {
+    // Appended: both are `Set-Cookie`, and a plain header array would keep only the last.
+    AppendHeaders([
+        (header::SET_COOKIE, cookie_header(value, max_age, secure)),
+        (header::SET_COOKIE, hint_header(max_age, secure)),
+    ])
 }
 
 impl TokenResponse {
@@ -187,8 +207,8 @@ impl TokenResponse {
                 Json(body).into_response()
             }
             Delivery::Cookie { secure, max_age } => {
-                let cookie = cookie_header(&session.tokens.refresh_token, max_age, secure);
-                ([(header::SET_COOKIE, cookie)], Json(body)).into_response()
+                let cookies = session_cookies(&session.tokens.refresh_token, max_age, secure);
+                (cookies, Json(body)).into_response()
             }
         }
     }
@@ -338,8 +358,8 @@ pub async fn logout(
     let (token, _) = presented_refresh(&state, &headers, &body)?;
     let user = state.accounts.logout(&token).await?;
     note.actor(Some(user.id), Some(&user.username));
-    let clear = clear_cookie(cookie_secure(&state, &headers));
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
+    let clear = session_cookies("", 0, cookie_secure(&state, &headers));
+    Ok((StatusCode::NO_CONTENT, clear).into_response())
 }
 
 /// Ends every session of the caller, this one included.

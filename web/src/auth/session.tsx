@@ -74,11 +74,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     [queryClient],
   );
 
-  // On load: a live refresh cookie signs us in without asking.
+  // On load: a live refresh cookie signs us in without asking. The refresh cookie itself is
+  // invisible to scripts; a hint cookie beside it says whether there is one to try.
   useEffect(() => {
     let cancelled = false;
     void (async () => {
-      const tokens = await refreshSession();
+      const hinted = document.cookie.split(';').some((c) => c.trim().startsWith('tollgate_session=1'));
+      const tokens = hinted ? await refreshSession() : null;
       if (cancelled) return;
       if (tokens) {
         try {
