@@ -104,6 +104,8 @@ async fn bootstrap_admin(store: &Store, config: &Config) -> anyhow::Result<()> {
             password_hash: hash.0,
             role: ROLE_ADMIN.into(),
             enabled: true,
+            // The console asks for a new password at the first sign-in.
+            must_change_password: true,
         })
         .await?;
     if generated {

@@ -9,6 +9,7 @@ pub mod provider;
 pub mod provider_key;
 pub mod refresh_token;
 pub mod request_log;
+pub mod role;
 pub mod usage_rollup;
 pub mod user;
 pub mod user_public_key;

@@ -2,10 +2,14 @@
 //! password and key-pair login, access and refresh tokens, lockout, and public keys.
 
 mod guard;
+pub mod permissions;
+mod roles;
 mod sessions;
 mod users;
 
 pub use guard::LoginCounters;
+pub use permissions::{BuiltinRole, Permission, Permissions};
+pub use roles::RoleInfo;
 pub use sessions::{Session, TokenPair};
 pub use users::{NewUserInput, UserChanges};
 
@@ -41,6 +45,9 @@ pub enum AccountError {
         field: &'static str,
         message: String,
     },
+    /// Allowed in general, but not this: e.g. granting a permission the caller lacks.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("not found")]
     NotFound,
     #[error("{0}")]

@@ -3,7 +3,7 @@
 
 use super::guard::Count;
 use super::{AccountError, Accounts};
-use crate::auth::{self, Claims, Role};
+use crate::auth::{self, Claims};
 use crate::store::{NewRefreshToken, UserPatch};
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -27,6 +27,8 @@ pub struct TokenPair {
 pub struct Session {
     pub user_id: i64,
     pub username: String,
+    /// The user still has a password an admin chose (or the bootstrap one).
+    pub must_change_password: bool,
     pub tokens: TokenPair,
 }
 
@@ -113,7 +115,7 @@ impl Accounts {
         {
             return Err(AccountError::Unauthorized);
         }
-        claims.role = Role::parse(&user.role).ok_or(AccountError::Internal)?;
+        claims.role = user.role;
         claims.name = user.username;
         Ok(claims)
     }
@@ -219,6 +221,12 @@ impl Accounts {
             return Err(AccountError::invalid("current_password", "is not correct"));
         }
         super::users::check_password("new_password", new_password)?;
+        if new_password == current_password {
+            return Err(AccountError::invalid(
+                "new_password",
+                "must differ from the current password",
+            ));
+        }
         let keep = match refresh_token {
             Some(token) => {
                 let row = self.live_refresh_token(token).await.map_err(|_| {
@@ -241,6 +249,7 @@ impl Accounts {
                 user.id,
                 UserPatch {
                     password_hash: Some(password_hash),
+                    must_change_password: Some(false),
                     revoke_sessions_before: Some(cutoff_now()),
                     keep_family: keep.as_ref().map(|r| r.family_id.clone()),
                     ..Default::default()
@@ -410,7 +419,6 @@ impl Accounts {
     }
 
     fn session(&self, user: &user::Model, refresh_token: String) -> Result<Session, AccountError> {
-        let role = Role::parse(&user.role).ok_or(AccountError::Internal)?;
         // Always after the user's cut-off, so a token issued right after one is accepted.
         let iat = user
             .sessions_valid_after
@@ -418,11 +426,12 @@ impl Accounts {
             .max(Utc::now().timestamp_millis());
         let access_token = self
             .jwt
-            .issue_at(user.id, &user.username, role, iat)
+            .issue_at(user.id, &user.username, &user.role, iat)
             .map_err(|_| AccountError::Internal)?;
         Ok(Session {
             user_id: user.id,
             username: user.username.clone(),
+            must_change_password: user.must_change_password,
             tokens: TokenPair {
                 access_token,
                 expires_in: self.jwt.ttl_secs,

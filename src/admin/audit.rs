@@ -5,6 +5,7 @@
 use super::auth::Caller;
 use super::error::{ApiError, ApiQuery, ErrorBody};
 use super::fields::Paging;
+use crate::accounts::Permission;
 use crate::state::AppState;
 use crate::store::{AuditFilter, NewAuditEntry};
 use axum::Json;
@@ -346,7 +347,7 @@ pub struct AuditList {
         (status = 200, description = "A page of entries", body = AuditList),
         (status = 400, description = "Malformed or out-of-range filter", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
     )
 )]
 pub async fn list(
@@ -354,7 +355,7 @@ pub async fn list(
     caller: Caller,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditList>, ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::AuditRead)?;
     let paging = Paging::new(q.page, q.per_page)?;
     let filter = AuditFilter {
         user_id: q.user_id,

@@ -1,10 +1,11 @@
 //! `/api/client-keys`: Tollgate-issued keys; the key is shown once, at creation.
 
-use super::auth::Caller;
+use super::auth::{Caller, Scope};
 use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use super::fields::{Amount, double_option, map_patch};
 use super::openapi::strategy_schema;
 use super::refresh_catalog;
+use crate::accounts::Permission;
 use crate::auth::{client_key_prefix, generate_client_key};
 use crate::limits;
 use crate::scheduler::Strategy;
@@ -294,16 +295,43 @@ async fn check_pool(state: &AppState, provider_id: i64, ids: &[i64]) -> Result<V
     Ok(ids)
 }
 
+/// The key if the scope covers it: another user's key is 404 to a caller who may only see
+/// their own, and 403 to one who may see it but only change their own.
+pub(super) async fn load_in_scope(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    scope: Scope,
+) -> Result<ClientKeyWithPool, ApiError> {
+    let key = state.store.get_client_key(id).await?;
+    if scope == Scope::Own && key.key.owner_id != Some(caller.id()) {
+        return Err(if caller.has(Permission::ClientKeysRead) {
+            ApiError::MissingPermission(Permission::ClientKeysWrite.as_str())
+        } else {
+            ApiError::NotFound
+        });
+    }
+    Ok(key)
+}
+
+/// A key the caller may read.
 pub(super) async fn load_visible(
     state: &AppState,
     caller: &Caller,
     id: i64,
 ) -> Result<ClientKeyWithPool, ApiError> {
-    let key = state.store.get_client_key(id).await?;
-    if !caller.is_admin() && key.key.owner_id != Some(caller.id()) {
-        return Err(ApiError::NotFound);
-    }
-    Ok(key)
+    let scope = caller.scope(Permission::ClientKeysRead, Permission::ClientKeysReadOwn)?;
+    load_in_scope(state, caller, id, scope).await
+}
+
+/// A key the caller may change.
+async fn load_writable(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<(ClientKeyWithPool, Scope), ApiError> {
+    let scope = caller.scope(Permission::ClientKeysWrite, Permission::ClientKeysWriteOwn)?;
+    Ok((load_in_scope(state, caller, id, scope).await?, scope))
 }
 
 /// Client keys: all of them for an admin, a member's own otherwise.
@@ -312,13 +340,15 @@ pub(super) async fn load_visible(
     responses(
         (status = 200, description = "The keys", body = Vec<ClientKeyView>),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
     )
 )]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> Result<Json<Vec<ClientKeyView>>, ApiError> {
-    let owner = (!caller.is_admin()).then(|| caller.id());
+    let scope = caller.scope(Permission::ClientKeysRead, Permission::ClientKeysReadOwn)?;
+    let owner = (scope == Scope::Own).then(|| caller.id());
     let rows = state.store.list_client_keys(owner).await?;
     Ok(Json(rows.into_iter().map(ClientKeyView::from).collect()))
 }
@@ -331,6 +361,7 @@ pub async fn list(
         (status = 200, description = "The key and its usage", body = ClientKeyView),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such key visible to the caller", body = ErrorBody),
     )
 )]
@@ -365,6 +396,7 @@ pub async fn get(
         (status = 400, description = "Invalid or missing field", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
         (status = 422, description = "A limit or `allowed_models` out of range; `error.field` names it", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
     )
 )]
 pub async fn create(
@@ -372,6 +404,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(req): ApiJson<ClientKeyInput>,
 ) -> Result<(StatusCode, Json<CreatedClientKey>), ApiError> {
+    let scope = caller.scope(Permission::ClientKeysWrite, Permission::ClientKeysWriteOwn)?;
     let name = required(req.name.as_deref(), "name")?;
     let provider_id = required(req.provider_id, "provider_id")?;
     let pool = required(req.provider_key_ids.as_deref(), "provider_key_ids")?;
@@ -381,8 +414,10 @@ pub async fn create(
         .await
         .map_err(|_| ApiError::invalid("provider_id", "does not name a provider"))?;
     let provider_key_ids = check_pool(&state, provider_id, pool).await?;
-    if !caller.is_admin() && req.touches_limits() {
-        return Err(ApiError::Forbidden);
+    if scope == Scope::Own && req.touches_limits() {
+        return Err(ApiError::MissingPermission(
+            Permission::ClientKeysWrite.as_str(),
+        ));
     }
     let limits = req.limits()?;
     let key = generate_client_key();
@@ -420,6 +455,7 @@ pub async fn create(
         (status = 200, description = "Updated", body = ClientKeyView),
         (status = 400, description = "Invalid field", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such key visible to the caller", body = ErrorBody),
         (status = 422, description = "A limit or `allowed_models` out of range; `error.field` names it", body = ErrorBody),
     )
@@ -430,9 +466,11 @@ pub async fn update(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<ClientKeyInput>,
 ) -> Result<Json<ClientKeyView>, ApiError> {
-    let current = load_visible(&state, &caller, id).await?;
-    if !caller.is_admin() && req.touches_limits() {
-        return Err(ApiError::Forbidden);
+    let (current, scope) = load_writable(&state, &caller, id).await?;
+    if scope == Scope::Own && req.touches_limits() {
+        return Err(ApiError::MissingPermission(
+            Permission::ClientKeysWrite.as_str(),
+        ));
     }
     if req
         .provider_id
@@ -468,6 +506,7 @@ pub async fn update(
         (status = 200, description = "Rotated; the new `key` is shown this once", body = CreatedClientKey),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such key visible to the caller", body = ErrorBody),
     )
 )]
@@ -476,7 +515,7 @@ pub async fn rotate(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<CreatedClientKey>, ApiError> {
-    load_visible(&state, &caller, id).await?;
+    load_writable(&state, &caller, id).await?;
     let key = generate_client_key();
     state
         .store
@@ -501,6 +540,7 @@ pub async fn rotate(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such key visible to the caller", body = ErrorBody),
     )
 )]
@@ -509,7 +549,7 @@ pub async fn delete(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
-    load_visible(&state, &caller, id).await?;
+    load_writable(&state, &caller, id).await?;
     state.store.delete_client_key(id).await?;
     refresh_catalog(&state).await;
     Ok(StatusCode::NO_CONTENT)

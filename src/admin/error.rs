@@ -22,6 +22,12 @@ pub enum ApiError {
     BadLogin,
     #[error("not allowed")]
     Forbidden,
+    /// The caller's role lacks the permission the route needs.
+    #[error("requires the `{0}` permission")]
+    MissingPermission(&'static str),
+    /// Allowed in general, not this (e.g. granting a permission the caller lacks).
+    #[error("{0}")]
+    Denied(String),
     #[error("not found")]
     NotFound,
     #[error("{0}")]
@@ -48,7 +54,9 @@ impl ApiError {
             ApiError::Unauthorized | ApiError::BadLogin => {
                 (StatusCode::UNAUTHORIZED, "unauthorized")
             }
-            ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::Forbidden | ApiError::MissingPermission(_) | ApiError::Denied(_) => {
+                (StatusCode::FORBIDDEN, "forbidden")
+            }
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::Unprocessable { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_value"),
@@ -140,6 +148,7 @@ impl From<AccountError> for ApiError {
             },
             AccountError::Unauthorized | AccountError::TokenReused { .. } => ApiError::Unauthorized,
             AccountError::Invalid { field, message } => ApiError::invalid(field, message),
+            AccountError::Forbidden(m) => ApiError::Denied(m),
             AccountError::NotFound => ApiError::NotFound,
             AccountError::Conflict(m) => ApiError::Conflict(m),
             AccountError::Store(e) => e.into(),

@@ -3,6 +3,7 @@
 mod audit;
 mod auth;
 mod client_keys;
+mod console;
 mod error;
 mod fields;
 mod logs;
@@ -11,6 +12,7 @@ mod prices;
 mod provider_keys;
 mod providers;
 mod public_keys;
+mod roles;
 mod stats;
 mod users;
 
@@ -47,6 +49,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/auth/public-keys/{id}", delete(public_keys::delete))
         .route("/users", get(users::list).post(users::create))
+        .route("/roles", get(roles::list).post(roles::create))
+        .route(
+            "/roles/{id}",
+            get(roles::get).patch(roles::update).delete(roles::delete),
+        )
+        .route("/permissions", get(roles::permissions))
         .route(
             "/users/{id}",
             get(users::get).patch(users::update).delete(users::delete),
@@ -100,6 +108,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/stats/trends", get(stats::trends))
         .route("/stats/top-models", get(stats::top_models))
         .route("/stats/top-keys", get(stats::top_keys))
+        .route("/stats/top-providers", get(stats::top_providers))
         .route("/audit", get(audit::list))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
@@ -107,7 +116,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), audit::record));
     Router::new()
         .nest("/api", api)
-        .fallback(|| async { ApiError::NotFound })
+        .fallback(console::serve)
+        .layer(axum::Extension(Arc::new(console::ConsoleFiles::default())))
         .with_state(state)
 }
 

@@ -4,6 +4,7 @@ use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
 use super::fields::{double_option, map_patch};
 use super::refresh_catalog;
+use crate::accounts::Permission;
 use crate::auth::mask_secret;
 use crate::health::CheckResult;
 use crate::state::AppState;
@@ -217,7 +218,7 @@ fn check_name(name: &str) -> Result<String, ApiError> {
         (status = 200, description = "The keys", body = Vec<ProviderKeyView>),
         (status = 400, description = "Malformed query", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
     )
 )]
 pub async fn list(
@@ -225,7 +226,7 @@ pub async fn list(
     caller: Caller,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<ProviderKeyView>>, ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::ProviderKeysRead)?;
     let rows = state.store.list_provider_keys(q.provider_id).await?;
     Ok(Json(
         rows.into_iter()
@@ -242,7 +243,7 @@ pub async fn list(
         (status = 200, description = "The key", body = ProviderKeyView),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such key", body = ErrorBody),
     )
 )]
@@ -251,7 +252,7 @@ pub async fn get(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ProviderKeyView>, ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::ProviderKeysRead)?;
     Ok(Json(ProviderKeyView::of(
         &state,
         state.store.get_provider_key(id).await?,
@@ -266,7 +267,7 @@ pub async fn get(
         (status = 201, description = "Created", body = ProviderKeyView),
         (status = 400, description = "Invalid field or unknown provider", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
     )
 )]
 pub async fn create(
@@ -274,7 +275,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(req): ApiJson<CreateProviderKey>,
 ) -> Result<(StatusCode, Json<ProviderKeyView>), ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::ProviderKeysWrite)?;
     state
         .store
         .get_provider(req.provider_id)
@@ -310,7 +311,7 @@ pub async fn create(
         (status = 200, description = "Updated", body = ProviderKeyView),
         (status = 400, description = "Invalid field", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such key", body = ErrorBody),
     )
 )]
@@ -320,7 +321,7 @@ pub async fn update(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<UpdateProviderKey>,
 ) -> Result<Json<ProviderKeyView>, ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::ProviderKeysWrite)?;
     let resets_health = req.secret.is_some() || req.enabled == Some(true);
     let patch = ProviderKeyPatch {
         name: req.name.as_deref().map(check_name).transpose()?,
@@ -351,7 +352,7 @@ pub async fn update(
         (status = 200, description = "The check's result and the key's health after it", body = HealthCheckResponse),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such key", body = ErrorBody),
         (status = 503, description = "The key is not in the configuration snapshot yet", body = ErrorBody),
     )
@@ -361,7 +362,7 @@ pub async fn health_check(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<HealthCheckResponse>, ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::ProviderKeysCheck)?;
     state.store.get_provider_key(id).await?;
     let snapshot = state.catalog.snapshot();
     let key = snapshot.provider_key(id).ok_or(ApiError::Unavailable)?;
@@ -383,7 +384,7 @@ pub async fn health_check(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such key", body = ErrorBody),
     )
 )]
@@ -392,7 +393,7 @@ pub async fn delete(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::ProviderKeysWrite)?;
     state.store.delete_provider_key(id).await?;
     refresh_catalog(&state).await;
     Ok(StatusCode::NO_CONTENT)

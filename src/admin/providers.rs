@@ -5,6 +5,7 @@ use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use super::fields::{double_option, map_patch};
 use super::openapi::{api_format_schema, auth_scheme_schema};
 use super::refresh_catalog;
+use crate::accounts::Permission;
 use crate::providers::ApiFormat;
 use crate::snapshot::{Upstream, auth_scheme_name, default_health_check_path, parse_auth_scheme};
 use crate::state::AppState;
@@ -156,12 +157,14 @@ fn check_timeout(field: &str, ms: i64) -> Result<i64, ApiError> {
     responses(
         (status = 200, description = "All providers", body = Vec<ProviderView>),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
     )
 )]
 pub async fn list(
     State(state): State<Arc<AppState>>,
-    _caller: Caller,
+    caller: Caller,
 ) -> Result<Json<Vec<ProviderView>>, ApiError> {
+    caller.require(Permission::ProvidersRead)?;
     let rows = state.store.list_providers().await?;
     Ok(Json(rows.into_iter().map(ProviderView::from).collect()))
 }
@@ -174,14 +177,16 @@ pub async fn list(
         (status = 200, description = "The provider", body = ProviderView),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such provider", body = ErrorBody),
     )
 )]
 pub async fn get(
     State(state): State<Arc<AppState>>,
-    _caller: Caller,
+    caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ProviderView>, ApiError> {
+    caller.require(Permission::ProvidersRead)?;
     Ok(Json(state.store.get_provider(id).await?.into()))
 }
 
@@ -193,7 +198,7 @@ pub async fn get(
         (status = 201, description = "Created", body = ProviderView),
         (status = 400, description = "Invalid field", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 409, description = "Name taken", body = ErrorBody),
     )
 )]
@@ -202,7 +207,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(req): ApiJson<CreateProvider>,
 ) -> Result<(StatusCode, Json<ProviderView>), ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::ProvidersWrite)?;
     let format = ApiFormat::parse(&req.api_format)
         .ok_or_else(|| ApiError::invalid("api_format", "must be openai, anthropic or gemini"))?;
     let auth_scheme = match req.auth_scheme {
@@ -245,7 +250,7 @@ pub async fn create(
         (status = 200, description = "Updated", body = ProviderView),
         (status = 400, description = "Invalid field", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such provider", body = ErrorBody),
         (status = 409, description = "Name taken", body = ErrorBody),
     )
@@ -256,7 +261,7 @@ pub async fn update(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<UpdateProvider>,
 ) -> Result<Json<ProviderView>, ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::ProvidersWrite)?;
     let patch = ProviderPatch {
         name: req.name.as_deref().map(check_name).transpose()?,
         base_url: req.base_url.as_deref().map(check_base_url).transpose()?,
@@ -289,7 +294,7 @@ pub async fn update(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such provider", body = ErrorBody),
     )
 )]
@@ -298,7 +303,7 @@ pub async fn delete(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::ProvidersWrite)?;
     state.store.delete_provider(id).await?;
     refresh_catalog(&state).await;
     Ok(StatusCode::NO_CONTENT)

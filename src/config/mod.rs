@@ -66,6 +66,18 @@ pub struct AdminConfig {
     pub password_check_slots: u32,
     /// How long a login waits for a free check slot before it gets 429.
     pub password_check_wait_ms: u64,
+    /// Always mark the console's refresh cookie `Secure` (it is also marked when a proxy
+    /// sends `X-Forwarded-Proto: https`).
+    #[serde(default)]
+    pub secure_cookie: bool,
+    /// The built web console (`web/dist`), served at `/`. Relative paths are taken from the
+    /// working directory.
+    #[serde(default = "default_console_dir")]
+    pub console_dir: std::path::PathBuf,
+}
+
+fn default_console_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from("web/dist")
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -6,6 +6,7 @@ mod keys;
 mod logs;
 mod prices;
 mod providers;
+mod roles;
 mod rollups;
 mod sessions;
 mod users;
@@ -19,9 +20,9 @@ pub use keys::{
 pub use logs::{ClientKeyTotals, LogFilter, LogPage};
 pub use prices::{NewPrice, UnpricedModel};
 pub use providers::{NewProvider, ProviderPatch};
+pub use roles::{NewRole, RolePatch};
 pub use rollups::{
-    ClientKeyUsage, LATENCY_BOUNDS_MS, LATENCY_BUCKETS, RankBy, RollupFilter, RollupKey,
-    UsageTotals,
+    LATENCY_BOUNDS_MS, LATENCY_BUCKETS, NamedUsage, RankBy, RollupFilter, RollupKey, UsageTotals,
 };
 pub use sessions::NewRefreshToken;
 pub use users::{NewUser, ROLE_ADMIN, UserPatch};
