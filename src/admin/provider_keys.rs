@@ -292,6 +292,7 @@ pub async fn create(
             weight: check_weight(req.weight.unwrap_or(1))?,
             rpm: req.rpm.map(check_cap("rpm")).transpose()?,
             tpm: req.tpm.map(check_cap("tpm")).transpose()?,
+            kind: "api_key".into(),
         })
         .await?;
     refresh_catalog(&state).await;
