@@ -2,7 +2,8 @@
 //! the request and response types, and served at `GET /api/openapi.json`.
 
 use super::{
-    audit, auth, client_keys, logs, prices, provider_keys, providers, public_keys, stats, users,
+    audit, auth, client_keys, jwt_issuers, logs, oauth, prices, provider_keys, providers,
+    public_keys, stats, users,
 };
 use crate::auth::Role;
 use crate::providers::{ApiFormat, CredentialPlacement};
@@ -57,12 +58,22 @@ use utoipa::{Modify, OpenApi};
         provider_keys::update,
         provider_keys::delete,
         provider_keys::health_check,
+        oauth::authorize,
+        oauth::callback,
         client_keys::list,
         client_keys::create,
         client_keys::get,
         client_keys::update,
         client_keys::rotate,
         client_keys::delete,
+        oauth::create_client,
+        oauth::list_clients,
+        oauth::delete_client,
+        jwt_issuers::list,
+        jwt_issuers::create,
+        jwt_issuers::get,
+        jwt_issuers::update,
+        jwt_issuers::delete,
         prices::list,
         prices::create,
         prices::unpriced,
@@ -82,7 +93,8 @@ use utoipa::{Modify, OpenApi};
         (name = "users", description = "Management accounts (admin only)"),
         (name = "providers", description = "Upstream providers"),
         (name = "provider-keys", description = "Provider credentials (admin only)"),
-        (name = "client-keys", description = "Tollgate-issued keys"),
+        (name = "client-keys", description = "Tollgate-issued keys and their OAuth2 clients"),
+        (name = "jwt-issuers", description = "Trusted external JWT issuers (admin only)"),
         (name = "model-prices", description = "Prices per million tokens"),
         (name = "logs", description = "One row per proxied request"),
         (name = "audit", description = "Who changed what (admin only)"),
