@@ -947,3 +947,164 @@ async fn external_jwts_from_a_jwks_issuer_with_kid_rotation_and_every_forgery_re
     assert_eq!(s, 200);
     assert_eq!(list.as_array().unwrap().len(), 1);
 }
+
+/// The refresh service on its own, as the proxy calls it after a credential-invalid verdict:
+/// two services (two instances without Redis: the database lease) on one database, 100
+/// concurrent `refresh_now` calls for the rejected token → one call at the token endpoint,
+/// everyone on the new token; a stale rejection refreshes nothing; a restarted service reads
+/// the stored pair; `invalid_grant` reaches the other instance as "reconnect needed".
+#[tokio::test]
+async fn refresh_now_is_single_flight_across_services_on_one_database() {
+    use tollgate::auth::MasterKey;
+    use tollgate::cluster::Cluster as Redisless;
+    use tollgate::config::{DatabaseKind, OAuthConfig};
+    use tollgate::oauth::{OAuth, RefreshError, TokenStatus};
+    use tollgate::store::{NewProvider, NewProviderKey, ProviderOAuthRow, Store};
+
+    let oauth = MockOAuth::start(CLIENT_ID, Some(CLIENT_SECRET)).await.unwrap();
+    oauth.set_delay(Duration::from_millis(200));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let url = format!("sqlite://{}", path.display());
+    let store = Store::connect(&url, DatabaseKind::Sqlite, Some(&path), 8)
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let master = MasterKey::generate();
+    let provider = store
+        .create_provider(NewProvider {
+            name: "p".into(),
+            api_format: "openai".into(),
+            base_url: "http://127.0.0.1:9".into(),
+            auth_scheme: "bearer".into(),
+            enabled: true,
+            connect_timeout_ms: 1000,
+            first_byte_timeout_ms: 1000,
+            health_check_path: None,
+        })
+        .await
+        .unwrap();
+    store
+        .put_provider_oauth(
+            provider.id,
+            ProviderOAuthRow {
+                authorize_url: oauth.authorize_url(),
+                token_url: oauth.token_url(),
+                client_id: CLIENT_ID.into(),
+                client_secret_ciphertext: Some(Some(master.encrypt(CLIENT_SECRET).unwrap())),
+                scopes: "[]".into(),
+                extra_params: "{}".into(),
+                redirect_uri: "http://127.0.0.1:9/api/oauth/callback".into(),
+                client_auth: "post".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let key = store
+        .create_provider_key(NewProviderKey {
+            provider_id: provider.id,
+            name: "k".into(),
+            secret_ciphertext: master.encrypt("").unwrap(),
+            secret_preview: String::new(),
+            enabled: true,
+            weight: 1,
+            rpm: None,
+            tpm: None,
+            kind: "oauth2".into(),
+        })
+        .await
+        .unwrap()
+        .id;
+    let cfg = OAuthConfig {
+        authorization_ttl_secs: 60,
+        refresh_margin_secs: 0,
+        sync_interval_ms: 1000,
+        refresh_backoff_max_secs: 10,
+        http_timeout_secs: 5,
+        lock_ttl_secs: 10,
+        access_token_ttl_secs: 60,
+        jwks_cache_secs: 60,
+        jwks_refetch_min_secs: 1,
+    };
+    let service = || {
+        Arc::new(
+            OAuth::new(
+                store.clone(),
+                master.clone(),
+                Redisless::in_process("t:"),
+                &cfg,
+                Arc::new(|_| {}),
+            )
+            .unwrap(),
+        )
+    };
+    let (a, b) = (service(), service());
+
+    // Connect through A (client_secret_post this time).
+    let auth = a.provider.authorize(key, None).await.unwrap();
+    let callback = url::Url::parse(&provider_redirect(&auth.authorize_url).await).unwrap();
+    let param = |name: &str| {
+        callback
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .unwrap()
+            .1
+            .into_owned()
+    };
+    let (code, state) = (param("code"), param("state"));
+    assert_eq!(a.provider.complete(&state, Some(&code), None).await.unwrap(), key);
+    assert!(matches!(
+        a.provider.complete(&state, Some(&code), None).await,
+        Err(tollgate::oauth::ConnectError::UnknownState)
+    ));
+    b.sync().await.unwrap();
+    let first = a.provider.cell(key).access_token().expose().clone();
+    assert_eq!(b.provider.cell(key).access_token().expose(), &first);
+    assert!(oauth.is_live(&first));
+
+    // Both instances see the provider reject `first`, 50 requests each.
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let rejected = first.clone();
+        tasks.push(tokio::spawn(async move {
+            s.provider.refresh_now(key, &rejected).await
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), Ok(()));
+    }
+    assert_eq!(oauth.refresh_calls(), 1);
+    let second = a.provider.cell(key).access_token().expose().clone();
+    assert_ne!(second, first);
+    assert_eq!(b.provider.cell(key).access_token().expose(), &second);
+    // A late rejection of the old token: the new one is already there.
+    assert_eq!(b.provider.refresh_now(key, &first).await, Ok(()));
+    assert_eq!(oauth.refresh_calls(), 1);
+
+    // A restarted instance reads the stored pair and refreshes with the rotated token.
+    drop(a);
+    let c = service();
+    c.sync().await.unwrap();
+    assert_eq!(c.provider.cell(key).access_token().expose(), &second);
+    assert_eq!(c.provider.refresh_now(key, &second).await, Ok(()));
+    assert_eq!(oauth.refresh_calls(), 2);
+    let third = c.provider.cell(key).access_token().expose().clone();
+    assert!(oauth.is_live(&third) && third != second);
+
+    // invalid_grant: invalid with its reason, on the other instance too.
+    oauth.set_refresh_mode(RefreshMode::InvalidGrant);
+    match c.provider.refresh_now(key, &third).await {
+        Err(RefreshError::Invalid(reason)) => assert!(reason.contains("reconnect needed"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    b.sync().await.unwrap();
+    let seen = b.provider.status(key).unwrap();
+    assert_eq!(seen.status, TokenStatus::Invalid);
+    assert!(!b.provider.cell(key).usable());
+    assert!(seen.reason.as_deref().unwrap().contains("invalid_grant"));
+    // Not retried: an invalid credential waits for a new connection.
+    let calls = oauth.refresh_calls();
+    assert_eq!(b.provider.refresh_now(key, &third).await, Err(RefreshError::NotConnected));
+    assert_eq!(oauth.refresh_calls(), calls);
+}

@@ -94,6 +94,15 @@ const TABLE: &[(&str, &str, Target, [u16; 3])] = &[
         Any,
         [200, 403, 401],
     ),
+    // OAuth2: connecting a provider key is for admins; the provider's callback needs no
+    // token (its single-use state is the proof; a missing state is refused for everyone).
+    (
+        "POST",
+        "/api/provider-keys/{id}/oauth/authorize",
+        Any,
+        [200, 403, 401],
+    ),
+    ("GET", "/api/oauth/callback", No, [400, 400, 400]),
     // Client keys: members see and change only their own (others' are 404).
     ("GET", "/api/client-keys", No, [200, 200, 401]),
     ("POST", "/api/client-keys", No, [201, 201, 401]),
@@ -115,6 +124,49 @@ const TABLE: &[(&str, &str, Target, [u16; 3])] = &[
         Other,
         [200, 404, 401],
     ),
+    // OAuth clients of a client key follow the key's visibility.
+    (
+        "POST",
+        "/api/client-keys/{id}/oauth-clients",
+        Own,
+        [201, 201, 401],
+    ),
+    (
+        "POST",
+        "/api/client-keys/{id}/oauth-clients",
+        Other,
+        [201, 404, 401],
+    ),
+    (
+        "GET",
+        "/api/client-keys/{id}/oauth-clients",
+        Own,
+        [200, 200, 401],
+    ),
+    (
+        "GET",
+        "/api/client-keys/{id}/oauth-clients",
+        Other,
+        [200, 404, 401],
+    ),
+    (
+        "DELETE",
+        "/api/client-keys/{id}/oauth-clients/{client}",
+        Own,
+        [204, 204, 401],
+    ),
+    (
+        "DELETE",
+        "/api/client-keys/{id}/oauth-clients/{client}",
+        Other,
+        [204, 404, 401],
+    ),
+    // JWT issuers: admins only.
+    ("GET", "/api/jwt-issuers", No, [200, 403, 401]),
+    ("POST", "/api/jwt-issuers", No, [201, 403, 401]),
+    ("GET", "/api/jwt-issuers/{id}", Any, [200, 403, 401]),
+    ("PATCH", "/api/jwt-issuers/{id}", Any, [200, 403, 401]),
+    ("DELETE", "/api/jwt-issuers/{id}", Any, [204, 403, 401]),
     ("DELETE", "/api/client-keys/{id}", Own, [204, 204, 401]),
     ("DELETE", "/api/client-keys/{id}", Other, [204, 404, 401]),
     // Prices: everyone reads, admins write.
@@ -195,6 +247,20 @@ impl World {
             .create_provider("perm-provider", "openai", &base_url)
             .await;
         let pool_key = tg.create_provider_key(provider, "sk-permissions-xyz").await;
+        // An OAuth client configuration, so that oauth2 keys of the provider can be connected.
+        let (s, v) = tg
+            .api(
+                "PATCH",
+                &format!("/api/providers/{provider}"),
+                Some(json!({"oauth": {
+                    "authorize_url": "https://auth.example.test/authorize",
+                    "token_url": "https://auth.example.test/token",
+                    "client_id": "perm-client",
+                    "redirect_uri": format!("{}/api/oauth/callback", tg.admin),
+                }})),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
         let (_, me) = tg.api("GET", "/api/auth/me", None).await;
         let admin = Actor {
             id: me["id"].as_i64().unwrap(),
@@ -323,6 +389,12 @@ impl World {
         v["id"].as_i64().unwrap()
     }
 
+    fn jwt_issuer_body(&self) -> Value {
+        json!({"name": format!("i-{}", rand_suffix()), "issuer": "https://idp.example.test",
+               "audience": "tollgate", "jwks_url": "https://idp.example.test/jwks",
+               "algorithms": ["RS256"]})
+    }
+
     fn client_key_body(&self) -> Value {
         json!({"name": "c", "provider_id": self.provider, "provider_key_ids": [self.pool_key]})
     }
@@ -341,6 +413,16 @@ impl World {
                            "base_url": self.base_url}),
                 )
                 .await
+            }
+            "provider-keys" if route.ends_with("/oauth/authorize") => {
+                self.admin_post(
+                    "/api/provider-keys",
+                    json!({"provider_id": self.provider, "name": "o", "kind": "oauth2"}),
+                )
+                .await
+            }
+            "jwt-issuers" => {
+                self.admin_post("/api/jwt-issuers", self.jwt_issuer_body()).await
             }
             "provider-keys" => {
                 self.admin_post(
@@ -407,6 +489,12 @@ impl World {
         if route.contains("{id}") {
             let id = self.resolve_id(route, target, who).await;
             path = route.replace("{id}", &id.to_string());
+            if route.contains("{client}") {
+                let client = self
+                    .admin_post(&format!("/api/client-keys/{id}/oauth-clients"), json!({}))
+                    .await;
+                path = path.replace("{client}", &client.to_string());
+            }
         }
         let body = match (method, route) {
             ("POST", "/api/auth/login") => Some(match caller {
@@ -466,6 +554,9 @@ impl World {
                 "provider_id": self.provider, "name": "k", "secret": "sk-new-0123456789"
             })),
             ("PATCH", "/api/provider-keys/{id}") => Some(json!({"weight": 2})),
+            ("POST", "/api/client-keys/{id}/oauth-clients") => Some(json!({"name": "svc"})),
+            ("POST", "/api/jwt-issuers") => Some(self.jwt_issuer_body()),
+            ("PATCH", "/api/jwt-issuers/{id}") => Some(json!({"enabled": false})),
             ("POST", "/api/client-keys") => Some(self.client_key_body()),
             ("PATCH", "/api/client-keys/{id}") => Some(json!({"name": "renamed"})),
             ("PUT", "/api/model-prices/{id}") => Some(json!({
