@@ -312,15 +312,20 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
         circuit_open: Duration::from_secs(config.health.circuit_open_secs),
         cooldown_max: Duration::from_secs(config.health.cooldown_max_secs),
     }));
-    // A key with a new working token starts with a clean health record.
+    // A new token makes a "credential rejected" mark obsolete (other marks stay).
     let renewed_health = health.clone();
+    let renewed = move |key_id| {
+        if renewed_health.view(key_id).status.state == crate::health::State::Invalid {
+            renewed_health.reset(key_id);
+        }
+    };
     let oauth = Arc::new(
         OAuth::new(
             store.clone(),
             master.clone(),
             cluster.clone(),
             &config.oauth,
-            Arc::new(move |key_id| renewed_health.reset(key_id)),
+            Arc::new(renewed),
         )
         .map_err(|e| anyhow!("cannot start OAuth: {e}"))?,
     );

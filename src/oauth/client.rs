@@ -108,3 +108,61 @@ pub fn issued(resp: &BasicTokenResponse) -> Issued {
         expires_in: resp.expires_in(),
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use oauth2::StandardErrorResponse;
+
+    fn server(kind: BasicErrorResponseType) -> TokenError {
+        RequestTokenError::ServerResponse(StandardErrorResponse::new(kind, None, None))
+    }
+
+    #[test]
+    fn only_invalid_grant_needs_a_reconnect() {
+        assert!(matches!(
+            classify(&server(BasicErrorResponseType::InvalidGrant)),
+            Failure::Rejected(_)
+        ));
+        for kind in [
+            BasicErrorResponseType::InvalidClient,
+            BasicErrorResponseType::Extension("temporarily_unavailable".into()),
+            BasicErrorResponseType::Extension("server_error".into()),
+        ] {
+            assert!(matches!(classify(&server(kind)), Failure::Transient(_)));
+        }
+        assert!(matches!(
+            classify(&RequestTokenError::Other("x".into())),
+            Failure::Transient(_)
+        ));
+    }
+
+    #[test]
+    fn the_client_follows_its_configuration() {
+        let master = MasterKey::generate();
+        let now = chrono::Utc::now();
+        let mut cfg = provider_oauth_config::Model {
+            provider_id: 1,
+            authorize_url: "https://auth.test/authorize".into(),
+            token_url: "https://auth.test/token".into(),
+            client_id: "cid".into(),
+            client_secret_ciphertext: Some(master.encrypt("shh").unwrap()),
+            scopes: r#"["a","b"]"#.into(),
+            extra_params: r#"{"prompt":"consent"}"#.into(),
+            redirect_uri: "https://tg.test/api/oauth/callback".into(),
+            client_auth: "basic".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        let pc = build(&cfg, &master).unwrap();
+        assert_eq!(pc.scopes.len(), 2);
+        assert_eq!(pc.extra_params, [("prompt".to_string(), "consent".to_string())]);
+        // A secret encrypted under another master key is an error, not a panic.
+        cfg.client_secret_ciphertext = Some(MasterKey::generate().encrypt("x").unwrap());
+        assert!(build(&cfg, &master).is_err());
+        cfg.client_secret_ciphertext = None;
+        cfg.token_url = "not a url".into();
+        assert!(build(&cfg, &master).is_err());
+    }
+}

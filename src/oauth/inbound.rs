@@ -420,3 +420,102 @@ impl Inbound {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::config::DatabaseKind;
+    use std::time::Duration;
+
+    async fn inbound() -> Inbound {
+        let store = Store::connect("sqlite::memory:", DatabaseKind::Sqlite, None, 1)
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let jwt = JwtIssuers::new(
+            store.clone(),
+            reqwest::Client::new(),
+            Duration::from_secs(60),
+            Duration::from_secs(1),
+        );
+        Inbound::new(store, MasterKey::generate(), 60, Arc::new(jwt))
+    }
+
+    #[tokio::test]
+    async fn issued_tokens_verify_until_they_expire_and_only_unaltered() {
+        let ib = inbound().await;
+        let now = 1_000_000;
+        let token = ib.issue_token(3, 42, now + 10).unwrap();
+        assert!(token.starts_with(ACCESS_TOKEN_PREFIX));
+        assert_eq!(ib.verify_access_token(&token, now), Some(42));
+        assert_eq!(ib.verify_access_token(&token, now + 10), None, "expired");
+        // Any change to any byte is refused.
+        let raw = URL_SAFE_NO_PAD
+            .decode(token.strip_prefix(ACCESS_TOKEN_PREFIX).unwrap())
+            .unwrap();
+        for i in [0, 8, 15, 16, 23, 30, PAYLOAD_LEN, raw.len() - 1] {
+            let mut bad = raw.clone();
+            bad[i] ^= 1;
+            let forged = format!("{ACCESS_TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(&bad));
+            assert_eq!(ib.verify_access_token(&forged, now), None, "byte {i}");
+        }
+        assert_eq!(ib.verify_access_token("tgo_", now), None);
+        assert_eq!(ib.verify_access_token("tgo_!!!", now), None);
+        // Another master key's token is foreign.
+        let other = inbound().await;
+        let foreign = other.issue_token(3, 42, now + 10).unwrap();
+        assert_eq!(ib.verify_access_token(&foreign, now), None);
+    }
+
+    #[tokio::test]
+    async fn revoked_clients_and_tokens_are_refused() {
+        let ib = inbound().await;
+        let now = chrono::Utc::now().timestamp();
+        let a = ib.issue_token(1, 42, now + 60).unwrap();
+        let b = ib.issue_token(2, 42, now + 60).unwrap();
+        ib.revoked.store(Arc::new(Revoked {
+            clients: HashSet::from([1]),
+            tokens: HashSet::new(),
+        }));
+        assert_eq!(ib.verify_access_token(&a, now), None);
+        assert_eq!(ib.verify_access_token(&b, now), Some(42));
+        ib.revoked.store(Arc::new(Revoked {
+            clients: HashSet::new(),
+            tokens: HashSet::from([ib.token_hash(&b)]),
+        }));
+        assert_eq!(ib.verify_access_token(&b, now), None);
+        assert_eq!(ib.resolve("tg-a-client-key").await, Resolution::NotOAuth);
+        assert_eq!(ib.resolve(&a).await, Resolution::ClientKey(42));
+    }
+
+    #[tokio::test]
+    async fn the_token_endpoint_answers_rfc_6749_errors() {
+        let ib = inbound().await;
+        let form = Some("application/x-www-form-urlencoded");
+        let call = |method: &'static str, auth: Option<&'static str>, ct, body: &'static str| {
+            let ib = &ib;
+            async move { ib.endpoint("/oauth/token", method, auth, ct, body.as_bytes()).await }
+        };
+        let r = call("GET", None, form, "").await;
+        assert_eq!(r.status, 405);
+        let r = call("POST", None, Some("application/json"), "{}").await;
+        assert_eq!((r.status, r.body.contains("invalid_request")), (400, true));
+        let r = call("POST", None, form, "grant_type=client_credentials").await;
+        assert_eq!((r.status, r.body.contains("invalid_client")), (401, true));
+        assert!(r.headers.iter().any(|(n, _)| *n == "www-authenticate"));
+        let r = call("POST", None, form, "grant_type=a&grant_type=b").await;
+        assert_eq!((r.status, r.body.contains("repeated")), (400, true));
+        let r = call("POST", Some("Bearer x"), form, "grant_type=client_credentials").await;
+        assert_eq!(r.status, 401);
+        let r = call(
+            "POST",
+            None,
+            form,
+            "grant_type=client_credentials&client_id=tgc_nobody&client_secret=x",
+        )
+        .await;
+        assert_eq!(r.status, 401);
+        assert!(r.headers.iter().any(|(n, v)| *n == "cache-control" && v == "no-store"));
+    }
+}

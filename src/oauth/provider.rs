@@ -67,7 +67,8 @@ struct Backoff {
     next: Instant,
 }
 
-/// Called with a key's id once it has a new working token (the health of the key is reset).
+/// Called with a key's id whenever it has a new working token (here or from another
+/// instance): the server clears a "credential rejected" health mark with it.
 pub type Renewed = Arc<dyn Fn(i64) + Send + Sync>;
 
 pub struct ProviderTokens {
@@ -315,9 +316,8 @@ impl ProviderTokens {
         for row in self.store.list_key_tokens().await? {
             let cell = self.cells.cell(row.provider_key_id);
             if cell.current().generation < row.generation {
-                let was_usable = cell.usable();
                 self.adopt(&row);
-                if !was_usable && cell.usable() {
+                if cell.usable() {
                     (self.renewed)(row.provider_key_id);
                 }
             }
