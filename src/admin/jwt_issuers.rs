@@ -109,9 +109,14 @@ async fn build(
 ) -> Result<NewJwtIssuer, ApiError> {
     let cur = current.map(JwtIssuerView::from);
     let pick = |v: Option<String>, old: Option<String>, field: &str| {
-        v.or(old).ok_or_else(|| ApiError::invalid(field, "is required"))
+        v.or(old)
+            .ok_or_else(|| ApiError::invalid(field, "is required"))
     };
-    let name = text("name", &pick(req.name, cur.as_ref().map(|c| c.name.clone()), "name")?, 128)?;
+    let name = text(
+        "name",
+        &pick(req.name, cur.as_ref().map(|c| c.name.clone()), "name")?,
+        128,
+    )?;
     let issuer = text(
         "issuer",
         &pick(req.issuer, cur.as_ref().map(|c| c.issuer.clone()), "issuer")?,
@@ -119,7 +124,11 @@ async fn build(
     )?;
     let audience = text(
         "audience",
-        &pick(req.audience, cur.as_ref().map(|c| c.audience.clone()), "audience")?,
+        &pick(
+            req.audience,
+            cur.as_ref().map(|c| c.audience.clone()),
+            "audience",
+        )?,
         1024,
     )?;
     let jwks_url = match req.jwks_url {
@@ -159,9 +168,14 @@ async fn build(
     }
     match (&jwks_url, &public_key_pem) {
         (Some(url), None) => {
-            let u = url::Url::parse(url).map_err(|_| ApiError::invalid("jwks_url", "is not a URL"))?;
-            if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() || url.len() > 2048 {
-                return Err(ApiError::invalid("jwks_url", "must be an http or https URL"));
+            let u =
+                url::Url::parse(url).map_err(|_| ApiError::invalid("jwks_url", "is not a URL"))?;
+            if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() || url.len() > 2048
+            {
+                return Err(ApiError::invalid(
+                    "jwks_url",
+                    "must be an http or https URL",
+                ));
             }
         }
         (None, Some(pem)) => {
@@ -191,11 +205,17 @@ async fn build(
         .or(cur.as_ref().map(|c| c.client_keys.clone()))
         .unwrap_or_default();
     if client_keys.len() > 1000 {
-        return Err(ApiError::invalid("client_keys", "must map at most 1000 values"));
+        return Err(ApiError::invalid(
+            "client_keys",
+            "must map at most 1000 values",
+        ));
     }
     for (value, id) in &client_keys {
         if value.is_empty() || value.len() > 512 {
-            return Err(ApiError::invalid("client_keys", "values must have 1 to 512 characters"));
+            return Err(ApiError::invalid(
+                "client_keys",
+                "values must have 1 to 512 characters",
+            ));
         }
         if state.store.get_client_key(*id).await.is_err() {
             return Err(ApiError::invalid(
@@ -209,7 +229,10 @@ async fn build(
         .or(cur.as_ref().map(|c| c.clock_skew_secs))
         .unwrap_or(60);
     if !(0..=3600).contains(&skew) {
-        return Err(ApiError::invalid("clock_skew_secs", "must be between 0 and 3600"));
+        return Err(ApiError::invalid(
+            "clock_skew_secs",
+            "must be between 0 and 3600",
+        ));
     }
     Ok(NewJwtIssuer {
         name,

@@ -164,7 +164,12 @@ pub(super) async fn apply_provider_oauth(
     }
     let client_auth = match input.client_auth.as_deref().unwrap_or("basic") {
         a @ ("basic" | "post") => a.to_string(),
-        _ => return Err(ApiError::invalid("oauth.client_auth", "must be basic or post")),
+        _ => {
+            return Err(ApiError::invalid(
+                "oauth.client_auth",
+                "must be basic or post",
+            ));
+        }
     };
     let client_secret_ciphertext = match input.client_secret {
         None => None,
@@ -264,7 +269,11 @@ pub async fn authorize(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<AuthorizeResponse>, ApiError> {
     caller.require_admin()?;
-    let a = state.oauth.provider.authorize(id, Some(caller.id())).await?;
+    let a = state
+        .oauth
+        .provider
+        .authorize(id, Some(caller.id()))
+        .await?;
     Ok(Json(AuthorizeResponse {
         authorize_url: a.authorize_url,
         expires_at: a.expires_at,
@@ -325,7 +334,11 @@ pub async fn callback(
     State(state): State<Arc<AppState>>,
     ApiQuery(q): ApiQuery<CallbackQuery>,
 ) -> Response {
-    let Some(st) = q.state.as_deref().filter(|s| !s.is_empty() && s.len() <= 512) else {
+    let Some(st) = q
+        .state
+        .as_deref()
+        .filter(|s| !s.is_empty() && s.len() <= 512)
+    else {
         return page(
             StatusCode::BAD_REQUEST,
             "Not connected",

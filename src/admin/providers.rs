@@ -117,7 +117,10 @@ pub struct UpdateProvider {
 }
 
 /// The provider's view with its OAuth configuration.
-async fn with_oauth(state: &AppState, m: entity::provider::Model) -> Result<ProviderView, ApiError> {
+async fn with_oauth(
+    state: &AppState,
+    m: entity::provider::Model,
+) -> Result<ProviderView, ApiError> {
     let oauth = state.store.get_provider_oauth(m.id).await?;
     let mut view = ProviderView::from(m);
     view.oauth = oauth.map(OAuthConfigView::from);

@@ -323,7 +323,10 @@ impl Config {
         }
         let o = &self.oauth;
         if !(1..=86_400).contains(&o.authorization_ttl_secs) {
-            return invalid("oauth.authorization_ttl_secs", "must be between 1 and 86400");
+            return invalid(
+                "oauth.authorization_ttl_secs",
+                "must be between 1 and 86400",
+            );
         }
         if o.refresh_margin_secs > 86_400 {
             return invalid("oauth.refresh_margin_secs", "must be at most 86400");
@@ -332,7 +335,10 @@ impl Config {
             return invalid("oauth.sync_interval_ms", "must be between 50 and 3600000");
         }
         if !(1..=86_400).contains(&o.refresh_backoff_max_secs) {
-            return invalid("oauth.refresh_backoff_max_secs", "must be between 1 and 86400");
+            return invalid(
+                "oauth.refresh_backoff_max_secs",
+                "must be between 1 and 86400",
+            );
         }
         if !(1..=300).contains(&o.http_timeout_secs) {
             return invalid("oauth.http_timeout_secs", "must be between 1 and 300");
@@ -344,7 +350,10 @@ impl Config {
             );
         }
         if !(1..=604_800).contains(&o.access_token_ttl_secs) {
-            return invalid("oauth.access_token_ttl_secs", "must be between 1 and 604800");
+            return invalid(
+                "oauth.access_token_ttl_secs",
+                "must be between 1 and 604800",
+            );
         }
         if !(1..=604_800).contains(&o.jwks_cache_secs) {
             return invalid("oauth.jwks_cache_secs", "must be between 1 and 604800");

@@ -76,7 +76,9 @@ pub enum Failure {
 
 pub fn classify(err: &TokenError) -> Failure {
     match err {
-        RequestTokenError::ServerResponse(e) if *e.error() == BasicErrorResponseType::InvalidGrant => {
+        RequestTokenError::ServerResponse(e)
+            if *e.error() == BasicErrorResponseType::InvalidGrant =>
+        {
             Failure::Rejected("the provider refused the grant (invalid_grant)".into())
         }
         RequestTokenError::ServerResponse(e) => {
@@ -157,7 +159,10 @@ mod tests {
         };
         let pc = build(&cfg, &master).unwrap();
         assert_eq!(pc.scopes.len(), 2);
-        assert_eq!(pc.extra_params, [("prompt".to_string(), "consent".to_string())]);
+        assert_eq!(
+            pc.extra_params,
+            [("prompt".to_string(), "consent".to_string())]
+        );
         // A secret encrypted under another master key is an error, not a panic.
         cfg.client_secret_ciphertext = Some(MasterKey::generate().encrypt("x").unwrap());
         assert!(build(&cfg, &master).is_err());

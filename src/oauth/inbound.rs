@@ -4,8 +4,8 @@
 //! its client, client key and expiry under an HMAC; revocations are kept in memory, refreshed
 //! from the database.
 
-use super::jwt::JwtIssuers;
 use super::OAuthError;
+use super::jwt::JwtIssuers;
 use crate::auth::MasterKey;
 use crate::store::Store;
 use arc_swap::ArcSwap;
@@ -146,7 +146,10 @@ impl Inbound {
         let mut mac = self.mac()?;
         mac.update(&raw);
         raw.extend_from_slice(&mac.finalize().into_bytes());
-        Some(format!("{ACCESS_TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(raw)))
+        Some(format!(
+            "{ACCESS_TOKEN_PREFIX}{}",
+            URL_SAFE_NO_PAD.encode(raw)
+        ))
     }
 
     /// The client key of a genuine, unexpired, unrevoked token.
@@ -251,9 +254,10 @@ impl Inbound {
             r.headers.push(("allow", "POST".into()));
             return r;
         }
-        let form_type = content_type
-            .and_then(|ct| ct.split(';').next())
-            .map(|ct| ct.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+        let form_type = content_type.and_then(|ct| ct.split(';').next()).map(|ct| {
+            ct.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
         if form_type != Some(true) {
             return EndpointReply::error(
                 "invalid_request",
@@ -276,7 +280,10 @@ impl Inbound {
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.as_str())
         };
-        let client = match self.authenticate(authorization, param("client_id"), param("client_secret")).await {
+        let client = match self
+            .authenticate(authorization, param("client_id"), param("client_secret"))
+            .await
+        {
             Ok(c) => c,
             Err(reply) => return reply,
         };
@@ -495,7 +502,10 @@ mod tests {
         let form = Some("application/x-www-form-urlencoded");
         let call = |method: &'static str, auth: Option<&'static str>, ct, body: &'static str| {
             let ib = &ib;
-            async move { ib.endpoint("/oauth/token", method, auth, ct, body.as_bytes()).await }
+            async move {
+                ib.endpoint("/oauth/token", method, auth, ct, body.as_bytes())
+                    .await
+            }
         };
         let r = call("GET", None, form, "").await;
         assert_eq!(r.status, 405);
@@ -506,7 +516,13 @@ mod tests {
         assert!(r.headers.iter().any(|(n, _)| *n == "www-authenticate"));
         let r = call("POST", None, form, "grant_type=a&grant_type=b").await;
         assert_eq!((r.status, r.body.contains("repeated")), (400, true));
-        let r = call("POST", Some("Bearer x"), form, "grant_type=client_credentials").await;
+        let r = call(
+            "POST",
+            Some("Bearer x"),
+            form,
+            "grant_type=client_credentials",
+        )
+        .await;
         assert_eq!(r.status, 401);
         let r = call(
             "POST",
@@ -516,6 +532,10 @@ mod tests {
         )
         .await;
         assert_eq!(r.status, 401);
-        assert!(r.headers.iter().any(|(n, v)| *n == "cache-control" && v == "no-store"));
+        assert!(
+            r.headers
+                .iter()
+                .any(|(n, v)| *n == "cache-control" && v == "no-store")
+        );
     }
 }

@@ -31,7 +31,8 @@ pub fn parse_algorithm(name: &str) -> Option<Algorithm> {
 /// Three dot-separated base64url segments whose header names an `alg`.
 pub fn looks_like_jwt(token: &str) -> bool {
     let mut parts = token.split('.');
-    let (Some(h), Some(_), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(_), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return false;
     };
@@ -116,7 +117,12 @@ impl Issuer {
 }
 
 impl JwtIssuers {
-    pub fn new(store: Store, http: reqwest::Client, cache_for: Duration, refetch_min: Duration) -> Self {
+    pub fn new(
+        store: Store,
+        http: reqwest::Client,
+        cache_for: Duration,
+        refetch_min: Duration,
+    ) -> Self {
         Self {
             store,
             http,
@@ -209,13 +215,19 @@ impl JwtIssuers {
         }
         let url = issuer.row.jwks_url.as_deref()?;
         let mut fetch = issuer.fetch.lock().await;
-        let stale = !fetch.fetched_at.is_some_and(|t| t.elapsed() < self.cache_for);
+        let stale = fetch
+            .fetched_at
+            .is_none_or(|t| t.elapsed() >= self.cache_for);
         if let Some(found) = lookup(&issuer.keys.load()) {
             if !stale {
                 return Some(found);
             }
         }
-        let may_fetch = stale || !fetch.attempted_at.is_some_and(|t| t.elapsed() < self.refetch_min);
+        // At most one fetch per `refetch_min`, whatever the reason (an unreachable JWKS URL
+        // is not hammered; the keys held keep working meanwhile).
+        let may_fetch = fetch
+            .attempted_at
+            .is_none_or(|t| t.elapsed() >= self.refetch_min);
         if may_fetch {
             fetch.attempted_at = Some(Instant::now());
             match self.fetch_jwks(url).await {
@@ -281,6 +293,9 @@ mod tests {
         assert!(looks_like_jwt(&t));
         assert!(!looks_like_jwt("tg-abcdef"));
         assert!(!looks_like_jwt("a.b.c"));
-        assert!(!looks_like_jwt(&format!("{}.x.y.z", b64(r#"{"alg":"RS256"}"#))));
+        assert!(!looks_like_jwt(&format!(
+            "{}.x.y.z",
+            b64(r#"{"alg":"RS256"}"#)
+        )));
     }
 }

@@ -3,10 +3,10 @@
 //! demand when a request finds the token expired or rejected — with exactly one refresh per
 //! key at a time across every instance, and the new pair stored before anyone uses it.
 
+use super::OAuthError;
 use super::client::{self, Failure, Issued};
 use super::live::{LiveToken, TokenCells, TokenState, TokenStatus};
 use super::lock::RefreshLock;
-use super::OAuthError;
 use crate::auth::MasterKey;
 use crate::config::{OAuthConfig, Secret};
 use crate::store::{Store, TokenPairRow};
@@ -223,7 +223,10 @@ impl ProviderTokens {
                 let why = match client::classify(&e) {
                     Failure::Rejected(w) | Failure::Transient(w) => w,
                 };
-                tracing::warn!(provider_key = key.id, "authorization code exchange failed: {why}");
+                tracing::warn!(
+                    provider_key = key.id,
+                    "authorization code exchange failed: {why}"
+                );
                 ConnectError::Exchange(why)
             })?;
         let issued = client::issued(&resp);
@@ -288,19 +291,19 @@ impl ProviderTokens {
 
     /// Puts a database row into its key's cell.
     fn adopt(&self, row: &provider_key_token::Model) {
-        let access = row
-            .access_token_ciphertext
-            .as_deref()
-            .and_then(|ct| match self.master.decrypt(ct) {
-                Ok(t) => Some(Secret::new(t)),
-                Err(_) => {
-                    tracing::error!(
-                        provider_key = row.provider_key_id,
-                        "access token cannot be decrypted with the configured master key"
-                    );
-                    None
-                }
-            });
+        let access =
+            row.access_token_ciphertext
+                .as_deref()
+                .and_then(|ct| match self.master.decrypt(ct) {
+                    Ok(t) => Some(Secret::new(t)),
+                    Err(_) => {
+                        tracing::error!(
+                            provider_key = row.provider_key_id,
+                            "access token cannot be decrypted with the configured master key"
+                        );
+                        None
+                    }
+                });
         self.cells.cell(row.provider_key_id).adopt(TokenState {
             access,
             expires_at: row.expires_at,
@@ -357,7 +360,11 @@ impl ProviderTokens {
             .get(provider_key_id)
             .ok_or(RefreshError::NotConnected)?;
         let state = cell.current();
-        if state.access.as_ref().is_some_and(|a| a.expose() != rejected) {
+        if state
+            .access
+            .as_ref()
+            .is_some_and(|a| a.expose() != rejected)
+        {
             return Ok(());
         }
         if state.status != TokenStatus::Connected {
@@ -554,7 +561,10 @@ impl ProviderTokens {
         row: &provider_key_token::Model,
         reason: String,
     ) -> Result<(), RefreshError> {
-        tracing::warn!(provider_key = row.provider_key_id, "OAuth credential invalid: {reason}");
+        tracing::warn!(
+            provider_key = row.provider_key_id,
+            "OAuth credential invalid: {reason}"
+        );
         match self
             .store
             .mark_token_invalid(row.provider_key_id, row.generation, &reason)

@@ -331,8 +331,8 @@ async fn oauth_endpoint(
         )
         .await;
     ctx.record.status = reply.status;
-    let mut out =
-        ResponseHeader::build(reply.status, Some(reply.headers.len() + 2)).map_err(|_| ProxyError::Internal)?;
+    let mut out = ResponseHeader::build(reply.status, Some(reply.headers.len() + 2))
+        .map_err(|_| ProxyError::Internal)?;
     for (name, value) in &reply.headers {
         out.insert_header(*name, value.as_str())
             .map_err(|_| ProxyError::Internal)?;
@@ -341,7 +341,11 @@ async fn oauth_endpoint(
         .map_err(|_| ProxyError::Internal)?;
     out.insert_header("x-request-id", ctx.record.request_id.as_str())
         .map_err(|_| ProxyError::Internal)?;
-    if session.write_response_header(Box::new(out), false).await.is_ok() {
+    if session
+        .write_response_header(Box::new(out), false)
+        .await
+        .is_ok()
+    {
         let _ = session
             .write_response_body(Some(Bytes::from(reply.body)), true)
             .await;

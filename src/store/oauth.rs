@@ -226,7 +226,10 @@ impl Store {
         use provider_key_token::Column as C;
         let now = Utc::now();
         let mut q = provider_key_token::Entity::update_many()
-            .col_expr(C::AccessTokenCiphertext, Expr::value(pair.access_token_ciphertext))
+            .col_expr(
+                C::AccessTokenCiphertext,
+                Expr::value(pair.access_token_ciphertext),
+            )
             .col_expr(C::ExpiresAt, Expr::value(pair.expires_at))
             .col_expr(C::Generation, Expr::col(C::Generation).add(1))
             .col_expr(C::Status, Expr::value("connected"))
@@ -367,11 +370,7 @@ impl Store {
     }
 
     /// Revokes a client of the client key, and with it every token issued to it.
-    pub async fn revoke_oauth_client(
-        &self,
-        client_key_id: i64,
-        id: i64,
-    ) -> Result<(), StoreError> {
+    pub async fn revoke_oauth_client(&self, client_key_id: i64, id: i64) -> Result<(), StoreError> {
         let now = Utc::now();
         let res = oauth_client::Entity::update_many()
             .col_expr(oauth_client::Column::RevokedAt, Expr::value(now))
@@ -425,7 +424,10 @@ impl Store {
         token_hash: &str,
     ) -> Result<bool, StoreError> {
         let res = oauth_access_token::Entity::update_many()
-            .col_expr(oauth_access_token::Column::RevokedAt, Expr::value(Utc::now()))
+            .col_expr(
+                oauth_access_token::Column::RevokedAt,
+                Expr::value(Utc::now()),
+            )
             .filter(oauth_access_token::Column::OauthClientId.eq(oauth_client_id))
             .filter(oauth_access_token::Column::TokenHash.eq(token_hash))
             .exec(&self.db)

@@ -93,10 +93,7 @@ fn oauth_error(status: StatusCode, code: &str) -> Response {
 
 impl MockOAuth {
     /// Starts on 127.0.0.1; a confidential client when `client_secret` is given.
-    pub async fn start(
-        client_id: &str,
-        client_secret: Option<&str>,
-    ) -> std::io::Result<MockOAuth> {
+    pub async fn start(client_id: &str, client_secret: Option<&str>) -> std::io::Result<MockOAuth> {
         let state = Arc::new(OAuthState {
             client_id: client_id.to_string(),
             client_secret: client_secret.map(str::to_string),
@@ -231,10 +228,13 @@ fn url_encode(s: &str) -> String {
 fn form(body: &[u8]) -> HashMap<String, String> {
     body.split(|b| *b == b'&')
         .filter(|p| !p.is_empty())
-        .filter_map(|pair| {
-            let text = String::from_utf8_lossy(pair).replace('+', " ");
+        .map(|pair| {
+            let text = String::from_utf8_lossy(pair);
             let (k, v) = text.split_once('=').unwrap_or((&text, ""));
-            Some((crate::mock::percent_decode(k), crate::mock::percent_decode(v)))
+            (
+                crate::mock::percent_decode(k),
+                crate::mock::percent_decode(v),
+            )
         })
         .collect()
 }
@@ -302,10 +302,7 @@ async fn token(State(s): State<Arc<OAuthState>>, headers: HeaderMap, body: Bytes
     match params.get("grant_type").map(String::as_str) {
         Some("authorization_code") => {
             s.code_calls.fetch_add(1, Ordering::SeqCst);
-            let Some(grant) = params
-                .get("code")
-                .and_then(|c| lock(&s.codes).remove(c))
-            else {
+            let Some(grant) = params.get("code").and_then(|c| lock(&s.codes).remove(c)) else {
                 return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant");
             };
             let verifier = params.get("code_verifier").cloned().unwrap_or_default();
@@ -389,7 +386,9 @@ fn new_key(kid: String) -> IssuerKey {
 
 fn jwk_of(k: &IssuerKey) -> Value {
     let point = k.signing.verifying_key().to_encoded_point(false);
-    let b64 = |b: Option<&p256::FieldBytes>| URL_SAFE_NO_PAD.encode(b.map(|x| x.as_slice()).unwrap_or(&[]));
+    let b64 = |b: Option<&p256::FieldBytes>| {
+        URL_SAFE_NO_PAD.encode(b.map(|x| x.as_slice()).unwrap_or(&[]))
+    };
     json!({"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256", "kid": k.kid,
            "x": b64(point.x()), "y": b64(point.y())})
 }
