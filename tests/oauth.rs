@@ -181,20 +181,31 @@ fn upstream_tokens(upstream: &MockUpstream) -> BTreeSet<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn connect_then_1000_requests_across_three_token_lifetimes_without_a_client_error() {
+/// A mock OAuth server issuing tokens that live `lifetime_secs`, and a mock upstream that
+/// accepts only its live access tokens.
+async fn oauth_and_upstream(lifetime_secs: u64) -> (MockOAuth, MockUpstream) {
     let oauth = MockOAuth::start(CLIENT_ID, Some(CLIENT_SECRET))
         .await
         .unwrap();
-    oauth.set_lifetime(Duration::from_secs(3));
+    oauth.set_lifetime(Duration::from_secs(lifetime_secs));
     let upstream = MockUpstream::start().await;
     upstream.set_credential_check(Some(oauth.checker()));
-    let tg = Tollgate::start_with(
-        Options::default()
-            .env("TOLLGATE__OAUTH__REFRESH_MARGIN_SECS", "1")
-            .env("TOLLGATE__OAUTH__SYNC_INTERVAL_MS", "100"),
+    (oauth, upstream)
+}
+
+/// Refresh `margin_secs` ahead of expiry, looking every 100 ms.
+fn refreshing(opts: Options, margin_secs: u64) -> Options {
+    opts.env(
+        "TOLLGATE__OAUTH__REFRESH_MARGIN_SECS",
+        &margin_secs.to_string(),
     )
-    .await;
+    .env("TOLLGATE__OAUTH__SYNC_INTERVAL_MS", "100")
+}
+
+#[tokio::test]
+async fn connect_then_1000_requests_across_three_token_lifetimes_without_a_client_error() {
+    let (oauth, upstream) = oauth_and_upstream(3).await;
+    let tg = Tollgate::start_with(refreshing(Options::default(), 1)).await;
     let (pid, kid) = oauth_provider(&tg, &oauth, &upstream).await;
 
     // The authorize URL carries a PKCE S256 challenge, a state, the scopes and extras.
@@ -290,20 +301,10 @@ async fn two_instances_200_requests_at_expiry_make_exactly_one_refresh_call() {
     let Some(cluster) = common::Cluster::create().await else {
         return;
     };
-    let opts = || {
-        cluster
-            .options()
-            .env("TOLLGATE__OAUTH__REFRESH_MARGIN_SECS", "0")
-            .env("TOLLGATE__OAUTH__SYNC_INTERVAL_MS", "100")
-    };
-    let oauth = MockOAuth::start(CLIENT_ID, Some(CLIENT_SECRET))
-        .await
-        .unwrap();
-    oauth.set_lifetime(Duration::from_secs(4));
+    let opts = || refreshing(cluster.options(), 0);
+    let (oauth, upstream) = oauth_and_upstream(4).await;
     // A slow token endpoint: everyone arriving during the refresh must wait for it.
     oauth.set_delay(Duration::from_millis(400));
-    let upstream = MockUpstream::start().await;
-    upstream.set_credential_check(Some(oauth.checker()));
     let a = Tollgate::start_with(opts()).await;
     let b = Tollgate::start_with(opts()).await;
     let (pid, kid) = oauth_provider(&a, &oauth, &upstream).await;
@@ -358,17 +359,8 @@ async fn two_instances_200_requests_at_expiry_make_exactly_one_refresh_call() {
 
 #[tokio::test]
 async fn a_crash_between_refresh_and_use_leaves_a_working_credential() {
-    let oauth = MockOAuth::start(CLIENT_ID, Some(CLIENT_SECRET))
-        .await
-        .unwrap();
-    oauth.set_lifetime(Duration::from_secs(3));
-    let upstream = MockUpstream::start().await;
-    upstream.set_credential_check(Some(oauth.checker()));
-    let opts = || {
-        Options::default()
-            .env("TOLLGATE__OAUTH__REFRESH_MARGIN_SECS", "1")
-            .env("TOLLGATE__OAUTH__SYNC_INTERVAL_MS", "50")
-    };
+    let (oauth, upstream) = oauth_and_upstream(3).await;
+    let opts = || refreshing(Options::default(), 1);
     let mut first = Tollgate::start_with(opts()).await;
     let (pid, kid) = oauth_provider(&first, &oauth, &upstream).await;
     let (_, client_key) = first.create_client_key(pid, &[kid]).await;
@@ -416,21 +408,12 @@ async fn a_crash_between_refresh_and_use_leaves_a_working_credential() {
 
 #[tokio::test]
 async fn invalid_grant_marks_the_credential_invalid_and_requests_fail_over() {
-    let oauth = MockOAuth::start(CLIENT_ID, Some(CLIENT_SECRET))
-        .await
-        .unwrap();
-    oauth.set_lifetime(Duration::from_secs(3));
-    let upstream = MockUpstream::start().await;
+    let (oauth, upstream) = oauth_and_upstream(3).await;
     let live = oauth.checker();
     upstream.set_credential_check(Some(Arc::new(move |t: &str| {
         t == "sk-static-fallback-key" || live(t)
     })));
-    let tg = Tollgate::start_with(
-        Options::default()
-            .env("TOLLGATE__OAUTH__REFRESH_MARGIN_SECS", "1")
-            .env("TOLLGATE__OAUTH__SYNC_INTERVAL_MS", "100"),
-    )
-    .await;
+    let tg = Tollgate::start_with(refreshing(Options::default(), 1)).await;
     let (pid, kid) = oauth_provider(&tg, &oauth, &upstream).await;
     let static_key = tg.create_provider_key(pid, "sk-static-fallback-key").await;
     let (_, client_key) = tg.create_client_key(pid, &[kid, static_key]).await;
@@ -484,18 +467,8 @@ async fn invalid_grant_marks_the_credential_invalid_and_requests_fail_over() {
 
 #[tokio::test]
 async fn network_and_5xx_refresh_failures_back_off_and_keep_the_current_token() {
-    let oauth = MockOAuth::start(CLIENT_ID, Some(CLIENT_SECRET))
-        .await
-        .unwrap();
-    oauth.set_lifetime(Duration::from_secs(6));
-    let upstream = MockUpstream::start().await;
-    upstream.set_credential_check(Some(oauth.checker()));
-    let tg = Tollgate::start_with(
-        Options::default()
-            .env("TOLLGATE__OAUTH__REFRESH_MARGIN_SECS", "5")
-            .env("TOLLGATE__OAUTH__SYNC_INTERVAL_MS", "100"),
-    )
-    .await;
+    let (oauth, upstream) = oauth_and_upstream(6).await;
+    let tg = Tollgate::start_with(refreshing(Options::default(), 5)).await;
     let (pid, kid) = oauth_provider(&tg, &oauth, &upstream).await;
     let (_, client_key) = tg.create_client_key(pid, &[kid]).await;
     oauth.set_refresh_mode(RefreshMode::ServerError(2));

@@ -253,10 +253,8 @@ impl Store {
             .filter(C::Generation.eq(expected_generation))
             .exec(&self.db)
             .await?;
-        if res.rows_affected == 0 {
-            return Ok(None);
-        }
-        self.get_key_token(provider_key_id).await
+        self.after_compare_and_set(provider_key_id, res.rows_affected)
+            .await
     }
 
     /// Marks the credential unusable with a reason, if still at `expected_generation`.
@@ -276,7 +274,17 @@ impl Store {
             .filter(C::Generation.eq(expected_generation))
             .exec(&self.db)
             .await?;
-        if res.rows_affected == 0 {
+        self.after_compare_and_set(provider_key_id, res.rows_affected)
+            .await
+    }
+
+    /// The row after a compare-and-set write, or `None` when it did not apply.
+    async fn after_compare_and_set(
+        &self,
+        provider_key_id: i64,
+        rows_affected: u64,
+    ) -> Result<Option<provider_key_token::Model>, StoreError> {
+        if rows_affected == 0 {
             return Ok(None);
         }
         self.get_key_token(provider_key_id).await

@@ -82,6 +82,16 @@ impl Drop for MockOAuth {
     }
 }
 
+/// Serves `app` on a free loopback port.
+async fn serve(app: Router) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((addr, task))
+}
+
 fn oauth_error(status: StatusCode, code: &str) -> Response {
     (
         status,
@@ -111,11 +121,7 @@ impl MockOAuth {
             .route("/authorize", get(authorize))
             .route("/token", post(token))
             .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (addr, task) = serve(app).await?;
         Ok(MockOAuth { addr, state, task })
     }
 
@@ -410,11 +416,7 @@ impl TestIssuer {
         let app = Router::new()
             .route("/jwks", get(jwks))
             .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (addr, task) = serve(app).await?;
         Ok(TestIssuer {
             addr,
             state,
