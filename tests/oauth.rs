@@ -1185,4 +1185,17 @@ async fn refresh_now_is_single_flight_across_services_on_one_database() {
         Err(RefreshError::NotConnected)
     );
     assert_eq!(oauth.refresh_calls(), calls);
+
+    // Deleting the key deletes its tokens and pending authorizations with it.
+    b.provider.authorize(key, None).await.unwrap();
+    store.delete_provider_key(key).await.unwrap();
+    assert!(store.get_key_token(key).await.unwrap().is_none());
+    assert!(store.list_key_tokens().await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .delete_expired_authorizations(chrono::Utc::now() + chrono::Duration::days(1))
+            .await
+            .unwrap(),
+        0
+    );
 }

@@ -423,6 +423,14 @@ impl ProviderTokens {
             if self.lock.try_acquire(provider_key_id, &owner).await {
                 let result = self.refresh_locked(provider_key_id, seen).await;
                 self.lock.release(provider_key_id, &owner).await;
+                if let Err(RefreshError::Transient(why)) = &result {
+                    let wait = self.bump_backoff(provider_key_id);
+                    tracing::warn!(
+                        provider_key = provider_key_id,
+                        retry_in_ms = wait.as_millis() as u64,
+                        "OAuth refresh failed; keeping the current token: {why}"
+                    );
+                }
                 return result;
             }
             tokio::time::sleep(WAIT_STEP).await;
@@ -543,15 +551,7 @@ impl ProviderTokens {
                     }
                     self.invalidate(&row, format!("{RECONNECT}: {why}")).await
                 }
-                Failure::Transient(why) => {
-                    let wait = self.bump_backoff(provider_key_id);
-                    tracing::warn!(
-                        provider_key = provider_key_id,
-                        retry_in_ms = wait.as_millis() as u64,
-                        "OAuth refresh failed; keeping the current token: {why}"
-                    );
-                    Err(RefreshError::Transient(why))
-                }
+                Failure::Transient(why) => Err(RefreshError::Transient(why)),
             },
         }
     }
