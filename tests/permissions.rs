@@ -205,6 +205,15 @@ const TABLE: &[(&str, &str, Target, [u16; 5])] = &[
         Own,
         [200, 200, 403, 200, 401],
     ),
+    // OAuth2: connecting a provider key needs provider_keys:write; the provider's callback
+    // needs no token (its single-use state is the proof; a missing state is refused for all).
+    (
+        "POST",
+        "/api/provider-keys/{id}/oauth/authorize",
+        Any,
+        [200, 403, 403, 403, 401],
+    ),
+    ("GET", "/api/oauth/callback", No, [400, 400, 400, 400, 400]),
     (
         "POST",
         "/api/client-keys/{id}/rotate",
@@ -284,6 +293,51 @@ const TABLE: &[(&str, &str, Target, [u16; 5])] = &[
     ),
     // Audit: audit:read.
     ("GET", "/api/audit", No, [200, 403, 200, 403, 401]),
+    // OAuth clients of a client key: read with the key, created and deleted with
+    // client_keys:write (or write_own on one's own key).
+    (
+        "POST",
+        "/api/client-keys/{id}/oauth-clients",
+        Own,
+        [201, 201, 403, 201, 401],
+    ),
+    (
+        "POST",
+        "/api/client-keys/{id}/oauth-clients",
+        Other,
+        [201, 404, 403, 403, 401],
+    ),
+    (
+        "GET",
+        "/api/client-keys/{id}/oauth-clients",
+        Own,
+        [200, 200, 200, 200, 401],
+    ),
+    (
+        "GET",
+        "/api/client-keys/{id}/oauth-clients",
+        Other,
+        [200, 404, 200, 200, 401],
+    ),
+    (
+        "DELETE",
+        "/api/client-keys/{id}/oauth-clients/{client}",
+        Own,
+        [204, 204, 403, 204, 401],
+    ),
+    (
+        "DELETE",
+        "/api/client-keys/{id}/oauth-clients/{client}",
+        Other,
+        [204, 404, 403, 403, 401],
+    ),
+    // JWT issuers map tokens onto any client key: read with client_keys:read, changed with
+    // client_keys:write.
+    ("GET", "/api/jwt-issuers", No, [200, 403, 200, 200, 401]),
+    ("POST", "/api/jwt-issuers", No, [201, 403, 403, 403, 401]),
+    ("GET", "/api/jwt-issuers/{id}", Any, [200, 403, 200, 200, 401]),
+    ("PATCH", "/api/jwt-issuers/{id}", Any, [200, 403, 403, 403, 401]),
+    ("DELETE", "/api/jwt-issuers/{id}", Any, [204, 403, 403, 403, 401]),
 ];
 
 #[test]
@@ -373,6 +427,20 @@ impl World {
             )
             .await;
         assert_eq!(s, 201, "{v}");
+        // An OAuth client configuration, so that oauth2 keys of the provider can be connected.
+        let (s, v) = tg
+            .api(
+                "PATCH",
+                &format!("/api/providers/{provider}"),
+                Some(json!({"oauth": {
+                    "authorize_url": "https://auth.example.test/authorize",
+                    "token_url": "https://auth.example.test/token",
+                    "client_id": "perm-client",
+                    "redirect_uri": format!("{}/api/oauth/callback", tg.admin),
+                }})),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
         let (_, me) = tg.api("GET", "/api/auth/me", None).await;
         let admin = Actor {
             id: me["id"].as_i64().unwrap(),
@@ -502,6 +570,12 @@ impl World {
         v["id"].as_i64().unwrap()
     }
 
+    fn jwt_issuer_body(&self) -> Value {
+        json!({"name": format!("i-{}", rand_suffix()), "issuer": "https://idp.example.test",
+               "audience": "tollgate", "jwks_url": "https://idp.example.test/jwks",
+               "algorithms": ["RS256"]})
+    }
+
     fn client_key_body(&self) -> Value {
         json!({"name": "c", "provider_id": self.provider, "provider_key_ids": [self.pool_key]})
     }
@@ -522,6 +596,16 @@ impl World {
                            "base_url": self.base_url}),
                 )
                 .await
+            }
+            "provider-keys" if route.ends_with("/oauth/authorize") => {
+                self.admin_post(
+                    "/api/provider-keys",
+                    json!({"provider_id": self.provider, "name": "o", "kind": "oauth2"}),
+                )
+                .await
+            }
+            "jwt-issuers" => {
+                self.admin_post("/api/jwt-issuers", self.jwt_issuer_body()).await
             }
             "provider-keys" => {
                 self.admin_post(
@@ -594,6 +678,12 @@ impl World {
         if route.contains("{id}") {
             let id = self.resolve_id(route, target, who).await;
             path = route.replace("{id}", &id.to_string());
+            if route.contains("{client}") {
+                let client = self
+                    .admin_post(&format!("/api/client-keys/{id}/oauth-clients"), json!({}))
+                    .await;
+                path = path.replace("{client}", &client.to_string());
+            }
         }
         let body = match (method, route) {
             ("POST", "/api/auth/login") => Some(match caller {
@@ -657,6 +747,9 @@ impl World {
                 "provider_id": self.provider, "name": "k", "secret": "sk-new-0123456789"
             })),
             ("PATCH", "/api/provider-keys/{id}") => Some(json!({"weight": 2})),
+            ("POST", "/api/client-keys/{id}/oauth-clients") => Some(json!({"name": "svc"})),
+            ("POST", "/api/jwt-issuers") => Some(self.jwt_issuer_body()),
+            ("PATCH", "/api/jwt-issuers/{id}") => Some(json!({"enabled": false})),
             ("POST", "/api/client-keys") => Some(self.client_key_body()),
             ("PATCH", "/api/client-keys/{id}") => Some(json!({"name": "renamed"})),
             ("PUT", "/api/model-prices/{id}") => Some(json!({

@@ -12,6 +12,8 @@ mod m20261122_000007_rollups;
 mod m20261203_000010_roles;
 mod m20261203_000011_log_indexes;
 mod m20261203_000012_ttfb_rollups;
+mod m20261203_000020_oauth_providers;
+mod m20261203_000021_oauth_inbound;
 
 pub struct Migrator;
 
@@ -29,6 +31,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_roles::Migration),
             Box::new(m20261203_000011_log_indexes::Migration),
             Box::new(m20261203_000012_ttfb_rollups::Migration),
+            Box::new(m20261203_000020_oauth_providers::Migration),
+            Box::new(m20261203_000021_oauth_inbound::Migration),
         ]
     }
 }

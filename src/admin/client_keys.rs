@@ -325,7 +325,7 @@ pub(super) async fn load_visible(
 }
 
 /// A key the caller may change.
-async fn load_writable(
+pub(super) async fn load_writable(
     state: &AppState,
     caller: &Caller,
     id: i64,

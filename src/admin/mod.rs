@@ -6,7 +6,9 @@ mod client_keys;
 mod console;
 mod error;
 mod fields;
+mod jwt_issuers;
 mod logs;
+mod oauth;
 mod openapi;
 mod prices;
 mod provider_keys;
@@ -81,6 +83,11 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(provider_keys::health_check),
         )
         .route(
+            "/provider-keys/{id}/oauth/authorize",
+            post(oauth::authorize),
+        )
+        .route("/oauth/callback", get(oauth::callback))
+        .route(
             "/provider-keys/{id}/trends",
             get(stats::provider_key_trends),
         )
@@ -96,6 +103,24 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/client-keys/{id}/rotate", post(client_keys::rotate))
         .route("/client-keys/{id}/trends", get(stats::client_key_trends))
+        .route(
+            "/client-keys/{id}/oauth-clients",
+            get(oauth::list_clients).post(oauth::create_client),
+        )
+        .route(
+            "/client-keys/{id}/oauth-clients/{client}",
+            delete(oauth::delete_client),
+        )
+        .route(
+            "/jwt-issuers",
+            get(jwt_issuers::list).post(jwt_issuers::create),
+        )
+        .route(
+            "/jwt-issuers/{id}",
+            get(jwt_issuers::get)
+                .patch(jwt_issuers::update)
+                .delete(jwt_issuers::delete),
+        )
         .route("/model-prices", get(prices::list).post(prices::create))
         .route("/model-prices/unpriced", get(prices::unpriced))
         .route(

@@ -2,8 +2,8 @@
 //! the request and response types, and served at `GET /api/openapi.json`.
 
 use super::{
-    audit, auth, client_keys, logs, prices, provider_keys, providers, public_keys, roles, stats,
-    users,
+    audit, auth, client_keys, jwt_issuers, logs, oauth, prices, provider_keys, providers,
+    public_keys, roles, stats, users,
 };
 use crate::accounts::Permission;
 use crate::providers::{ApiFormat, CredentialPlacement};
@@ -65,12 +65,22 @@ use utoipa::{Modify, OpenApi};
         provider_keys::update,
         provider_keys::delete,
         provider_keys::health_check,
+        oauth::authorize,
+        oauth::callback,
         client_keys::list,
         client_keys::create,
         client_keys::get,
         client_keys::update,
         client_keys::rotate,
         client_keys::delete,
+        oauth::create_client,
+        oauth::list_clients,
+        oauth::delete_client,
+        jwt_issuers::list,
+        jwt_issuers::create,
+        jwt_issuers::get,
+        jwt_issuers::update,
+        jwt_issuers::delete,
         prices::list,
         prices::create,
         prices::unpriced,
@@ -91,7 +101,8 @@ use utoipa::{Modify, OpenApi};
         (name = "roles", description = "Roles and permissions"),
         (name = "providers", description = "Upstream providers"),
         (name = "provider-keys", description = "Provider credentials"),
-        (name = "client-keys", description = "Tollgate-issued keys"),
+        (name = "client-keys", description = "Tollgate-issued keys and their OAuth2 clients"),
+        (name = "jwt-issuers", description = "Trusted external JWT issuers"),
         (name = "model-prices", description = "Prices per million tokens"),
         (name = "logs", description = "One row per proxied request"),
         (name = "audit", description = "Who changed what (`audit:read`)"),

@@ -3,6 +3,7 @@
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
 use super::fields::{double_option, map_patch};
+use super::oauth::{OAuthStatusView, status_view};
 use super::refresh_catalog;
 use crate::accounts::Permission;
 use crate::auth::mask_secret;
@@ -28,6 +29,11 @@ pub struct ProviderKeyView {
     /// Requests and tokens per minute this key may take (null = no cap).
     pub rpm: Option<i32>,
     pub tpm: Option<i64>,
+    /// `api_key` or `oauth2`.
+    pub kind: String,
+    /// Tokens of an `oauth2` key: connected, expiry, reconnect needed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<OAuthStatusView>,
     pub health: KeyHealthView,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -87,6 +93,8 @@ impl ProviderKeyView {
     fn of(state: &AppState, m: entity::provider_key::Model) -> Self {
         Self {
             health: KeyHealthView::of(state, m.id, m.enabled),
+            oauth: (m.kind == "oauth2").then(|| status_view(state, m.id)),
+            kind: m.kind,
             id: m.id,
             provider_id: m.provider_id,
             name: m.name,
@@ -115,14 +123,18 @@ pub struct CreateProviderKey {
     /// 1 to 128 characters.
     #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
     pub name: String,
-    /// The provider credential; write-only (shown masked afterwards).
+    /// The provider credential; write-only (shown masked afterwards). Required for
+    /// `api_key`, absent for `oauth2` (connect it with `/oauth/authorize`).
     #[schema(
         write_only,
         min_length = 1,
         max_length = 4096,
         pattern = r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$"
     )]
-    pub secret: String,
+    pub secret: Option<String>,
+    /// `api_key` (default) or `oauth2`.
+    #[schema(pattern = "^(api_key|oauth2)$")]
+    pub kind: Option<String>,
     pub enabled: Option<bool>,
     /// 0 to 1000; 1 when left out.
     #[schema(minimum = 0, maximum = 1000)]
@@ -281,7 +293,22 @@ pub async fn create(
         .get_provider(req.provider_id)
         .await
         .map_err(|_| ApiError::invalid("provider_id", "does not name a provider"))?;
-    let (secret_ciphertext, secret_preview) = check_secret(&state, &req.secret)?;
+    let kind = req.kind.as_deref().unwrap_or("api_key");
+    let (secret_ciphertext, secret_preview) = match (kind, req.secret.as_deref()) {
+        ("api_key", Some(secret)) => check_secret(&state, secret)?,
+        ("api_key", None) => return Err(ApiError::invalid("secret", "is required")),
+        ("oauth2", None) => (
+            state.master.encrypt("").map_err(|_| ApiError::Internal)?,
+            String::new(),
+        ),
+        ("oauth2", Some(_)) => {
+            return Err(ApiError::invalid(
+                "secret",
+                "must be left out for an oauth2 key (connect it instead)",
+            ));
+        }
+        _ => return Err(ApiError::invalid("kind", "must be api_key or oauth2")),
+    };
     let created = state
         .store
         .create_provider_key(NewProviderKey {
@@ -293,6 +320,7 @@ pub async fn create(
             weight: check_weight(req.weight.unwrap_or(1))?,
             rpm: req.rpm.map(check_cap("rpm")).transpose()?,
             tpm: req.tpm.map(check_cap("tpm")).transpose()?,
+            kind: kind.to_string(),
         })
         .await?;
     refresh_catalog(&state).await;
@@ -323,6 +351,12 @@ pub async fn update(
 ) -> Result<Json<ProviderKeyView>, ApiError> {
     caller.require(Permission::ProviderKeysWrite)?;
     let resets_health = req.secret.is_some() || req.enabled == Some(true);
+    if req.secret.is_some() && state.store.get_provider_key(id).await?.kind == "oauth2" {
+        return Err(ApiError::invalid(
+            "secret",
+            "cannot be set on an oauth2 key (connect it instead)",
+        ));
+    }
     let patch = ProviderKeyPatch {
         name: req.name.as_deref().map(check_name).transpose()?,
         secret: req

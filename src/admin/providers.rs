@@ -3,6 +3,7 @@
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use super::fields::{double_option, map_patch};
+use super::oauth::{OAuthConfigInput, OAuthConfigView, apply_provider_oauth};
 use super::openapi::{api_format_schema, auth_scheme_schema};
 use super::refresh_catalog;
 use crate::accounts::Permission;
@@ -32,6 +33,9 @@ pub struct ProviderView {
     pub first_byte_timeout_ms: i64,
     /// The active health check's path (the format's default when not set).
     pub health_check_path: String,
+    /// The OAuth2 client configuration, when OAuth2 keys of this provider can be connected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<OAuthConfigView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -54,6 +58,7 @@ impl From<entity::provider::Model> for ProviderView {
             connect_timeout_ms: m.connect_timeout_ms,
             first_byte_timeout_ms: m.first_byte_timeout_ms,
             health_check_path,
+            oauth: None,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
@@ -105,6 +110,22 @@ pub struct UpdateProvider {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>, max_length = 512, pattern = r"^/[^\s]*$")]
     pub health_check_path: Option<Option<String>>,
+    /// The OAuth2 client for keys of kind `oauth2`; null removes it. Its `client_secret` is
+    /// write-only.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<OAuthConfigInput>)]
+    pub oauth: Option<Option<OAuthConfigInput>>,
+}
+
+/// The provider's view with its OAuth configuration.
+async fn with_oauth(
+    state: &AppState,
+    m: entity::provider::Model,
+) -> Result<ProviderView, ApiError> {
+    let oauth = state.store.get_provider_oauth(m.id).await?;
+    let mut view = ProviderView::from(m);
+    view.oauth = oauth.map(OAuthConfigView::from);
+    Ok(view)
 }
 
 fn check_path(path: &str) -> Result<String, ApiError> {
@@ -166,7 +187,24 @@ pub async fn list(
 ) -> Result<Json<Vec<ProviderView>>, ApiError> {
     caller.require(Permission::ProvidersRead)?;
     let rows = state.store.list_providers().await?;
-    Ok(Json(rows.into_iter().map(ProviderView::from).collect()))
+    let mut configs: std::collections::HashMap<i64, _> = state
+        .store
+        .list_provider_oauth()
+        .await?
+        .into_iter()
+        .map(|c| (c.provider_id, c))
+        .collect();
+    Ok(Json(
+        rows.into_iter()
+            .map(|m| {
+                let oauth = configs.remove(&m.id).map(OAuthConfigView::from);
+                ProviderView {
+                    oauth,
+                    ..ProviderView::from(m)
+                }
+            })
+            .collect(),
+    ))
 }
 
 /// One provider (any signed-in user).
@@ -187,7 +225,8 @@ pub async fn get(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ProviderView>, ApiError> {
     caller.require(Permission::ProvidersRead)?;
-    Ok(Json(state.store.get_provider(id).await?.into()))
+    let m = state.store.get_provider(id).await?;
+    Ok(Json(with_oauth(&state, m).await?))
 }
 
 /// Adds a provider (admin only).
@@ -282,8 +321,11 @@ pub async fn update(
         health_check_path: map_patch(req.health_check_path, |p| check_path(&p))?,
     };
     let updated = state.store.update_provider(id, patch).await?;
+    if let Some(oauth) = req.oauth {
+        apply_provider_oauth(&state, id, oauth).await?;
+    }
     refresh_catalog(&state).await;
-    Ok(Json(updated.into()))
+    Ok(Json(with_oauth(&state, updated).await?))
 }
 
 /// Deletes a provider with its keys and client keys (admin only).

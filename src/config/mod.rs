@@ -25,6 +25,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub ledger: LedgerConfig,
     pub retention: RetentionConfig,
+    pub oauth: OAuthConfig,
     pub server: ServerConfig,
     pub log: LogConfig,
 }
@@ -147,6 +148,30 @@ pub struct RetentionConfig {
     pub batch_size: u64,
     /// Time between two sweeps.
     pub interval_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthConfig {
+    /// How long an authorization may wait for its callback; then it is refused and removed.
+    pub authorization_ttl_secs: u64,
+    /// Refresh a provider token this long before it expires.
+    pub refresh_margin_secs: u64,
+    /// How often each instance checks for due refreshes and reads what others changed
+    /// (tokens, revocations, issuers).
+    pub sync_interval_ms: u64,
+    /// Longest pause between two refresh attempts after network or 5xx failures.
+    pub refresh_backoff_max_secs: u64,
+    /// Timeout of one call to a token or JWKS endpoint.
+    pub http_timeout_secs: u64,
+    /// How long a refresh lock (Redis) or lease (database) is held at most.
+    pub lock_ttl_secs: u64,
+    /// Lifetime of an access token issued at `POST /oauth/token`.
+    pub access_token_ttl_secs: u64,
+    /// How long fetched JWKS keys are used before being fetched again.
+    pub jwks_cache_secs: u64,
+    /// Least time between two fetches of one issuer's JWKS for an unknown `kid`.
+    pub jwks_refetch_min_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -349,6 +374,46 @@ impl Config {
                 "retention.interval_secs",
                 "must be between 1 and 604800 (a week)",
             );
+        }
+        let o = &self.oauth;
+        if !(1..=86_400).contains(&o.authorization_ttl_secs) {
+            return invalid(
+                "oauth.authorization_ttl_secs",
+                "must be between 1 and 86400",
+            );
+        }
+        if o.refresh_margin_secs > 86_400 {
+            return invalid("oauth.refresh_margin_secs", "must be at most 86400");
+        }
+        if !(50..=3_600_000).contains(&o.sync_interval_ms) {
+            return invalid("oauth.sync_interval_ms", "must be between 50 and 3600000");
+        }
+        if !(1..=86_400).contains(&o.refresh_backoff_max_secs) {
+            return invalid(
+                "oauth.refresh_backoff_max_secs",
+                "must be between 1 and 86400",
+            );
+        }
+        if !(1..=300).contains(&o.http_timeout_secs) {
+            return invalid("oauth.http_timeout_secs", "must be between 1 and 300");
+        }
+        if o.lock_ttl_secs <= o.http_timeout_secs || o.lock_ttl_secs > 3_600 {
+            return invalid(
+                "oauth.lock_ttl_secs",
+                "must be greater than oauth.http_timeout_secs and at most 3600",
+            );
+        }
+        if !(1..=604_800).contains(&o.access_token_ttl_secs) {
+            return invalid(
+                "oauth.access_token_ttl_secs",
+                "must be between 1 and 604800",
+            );
+        }
+        if !(1..=604_800).contains(&o.jwks_cache_secs) {
+            return invalid("oauth.jwks_cache_secs", "must be between 1 and 604800");
+        }
+        if o.jwks_refetch_min_secs > 86_400 {
+            return invalid("oauth.jwks_refetch_min_secs", "must be at most 86400");
         }
         if self.server.grace_period_secs > 300 {
             return invalid("server.grace_period_secs", "must be at most 300");

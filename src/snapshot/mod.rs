@@ -3,6 +3,7 @@
 
 use crate::auth::MasterKey;
 use crate::config::Secret;
+use crate::oauth::{LiveToken, TokenCells};
 use crate::providers::{ApiFormat, CredentialPlacement};
 use crate::store::{Store, StoreError};
 use arc_swap::ArcSwap;
@@ -111,6 +112,23 @@ pub struct ProviderKeyEntry {
     pub weight: i32,
     pub rpm: Option<i32>,
     pub tpm: Option<i64>,
+    /// The live token cell of an OAuth2 key (`None` for a static API key).
+    pub oauth: Option<Arc<LiveToken>>,
+}
+
+impl ProviderKeyEntry {
+    /// What goes upstream: the static secret, or an OAuth key's current access token.
+    pub fn credential(&self) -> Secret<String> {
+        match &self.oauth {
+            Some(live) => live.access_token(),
+            None => self.secret.clone(),
+        }
+    }
+
+    /// Enabled, and for an OAuth key connected with a token (not pending or invalid).
+    pub fn usable(&self) -> bool {
+        self.enabled && self.oauth.as_ref().is_none_or(|live| live.usable())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +144,8 @@ pub struct PriceEntry {
 #[derive(Debug, Default)]
 pub struct Snapshot {
     client_keys: HashMap<String, Arc<ClientKeyEntry>>,
+    /// The same entries by id (OAuth access tokens and JWTs name the key by id).
+    client_keys_by_id: HashMap<i64, Arc<ClientKeyEntry>>,
     providers: HashMap<i64, Arc<ProviderEntry>>,
     provider_keys: HashMap<i64, Arc<ProviderKeyEntry>>,
     /// Per model, sorted by `effective_from` ascending.
@@ -135,6 +155,10 @@ pub struct Snapshot {
 impl Snapshot {
     pub fn client_key_by_hash(&self, hash: &str) -> Option<&Arc<ClientKeyEntry>> {
         self.client_keys.get(hash)
+    }
+
+    pub fn client_key_by_id(&self, id: i64) -> Option<&Arc<ClientKeyEntry>> {
+        self.client_keys_by_id.get(&id)
     }
 
     pub fn provider(&self, id: i64) -> Option<&Arc<ProviderEntry>> {
@@ -161,7 +185,12 @@ impl Snapshot {
         find(model).or_else(|| find(without_date(model)?))
     }
 
-    fn build(rows: crate::store::CatalogRows, master: &MasterKey, previous: &Snapshot) -> Snapshot {
+    fn build(
+        rows: crate::store::CatalogRows,
+        master: &MasterKey,
+        previous: &Snapshot,
+        tokens: &TokenCells,
+    ) -> Snapshot {
         let mut providers = HashMap::new();
         for p in rows.providers {
             let Some(format) = ApiFormat::parse(&p.api_format) else {
@@ -213,6 +242,7 @@ impl Snapshot {
                             weight: k.weight,
                             rpm: k.rpm,
                             tpm: k.tpm,
+                            oauth: (k.kind == "oauth2").then(|| tokens.cell(k.id)),
                         }),
                     );
                 }
@@ -272,8 +302,10 @@ impl Snapshot {
         for list in prices.values_mut() {
             list.sort_by_key(|p| p.effective_from);
         }
+        let client_keys_by_id = client_keys.values().map(|c| (c.id, c.clone())).collect();
         Snapshot {
             client_keys,
+            client_keys_by_id,
             providers,
             provider_keys,
             prices,
@@ -370,15 +402,21 @@ pub struct Catalog {
     current: ArcSwap<Snapshot>,
     store: Store,
     master: MasterKey,
+    tokens: Arc<TokenCells>,
     fingerprint: Mutex<String>,
 }
 
 impl Catalog {
-    pub async fn load(store: Store, master: MasterKey) -> Result<Arc<Self>, StoreError> {
+    pub async fn load(
+        store: Store,
+        master: MasterKey,
+        tokens: Arc<TokenCells>,
+    ) -> Result<Arc<Self>, StoreError> {
         let catalog = Arc::new(Self {
             current: ArcSwap::from_pointee(Snapshot::default()),
             store,
             master,
+            tokens,
             fingerprint: Mutex::new(String::new()),
         });
         catalog.refresh().await?;
@@ -396,7 +434,7 @@ impl Catalog {
         let new_fp = self.store.fingerprint().await?;
         let rows = self.store.load_catalog().await?;
         let previous = self.current.load();
-        let snapshot = Snapshot::build(rows, &self.master, &previous);
+        let snapshot = Snapshot::build(rows, &self.master, &previous, &self.tokens);
         self.current.store(Arc::new(snapshot));
         *fp = new_fp;
         Ok(())

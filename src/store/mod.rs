@@ -4,6 +4,7 @@ mod audit;
 mod catalog;
 mod keys;
 mod logs;
+mod oauth;
 mod prices;
 mod providers;
 mod roles;
@@ -18,6 +19,7 @@ pub use keys::{
     NewProviderKey, ProviderKeyPatch,
 };
 pub use logs::{ClientKeyTotals, LogFilter, LogPage};
+pub use oauth::{NewJwtIssuer, ProviderOAuthRow, Revocations, TokenPairRow};
 pub use prices::{NewPrice, UnpricedModel};
 pub use providers::{NewProvider, ProviderPatch};
 pub use roles::{NewRole, RolePatch};
