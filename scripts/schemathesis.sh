@@ -123,6 +123,16 @@ call("POST", "/api/auth/public-keys", {"name": "seed",
      "public_key": "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="}, token)
 call("POST", "/v1/chat/completions", {"model": "gpt-4o-mini", "messages": []},
      ckey["key"], base=proxy)
+# OAuth: a provider OAuth client, an oauth2 key, an OAuth client of the client key, an issuer.
+call("PATCH", f"/api/providers/{provider['id']}", {"oauth": {
+     "authorize_url": "http://127.0.0.1:9/authorize", "token_url": "http://127.0.0.1:9/token",
+     "client_id": "seed", "redirect_uri": admin + "/api/oauth/callback"}}, token)
+call("POST", "/api/provider-keys", {"provider_id": provider["id"], "name": "seed-oauth",
+     "kind": "oauth2"}, token)
+call("POST", f"/api/client-keys/{ckey['id']}/oauth-clients", {"name": "seed"}, token)
+call("POST", "/api/jwt-issuers", {"name": "seed", "issuer": "https://idp.seed.test",
+     "audience": "tollgate", "jwks_url": "http://127.0.0.1:9/jwks",
+     "algorithms": ["RS256"], "client_keys": {"seed": ckey["id"]}}, token)
 print(f"TOKEN={token}")
 print(f"ADMIN_ID={me['id']}")
 PY

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: unit tests, black-box tests of the real binary (SQLite), and the
-# Postgres and Redis tests against the local servers, which must be reachable.
+# Runs the whole test suite: unit tests, black-box tests of the real binary (SQLite), the
+# Postgres and Redis tests against the local servers, which must be reachable, the web
+# console's build, checks and browser tests, and the API fuzzing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/prereqs.sh
@@ -30,4 +31,5 @@ done
 
 export CI="${CI:-true}"
 cargo test --workspace --locked --all-targets --no-fail-fast
+./scripts/console-test.sh
 ./scripts/schemathesis.sh

@@ -8,6 +8,7 @@ use crate::cluster::Cluster;
 use crate::config::{Config, DatabaseKind};
 use crate::health::{HealthPolicy, HealthRegistry, HealthSync, Prober};
 use crate::limits::{Limits, Seed};
+use crate::oauth::OAuth;
 use crate::proxy::Gateway;
 use crate::scheduler::Scheduler;
 use crate::snapshot::Catalog;
@@ -104,6 +105,8 @@ async fn bootstrap_admin(store: &Store, config: &Config) -> anyhow::Result<()> {
             password_hash: hash.0,
             role: ROLE_ADMIN.into(),
             enabled: true,
+            // The console asks for a new password at the first sign-in.
+            must_change_password: true,
         })
         .await?;
     if generated {
@@ -192,6 +195,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             stop_rx.clone(),
         ));
     }
+    rt.spawn(state.oauth.clone().run(stop_rx.clone()));
     rt.spawn(
         HealthSync::new(state.health.clone(), state.cluster.clone()).run(
             Duration::from_millis(config.health.sync_interval_ms),
@@ -301,24 +305,45 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
     let master = master_key(&config)?;
     let store = connect_store(&config).await?;
     bootstrap_admin(&store, &config).await?;
-    let catalog = Catalog::load(store.clone(), master.clone())
-        .await
-        .context("cannot load the configuration snapshot")?;
     let cluster = match &config.redis.url {
         Some(url) => Cluster::connect(url.expose(), &config.redis.key_prefix).await?,
         None => Cluster::in_process(&config.redis.key_prefix),
     };
-    let (ledger, writer) = Ledger::new(
-        store.clone(),
-        config.ledger.queue_capacity,
-        config.ledger.batch_size,
-    );
     let health = Arc::new(HealthRegistry::new(HealthPolicy {
         failure_threshold: config.health.failure_threshold,
         circuit_open: Duration::from_secs(config.health.circuit_open_secs),
         cooldown_max: Duration::from_secs(config.health.cooldown_max_secs),
         quota_cooldown: Duration::from_secs(config.health.quota_cooldown_secs),
     }));
+    // A new token makes a "credential rejected" mark obsolete (other marks stay).
+    let renewed_health = health.clone();
+    let renewed = move |key_id| {
+        if renewed_health.view(key_id).status.state == crate::health::State::Invalid {
+            renewed_health.reset(key_id);
+        }
+    };
+    let oauth = Arc::new(
+        OAuth::new(
+            store.clone(),
+            master.clone(),
+            cluster.clone(),
+            &config.oauth,
+            Arc::new(renewed),
+        )
+        .map_err(|e| anyhow!("cannot start OAuth: {e}"))?,
+    );
+    oauth
+        .sync()
+        .await
+        .map_err(|e| anyhow!("cannot load OAuth tokens: {e}"))?;
+    let catalog = Catalog::load(store.clone(), master.clone(), oauth.cells())
+        .await
+        .context("cannot load the configuration snapshot")?;
+    let (ledger, writer) = Ledger::new(
+        store.clone(),
+        config.ledger.queue_capacity,
+        config.ledger.batch_size,
+    );
     let prober = Arc::new(Prober::new(
         health.clone(),
         Duration::from_millis(config.health.check_timeout_ms),
@@ -329,6 +354,7 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
         &cluster,
         config.limits.tz().unwrap_or(chrono_tz::UTC),
         config.limits.on_redis_failure,
+        Duration::from_secs(config.limits.lease_ttl_secs),
     ));
     seed_limits(&store, &limits).await?;
     let state = Arc::new(AppState {
@@ -342,6 +368,7 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
         cluster,
         scheduler: Scheduler::new(health.clone(), limits.caps.clone()),
         limits,
+        oauth,
         health,
         prober,
         in_flight: Arc::new(AtomicUsize::new(0)),

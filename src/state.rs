@@ -6,6 +6,7 @@ use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::health::{HealthRegistry, Prober};
 use crate::limits::Limits;
+use crate::oauth::OAuth;
 use crate::scheduler::Scheduler;
 use crate::snapshot::Catalog;
 use crate::store::Store;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub scheduler: Scheduler,
     pub prober: Arc<Prober>,
     pub limits: Arc<Limits>,
+    /// OAuth provider tokens, the client-credentials issuer and JWT issuers.
+    pub oauth: Arc<OAuth>,
     /// Proxied requests in flight (shutdown waits for them).
     pub in_flight: Arc<AtomicUsize>,
 }

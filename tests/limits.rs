@@ -15,16 +15,7 @@ async fn limited_key(tg: &Tollgate, base_url: &str, limits: Value) -> (i64, Stri
         .create_provider(&format!("p-{}", common::rand_suffix()), "openai", base_url)
         .await;
     let kid = tg.create_provider_key(pid, "sk-limits").await;
-    let mut body = json!({"name": "limited", "provider_id": pid, "provider_key_ids": [kid]});
-    for (k, v) in limits.as_object().unwrap() {
-        body[k] = v.clone();
-    }
-    let (s, v) = tg.api("POST", "/api/client-keys", Some(body)).await;
-    assert_eq!(s, 201, "{v}");
-    (
-        v["id"].as_i64().unwrap(),
-        v["key"].as_str().unwrap().to_string(),
-    )
+    tg.create_client_key_with(pid, &[kid], limits).await
 }
 
 fn chat_body(model: &str) -> Value {

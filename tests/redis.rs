@@ -3,20 +3,7 @@
 
 mod common;
 
-use common::{Options, Tollgate, free_port};
-
-fn redis_url() -> Option<String> {
-    let url = std::env::var("TOLLGATE_TEST_REDIS_URL")
-        .ok()
-        .filter(|s| !s.is_empty());
-    if url.is_none() {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must set TOLLGATE_TEST_REDIS_URL"
-        );
-    }
-    url
-}
+use common::{Options, Tollgate, free_port, redis_url};
 
 #[tokio::test]
 async fn health_reports_the_shared_redis() {

@@ -17,6 +17,8 @@ pub struct Model {
     /// Requests and tokens per minute this key may take; a key at its cap is skipped.
     pub rpm: Option<i32>,
     pub tpm: Option<i64>,
+    /// `api_key` (a static secret) or `oauth2` (tokens from an authorization, refreshed).
+    pub kind: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

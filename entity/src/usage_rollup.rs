@@ -48,6 +48,27 @@ pub struct Model {
     pub latency_le_30000: i64,
     pub latency_le_60000: i64,
     pub latency_gt_60000: i64,
+    /// Requests that reported a time to first byte, its sum and maximum (ms), and its
+    /// histogram with the latency histogram's bounds.
+    pub ttfb_count: i64,
+    pub ttfb_sum_ms: i64,
+    pub ttfb_max_ms: i64,
+    pub ttfb_le_1: i64,
+    pub ttfb_le_2: i64,
+    pub ttfb_le_5: i64,
+    pub ttfb_le_10: i64,
+    pub ttfb_le_20: i64,
+    pub ttfb_le_50: i64,
+    pub ttfb_le_100: i64,
+    pub ttfb_le_200: i64,
+    pub ttfb_le_500: i64,
+    pub ttfb_le_1000: i64,
+    pub ttfb_le_2000: i64,
+    pub ttfb_le_5000: i64,
+    pub ttfb_le_10000: i64,
+    pub ttfb_le_30000: i64,
+    pub ttfb_le_60000: i64,
+    pub ttfb_gt_60000: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,4 +1,4 @@
-//! Management users (admins and members) who log in to port 9090.
+//! Management users who log in to port 9090; `role` names a built-in or custom role.
 
 use sea_orm::entity::prelude::*;
 
@@ -15,6 +15,9 @@ pub struct Model {
     /// Access tokens issued before this instant are refused (set on password change and
     /// logout-all).
     pub sessions_valid_after: Option<DateTimeUtc>,
+    /// Set for the first admin and by an admin's password reset; cleared when the user
+    /// changes their password. The console then asks for a new one.
+    pub must_change_password: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

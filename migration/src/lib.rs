@@ -10,6 +10,11 @@ mod m20261122_000005_accounts_audit;
 mod m20261122_000006_bundled_prices;
 mod m20261122_000007_rollups;
 mod m20261203_000008_proxy_correctness;
+mod m20261203_000010_roles;
+mod m20261203_000011_log_indexes;
+mod m20261203_000012_ttfb_rollups;
+mod m20261203_000020_oauth_providers;
+mod m20261203_000021_oauth_inbound;
 
 pub struct Migrator;
 
@@ -25,6 +30,11 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_bundled_prices::Migration),
             Box::new(m20261122_000007_rollups::Migration),
             Box::new(m20261203_000008_proxy_correctness::Migration),
+            Box::new(m20261203_000010_roles::Migration),
+            Box::new(m20261203_000011_log_indexes::Migration),
+            Box::new(m20261203_000012_ttfb_rollups::Migration),
+            Box::new(m20261203_000020_oauth_providers::Migration),
+            Box::new(m20261203_000021_oauth_inbound::Migration),
         ]
     }
 }

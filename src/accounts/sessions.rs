@@ -1,12 +1,15 @@
 //! Sessions: password and key-pair login, the token pair they give, refresh-token rotation
 //! with reuse detection, logout, password change, and checking an access token on each request.
 
+use super::guard::Count;
 use super::{AccountError, Accounts};
-use crate::auth::{self, Claims, Role};
+use crate::auth::{self, Claims};
 use crate::store::{NewRefreshToken, UserPatch};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use entity::{refresh_token, user};
+use std::net::IpAddr;
+use std::time::Duration;
 
 /// Longest password accepted anywhere (argon2 time grows with it).
 pub(super) const MAX_PASSWORD_CHARS: usize = 1024;
@@ -24,6 +27,8 @@ pub struct TokenPair {
 pub struct Session {
     pub user_id: i64,
     pub username: String,
+    /// The user still has a password an admin chose (or the bootstrap one).
+    pub must_change_password: bool,
     pub tokens: TokenPair,
 }
 
@@ -41,23 +46,55 @@ fn from_now(d: chrono::Duration) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
-async fn verify_password_blocking(password: String, stored: Option<String>) -> bool {
-    if password.chars().count() > MAX_PASSWORD_CHARS {
-        return false;
-    }
-    tokio::task::spawn_blocking(move || auth::verify_password(&password, stored.as_deref()))
-        .await
-        .unwrap_or(false)
-}
-
-pub(super) async fn hash_password_blocking(password: String) -> Result<String, AccountError> {
-    tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(|_| AccountError::Internal)?
-        .map_err(|_| AccountError::Internal)
-}
+/// What a caller is told to wait when every password check slot stayed busy.
+const BUSY_RETRY: Duration = Duration::from_secs(1);
 
 impl Accounts {
+    /// Checks a password on the bounded pool; too long a password fails without any work.
+    async fn check_password(
+        &self,
+        password: &str,
+        stored: Option<String>,
+    ) -> Result<bool, AccountError> {
+        if password.chars().count() > MAX_PASSWORD_CHARS {
+            return Ok(false);
+        }
+        self.passwords
+            .verify(password.to_string(), stored)
+            .await
+            .map_err(|auth::Busy| {
+                self.guard.count(Count::Busy);
+                AccountError::TooManyAttempts {
+                    retry_after: BUSY_RETRY,
+                }
+            })
+    }
+
+    pub(super) async fn hash_password(&self, password: String) -> Result<String, AccountError> {
+        self.passwords
+            .hash(password)
+            .await
+            .map_err(|_| AccountError::Internal)
+    }
+
+    /// One attempt at an unauthenticated endpoint for `username` from `address`.
+    fn admit(&self, address: Option<IpAddr>, username: &str) -> Result<(), AccountError> {
+        self.guard
+            .admit(address, username)
+            .map_err(|retry_after| AccountError::TooManyAttempts { retry_after })
+    }
+
+    /// A failed login: counted, and towards the username's lockout.
+    fn login_failed(&self, username: &str, error: AccountError) -> AccountError {
+        self.guard.count(Count::Failed);
+        if matches!(error, AccountError::BadLogin) && self.lockout.record_failure(username) {
+            self.guard.count(Count::Lockout);
+            tracing::warn!("login locked for a username after repeated failures (this instance)");
+            return AccountError::LockoutStarted;
+        }
+        error
+    }
+
     /// Checks a bearer token: signature, expiry, and against the database — the user exists, is
     /// enabled, and has not cut off sessions since the token was issued. The returned claims
     /// carry the user's current name and role, not those in the token.
@@ -78,7 +115,7 @@ impl Accounts {
         {
             return Err(AccountError::Unauthorized);
         }
-        claims.role = Role::parse(&user.role).ok_or(AccountError::Internal)?;
+        claims.role = user.role;
         claims.name = user.username;
         Ok(claims)
     }
@@ -87,8 +124,21 @@ impl Accounts {
         Ok(self.store.get_user(user_id).await?)
     }
 
-    /// Password login. Failures, lockouts and unknown or disabled users all look the same.
-    pub async fn login(&self, username: &str, password: &str) -> Result<Session, AccountError> {
+    /// Password login from `address` (the TCP peer, when known). Failures, lockouts and unknown
+    /// or disabled users all look the same; too many attempts (per address, per username) or
+    /// no free password check slot are a `TooManyAttempts`, before any password is checked.
+    pub async fn login(
+        &self,
+        address: Option<IpAddr>,
+        username: &str,
+        password: &str,
+    ) -> Result<Session, AccountError> {
+        self.admit(address, username)?;
+        if username.len() > super::users::MAX_USERNAME {
+            // No such user can exist; nothing to lock either.
+            self.guard.count(Count::Failed);
+            return Err(AccountError::BadLogin);
+        }
         let locked = self.lockout.is_locked(username);
         let user = self.store.find_user_by_name(username).await?;
         let stored = user
@@ -96,20 +146,13 @@ impl Accounts {
             .filter(|u| u.enabled)
             .map(|u| u.password_hash.clone());
         // The password is checked even while locked, so the answer takes as long.
-        let ok = verify_password_blocking(password.to_string(), stored).await;
+        let ok = self.check_password(password, stored).await?;
         if locked {
-            return Err(AccountError::LockedOut);
+            return Err(self.login_failed(username, AccountError::LockedOut));
         }
         let user = match (ok, user) {
             (true, Some(u)) => u,
-            _ => {
-                if self.lockout.record_failure(username) {
-                    tracing::warn!(
-                        "login locked for a username after repeated failures (this instance)"
-                    );
-                }
-                return Err(AccountError::BadLogin);
-            }
+            _ => return Err(self.login_failed(username, AccountError::BadLogin)),
         };
         self.lockout.record_success(username);
         self.start_session(&user).await
@@ -168,11 +211,9 @@ impl Accounts {
     ) -> Result<Session, AccountError> {
         let user = self.store.get_user(user_id).await?;
         let locked = self.lockout.is_locked(&user.username);
-        let ok = verify_password_blocking(
-            current_password.to_string(),
-            Some(user.password_hash.clone()),
-        )
-        .await;
+        let ok = self
+            .check_password(current_password, Some(user.password_hash.clone()))
+            .await?;
         if locked || !ok {
             if !locked {
                 self.lockout.record_failure(&user.username);
@@ -180,6 +221,12 @@ impl Accounts {
             return Err(AccountError::invalid("current_password", "is not correct"));
         }
         super::users::check_password("new_password", new_password)?;
+        if new_password == current_password {
+            return Err(AccountError::invalid(
+                "new_password",
+                "must differ from the current password",
+            ));
+        }
         let keep = match refresh_token {
             Some(token) => {
                 let row = self.live_refresh_token(token).await.map_err(|_| {
@@ -195,13 +242,14 @@ impl Accounts {
             }
             None => None,
         };
-        let password_hash = hash_password_blocking(new_password.to_string()).await?;
+        let password_hash = self.hash_password(new_password.to_string()).await?;
         let user = self
             .store
             .update_user(
                 user.id,
                 UserPatch {
                     password_hash: Some(password_hash),
+                    must_change_password: Some(false),
                     revoke_sessions_before: Some(cutoff_now()),
                     keep_family: keep.as_ref().map(|r| r.family_id.clone()),
                     ..Default::default()
@@ -215,19 +263,44 @@ impl Accounts {
     }
 
     /// Issues a single-use challenge for key-pair login. Issued for any well-formed username,
-    /// so it does not tell whether the user exists.
-    pub async fn challenge(&self, username: &str) -> Result<(String, DateTime<Utc>), AccountError> {
+    /// so it does not tell whether the user exists. Bounded: attempts per address and username,
+    /// a few live challenges per username (a new one replaces the oldest), and a total.
+    pub async fn challenge(
+        &self,
+        address: Option<IpAddr>,
+        username: &str,
+    ) -> Result<(String, DateTime<Utc>), AccountError> {
         if username.is_empty() || username.len() > super::users::MAX_USERNAME {
             return Err(AccountError::invalid(
                 "username",
                 "must have 1 to 64 characters",
             ));
         }
+        self.admit(address, username)?;
         let nonce = auth::generate_nonce();
         let expires_at = from_now(self.challenge_ttl);
-        self.store
-            .create_challenge(username, &nonce, expires_at)
+        let created = self
+            .store
+            .create_challenge(
+                username,
+                &nonce,
+                expires_at,
+                self.challenges_per_user,
+                self.challenges_max,
+            )
             .await?;
+        if !created {
+            self.guard.count(Count::ChallengeRefused);
+            tracing::warn!(
+                "key-pair login challenge refused: admin.challenges_max live challenges already"
+            );
+            return Err(AccountError::TooManyAttempts {
+                retry_after: self
+                    .challenge_ttl
+                    .to_std()
+                    .unwrap_or(Duration::from_secs(60)),
+            });
+        }
         Ok((nonce, expires_at))
     }
 
@@ -236,29 +309,46 @@ impl Accounts {
     /// Returns the session and the id of the key that signed.
     pub async fn challenge_login(
         &self,
+        address: Option<IpAddr>,
         username: &str,
         nonce: &str,
         signature: &str,
     ) -> Result<(Session, i64), AccountError> {
-        if !self.store.consume_challenge(username, nonce).await? {
+        self.admit(address, username)?;
+        let Some((user, key_id)) = self.signed_in(username, nonce, signature).await? else {
+            self.guard.count(Count::Failed);
             return Err(AccountError::BadLogin);
+        };
+        self.store.touch_public_key(key_id).await?;
+        Ok((self.start_session(&user).await?, key_id))
+    }
+
+    /// The user and the key that signed the challenge, when the answer is right.
+    async fn signed_in(
+        &self,
+        username: &str,
+        nonce: &str,
+        signature: &str,
+    ) -> Result<Option<(user::Model, i64)>, AccountError> {
+        if !self.store.consume_challenge(username, nonce).await? {
+            return Ok(None);
         }
-        let message = base64::engine::general_purpose::STANDARD
-            .decode(nonce)
-            .map_err(|_| AccountError::BadLogin)?;
-        let user = self
+        let Ok(message) = base64::engine::general_purpose::STANDARD.decode(nonce) else {
+            return Ok(None);
+        };
+        let Some(user) = self
             .store
             .find_user_by_name(username)
             .await?
             .filter(|u| u.enabled)
-            .ok_or(AccountError::BadLogin)?;
+        else {
+            return Ok(None);
+        };
         let keys = self.store.list_public_keys(user.id).await?;
-        let key = keys
+        Ok(keys
             .iter()
             .find(|k| auth::verify_signature(&k.public_key, &message, signature))
-            .ok_or(AccountError::BadLogin)?;
-        self.store.touch_public_key(key.id).await?;
-        Ok((self.start_session(&user).await?, key.id))
+            .map(|k| (user.clone(), k.id)))
     }
 
     /// A refresh token that may be used now; a rotated one presented again revokes its family.
@@ -329,7 +419,6 @@ impl Accounts {
     }
 
     fn session(&self, user: &user::Model, refresh_token: String) -> Result<Session, AccountError> {
-        let role = Role::parse(&user.role).ok_or(AccountError::Internal)?;
         // Always after the user's cut-off, so a token issued right after one is accepted.
         let iat = user
             .sessions_valid_after
@@ -337,11 +426,12 @@ impl Accounts {
             .max(Utc::now().timestamp_millis());
         let access_token = self
             .jwt
-            .issue_at(user.id, &user.username, role, iat)
+            .issue_at(user.id, &user.username, &user.role, iat)
             .map_err(|_| AccountError::Internal)?;
         Ok(Session {
             user_id: user.id,
             username: user.username.clone(),
+            must_change_password: user.must_change_password,
             tokens: TokenPair {
                 access_token,
                 expires_in: self.jwt.ttl_secs,

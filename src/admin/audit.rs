@@ -5,6 +5,7 @@
 use super::auth::Caller;
 use super::error::{ApiError, ApiQuery, ErrorBody};
 use super::fields::Paging;
+use crate::accounts::Permission;
 use crate::state::AppState;
 use crate::store::{AuditFilter, NewAuditEntry};
 use axum::Json;
@@ -35,6 +36,8 @@ struct Note {
     username: Option<String>,
     resource_id: Option<String>,
     details: Map<String, Value>,
+    /// Recorded under this action even though the request failed (a lockout starting).
+    record_as: Option<String>,
 }
 
 /// What handlers and the `Caller` extractor know that the middleware cannot see: who acted
@@ -64,6 +67,12 @@ impl AuditNote {
     pub fn resource_id(&self, id: impl ToString) {
         let id = id.to_string();
         self.with(|n| n.resource_id = Some(id));
+    }
+
+    /// Records a failed request anyway, as `action` (failures of callers nobody knows are
+    /// otherwise not recorded).
+    pub fn record_as(&self, action: &str) {
+        self.with(|n| n.record_as = Some(action.to_string()));
     }
 
     pub fn detail(&self, key: &str, value: impl Into<Value>) {
@@ -194,7 +203,10 @@ async fn created_id(response: Response) -> (Response, Option<String>) {
 }
 
 /// Middleware on every `/api` route: reads are passed through, writes are recorded after they
-/// ran, whatever their outcome (a failed write is recorded as `<action>_failed`).
+/// ran, whatever their outcome (a failed write is recorded as `<action>_failed`) — except the
+/// failures of callers nobody knows (wrong passwords, floods of unauthenticated requests), which
+/// would let anyone fill the table: failed logins are counted by the accounts service instead,
+/// and the one failure that starts a lockout is recorded (as `lockout`).
 pub async fn record(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
@@ -243,13 +255,16 @@ pub async fn record(State(state): State<Arc<AppState>>, req: Request, next: Next
     details.insert("status".into(), Value::from(status.as_u16()));
     let (action, resource) = classify(&method, &route);
     let failed = status.is_client_error() || status.is_server_error();
+    if failed && note.user_id.is_none() && note.record_as.is_none() {
+        return response;
+    }
     let entry = NewAuditEntry {
         user_id: note.user_id,
         username: note.username,
-        action: if failed {
-            format!("{action}_failed")
-        } else {
-            action
+        action: match note.record_as {
+            Some(action) => action,
+            None if failed => format!("{action}_failed"),
+            None => action,
         },
         resource,
         resource_id: note.resource_id.or(created).or(path_id),
@@ -332,7 +347,7 @@ pub struct AuditList {
         (status = 200, description = "A page of entries", body = AuditList),
         (status = 400, description = "Malformed or out-of-range filter", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
     )
 )]
 pub async fn list(
@@ -340,7 +355,7 @@ pub async fn list(
     caller: Caller,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditList>, ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::AuditRead)?;
     let paging = Paging::new(q.page, q.per_page)?;
     let filter = AuditFilter {
         user_id: q.user_id,

@@ -3,39 +3,71 @@
 
 use super::audit::AuditNote;
 use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
+use super::roles::permission_list_schema;
 use super::users::UserView;
-use crate::accounts::{AccountError, Session};
-use crate::auth::{Claims, Role};
+use crate::accounts::{AccountError, Permission, Permissions, Session};
+use crate::auth::Claims;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{FromRequestParts, State};
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{AppendHeaders, IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
-/// The authenticated caller of a management route. The token is checked against the
-/// database on every request: the claims hold the user's current name and role.
+/// The authenticated caller of a management route: who they are and what their role allows.
+/// The token is checked against the database on every request, so the claims hold the user's
+/// current name and role, and `permissions` what that role grants now.
 #[derive(Debug, Clone)]
-pub struct Caller(pub Claims);
+pub struct Caller {
+    pub claims: Claims,
+    pub permissions: Permissions,
+}
+
+/// Whose records a read or write covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Everyone's.
+    All,
+    /// Only the caller's own client keys (and their logs and usage).
+    Own,
+}
 
 impl Caller {
-    pub fn is_admin(&self) -> bool {
-        self.0.role == Role::Admin
-    }
-
-    pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.is_admin() {
+    /// The one permission check of the management API: every handler calls this (or
+    /// [`Caller::scope`]) before it does anything.
+    pub fn require(&self, p: Permission) -> Result<(), ApiError> {
+        if self.permissions.contains(&p) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden)
+            Err(ApiError::MissingPermission(p.as_str()))
+        }
+    }
+
+    pub fn has(&self, p: Permission) -> bool {
+        self.permissions.contains(&p)
+    }
+
+    /// For a permission with an own-only variant: everyone's records with `all`, the caller's
+    /// own with `own`, refused (naming `own`) with neither.
+    pub fn scope(&self, all: Permission, own: Permission) -> Result<Scope, ApiError> {
+        if self.has(all) {
+            Ok(Scope::All)
+        } else if self.has(own) {
+            Ok(Scope::Own)
+        } else {
+            Err(ApiError::MissingPermission(own.as_str()))
         }
     }
 
     pub fn id(&self) -> i64 {
-        self.0.uid
+        self.claims.uid
     }
 }
 
@@ -56,12 +88,18 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         if let Some(note) = parts.extensions.get::<AuditNote>() {
             note.actor(Some(claims.uid), Some(&claims.name));
         }
-        Ok(Caller(claims))
+        let permissions = state.accounts.permissions_of(&claims.role).await?;
+        Ok(Caller {
+            claims,
+            permissions,
+        })
     }
 }
 
-/// A session's token pair: send `access_token` as `Authorization: Bearer`; exchange
-/// `refresh_token` at `/api/auth/refresh` for a new pair before it runs out.
+/// A session's token pair: send `access_token` as `Authorization: Bearer`; exchange the
+/// refresh token at `/api/auth/refresh` for a new pair before it runs out. The refresh token is
+/// in `refresh_token`, or, when the login asked for `refresh_cookie`, only in an `HttpOnly`
+/// cookie (`tollgate_refresh`, `Path=/api/auth`, `SameSite=Strict`).
 #[derive(Serialize, ToSchema)]
 pub struct TokenResponse {
     pub access_token: String,
@@ -69,20 +107,138 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     /// Seconds until `access_token` expires.
     pub expires_in: u64,
-    pub refresh_token: String,
+    /// Absent when the refresh token went into the cookie.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// The user still has a password someone else chose (the first admin's bootstrap password,
+    /// or an admin's reset): the console asks for a new one before anything else.
+    pub must_change_password: bool,
+}
+
+/// Name of the cookie that carries the refresh token for the web console.
+pub const REFRESH_COOKIE: &str = "tollgate_refresh";
+/// A cookie scripts may read, holding nothing but `1`: it tells the console that a refresh
+/// cookie was set, so a first visit does not ask the server for a session it does not have.
+pub const SESSION_HINT_COOKIE: &str = "tollgate_session";
+
+/// Where a session's refresh token goes.
+#[derive(Debug, Clone, Copy)]
+enum Delivery {
+    /// In the JSON body (API clients, terminal clients).
+    Body,
+    /// Only in the `HttpOnly` cookie (the web console): scripts never see it.
+    Cookie { secure: bool, max_age: u64 },
+}
+
+impl Delivery {
+    fn cookie(state: &AppState, headers: &HeaderMap) -> Self {
+        Delivery::Cookie {
+            secure: cookie_secure(state, headers),
+            max_age: state.config.admin.refresh_ttl_secs,
+        }
+    }
+}
+
+/// `Secure` when configured, or when a TLS-terminating proxy says the request came over HTTPS.
+fn cookie_secure(state: &AppState, headers: &HeaderMap) -> bool {
+    let forwarded_https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+    state.config.admin.secure_cookie || forwarded_https
+}
+
+fn cookie_header(value: &str, max_age: u64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let text = format!(
+        "{REFRESH_COOKIE}={value}; Path=/api/auth; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}"
+    );
+    // Tokens are base64url, so the header is always valid ASCII.
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The refresh token in the request's cookie, if any.
+fn refresh_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == REFRESH_COOKIE && !value.is_empty())
+        .map(|(_, value)| value.to_string())
+}
+
+fn hint_header(max_age: u64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let value = if max_age > 0 { "1" } else { "" };
+    let text = format!(
+        "{SESSION_HINT_COOKIE}={value}; Path=/; Max-Age={max_age}; SameSite=Strict{secure}"
+    );
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The `Set-Cookie` headers of a session: the refresh cookie and its hint.
+fn session_cookies(
+    value: &str,
+    max_age: u64,
+    secure: bool,
+) -> AppendHeaders<[(header::HeaderName, HeaderValue); 2]> {
+    // Appended: both are `Set-Cookie`, and a plain header array would keep only the last.
+    AppendHeaders([
+        (header::SET_COOKIE, cookie_header(value, max_age, secure)),
+        (header::SET_COOKIE, hint_header(max_age, secure)),
+    ])
 }
 
 impl TokenResponse {
-    /// Also tells the audit trail whose session it is.
-    fn of(session: Session, note: &AuditNote) -> Json<Self> {
+    /// The answer for a new session; also tells the audit trail whose session it is.
+    fn of(session: Session, note: &AuditNote, delivery: Delivery) -> Response {
         note.actor(Some(session.user_id), Some(&session.username));
-        Json(Self {
+        let mut body = Self {
             access_token: session.tokens.access_token,
             token_type: "Bearer",
             expires_in: session.tokens.expires_in,
-            refresh_token: session.tokens.refresh_token,
-        })
+            refresh_token: None,
+            must_change_password: session.must_change_password,
+        };
+        match delivery {
+            Delivery::Body => {
+                body.refresh_token = Some(session.tokens.refresh_token);
+                Json(body).into_response()
+            }
+            Delivery::Cookie { secure, max_age } => {
+                let cookies = session_cookies(&session.tokens.refresh_token, max_age, secure);
+                (cookies, Json(body)).into_response()
+            }
+        }
     }
+}
+
+/// A JSON body that may be left out: None for an empty body.
+fn optional_json<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Option<T>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
+    if !json {
+        return Err(ApiError::BadRequest(
+            "expected `Content-Type: application/json`".into(),
+        ));
+    }
+    serde_json::from_slice(body)
+        .map(Some)
+        .map_err(|e| ApiError::BadRequest(format!("Failed to deserialize the JSON body: {e}")))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -90,30 +246,66 @@ impl TokenResponse {
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+    /// Put the refresh token only in an `HttpOnly` cookie instead of the body (the web
+    /// console does).
+    pub refresh_cookie: Option<bool>,
+}
+
+/// The client's address (the TCP peer), which login attempts are counted against.
+pub struct PeerAddress(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(PeerAddress(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
 }
 
 /// Password login. A wrong password, an unknown or disabled user and a locked-out username all
-/// get the same 401.
+/// get the same 401. Attempts are limited per client address and per username
+/// (`admin.login_per_*_per_minute`), and password checks run a few at a time
+/// (`admin.password_check_slots`): past either, 429 with `Retry-After`. Failed logins are
+/// counted, not audited one by one; the failure that locks a username is audited as `lockout`.
 #[utoipa::path(
     post, path = "/api/auth/login", tag = "auth", security(),
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Logged in", body = TokenResponse),
+        (status = 200, description = "Logged in", body = TokenResponse,
+         headers(("set-cookie" = String, description = "The refresh cookie, with `refresh_cookie: true`"))),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "Invalid username or password", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address or for this username, or every password check busy", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub async fn login(
     State(state): State<Arc<AppState>>,
     note: AuditNote,
+    PeerAddress(address): PeerAddress,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
-) -> Result<Json<TokenResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     note.actor(None, Some(&req.username));
-    match state.accounts.login(&req.username, &req.password).await {
-        Ok(session) => Ok(TokenResponse::of(session, &note)),
+    let delivery = if req.refresh_cookie == Some(true) {
+        Delivery::cookie(&state, &headers)
+    } else {
+        Delivery::Body
+    };
+    match state
+        .accounts
+        .login(address, &req.username, &req.password)
+        .await
+    {
+        Ok(session) => Ok(TokenResponse::of(session, &note, delivery)),
         Err(e) => {
-            if matches!(e, AccountError::LockedOut) {
-                note.detail("locked_out", true);
+            if matches!(e, AccountError::LockoutStarted) {
+                note.record_as("lockout");
             }
             Err(e.into())
         }
@@ -123,27 +315,46 @@ pub async fn login(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
-    pub refresh_token: String,
+    /// Left out (or the whole body left out): the `tollgate_refresh` cookie is used, and the
+    /// new refresh token goes back into it.
+    pub refresh_token: Option<String>,
 }
 
-/// Exchanges a refresh token for a new pair; the old refresh token stops working, and
-/// presenting it again ends that login.
+/// The refresh token of a refresh or logout: from the body, else from the cookie.
+fn presented_refresh(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(String, Delivery), ApiError> {
+    let req: Option<RefreshRequest> = optional_json(headers, body)?;
+    match req.and_then(|r| r.refresh_token) {
+        Some(token) => Ok((token, Delivery::Body)),
+        None => refresh_cookie(headers)
+            .map(|t| (t, Delivery::cookie(state, headers)))
+            .ok_or(ApiError::Unauthorized),
+    }
+}
+
+/// Exchanges a refresh token (from the body, else the cookie) for a new pair; the old refresh
+/// token stops working, and presenting it again ends that login.
 #[utoipa::path(
     post, path = "/api/auth/refresh", tag = "auth", security(),
-    request_body = RefreshRequest,
+    request_body(content = Option<RefreshRequest>, description = "Optional: without it the `tollgate_refresh` cookie is used"),
     responses(
-        (status = 200, description = "A new token pair", body = TokenResponse),
+        (status = 200, description = "A new token pair (the refresh token in the cookie when it came from the cookie)", body = TokenResponse),
         (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Unknown, expired, revoked or reused refresh token", body = ErrorBody),
+        (status = 401, description = "No, or an unknown, expired, revoked or reused refresh token", body = ErrorBody),
     )
 )]
 pub async fn refresh(
     State(state): State<Arc<AppState>>,
     note: AuditNote,
-    ApiJson(req): ApiJson<RefreshRequest>,
-) -> Result<Json<TokenResponse>, ApiError> {
-    match state.accounts.refresh(&req.refresh_token).await {
-        Ok(session) => Ok(TokenResponse::of(session, &note)),
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (token, delivery) = presented_refresh(&state, &headers, &body)?;
+    match state.accounts.refresh(&token).await {
+        Ok(session) => Ok(TokenResponse::of(session, &note, delivery)),
         Err(e) => {
             if let AccountError::TokenReused { user_id } = e {
                 note.actor(Some(user_id), None);
@@ -154,24 +365,28 @@ pub async fn refresh(
     }
 }
 
-/// Ends the login the refresh token belongs to.
+/// Ends the login the refresh token (from the body, else the cookie) belongs to, and clears
+/// the cookie.
 #[utoipa::path(
     post, path = "/api/auth/logout", tag = "auth", security(),
-    request_body = RefreshRequest,
+    request_body(content = Option<RefreshRequest>, description = "Optional: without it the `tollgate_refresh` cookie is used"),
     responses(
         (status = 204, description = "Logged out"),
         (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Unknown refresh token", body = ErrorBody),
+        (status = 401, description = "No, or an unknown, refresh token", body = ErrorBody),
     )
 )]
 pub async fn logout(
     State(state): State<Arc<AppState>>,
     note: AuditNote,
-    ApiJson(req): ApiJson<RefreshRequest>,
-) -> Result<StatusCode, ApiError> {
-    let user = state.accounts.logout(&req.refresh_token).await?;
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (token, _) = presented_refresh(&state, &headers, &body)?;
+    let user = state.accounts.logout(&token).await?;
     note.actor(Some(user.id), Some(&user.username));
-    Ok(StatusCode::NO_CONTENT)
+    let clear = session_cookies("", 0, cookie_secure(&state, &headers));
+    Ok((StatusCode::NO_CONTENT, clear).into_response())
 }
 
 /// Ends every session of the caller, this one included.
@@ -197,7 +412,8 @@ pub struct PasswordChange {
     /// 12 to 1024 characters.
     #[schema(min_length = 12, max_length = 1024)]
     pub new_password: String,
-    /// The caller's own refresh token: that login survives (rotated), the others end.
+    /// The caller's own refresh token: that login survives (rotated), the others end. Left
+    /// out, the `tollgate_refresh` cookie's login survives (and the cookie is renewed).
     pub refresh_token: Option<String>,
 }
 
@@ -215,34 +431,59 @@ pub async fn change_password(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     note: AuditNote,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<PasswordChange>,
-) -> Result<Json<TokenResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     note.resource_id(caller.id());
+    let (keep, delivery) = match req.refresh_token {
+        Some(t) => (Some(t), Delivery::Body),
+        None => match refresh_cookie(&headers) {
+            Some(t) => (Some(t), Delivery::cookie(&state, &headers)),
+            None => (None, Delivery::Body),
+        },
+    };
     let session = state
         .accounts
         .change_password(
             caller.id(),
             &req.current_password,
             &req.new_password,
-            req.refresh_token.as_deref(),
+            keep.as_deref(),
         )
         .await?;
-    Ok(TokenResponse::of(session, &note))
+    Ok(TokenResponse::of(session, &note, delivery))
 }
 
-/// The caller's own account.
+/// The caller's account and what their role allows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeView {
+    #[serde(flatten)]
+    pub user: UserView,
+    /// Every permission the caller's role grants now.
+    #[schema(schema_with = permission_list_schema)]
+    pub permissions: Vec<String>,
+}
+
+/// The caller's own account, with the permissions the console shows its pages by.
 #[utoipa::path(
     get, path = "/api/auth/me", tag = "auth",
     responses(
-        (status = 200, description = "The caller", body = UserView),
+        (status = 200, description = "The caller", body = MeView),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
     )
 )]
 pub async fn me(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-) -> Result<Json<UserView>, ApiError> {
-    Ok(Json(state.accounts.me(caller.id()).await?.into()))
+) -> Result<Json<MeView>, ApiError> {
+    Ok(Json(MeView {
+        user: state.accounts.me(caller.id()).await?.into(),
+        permissions: caller
+            .permissions
+            .iter()
+            .map(|p| p.as_str().to_string())
+            .collect(),
+    }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -260,20 +501,26 @@ pub struct ChallengeView {
     pub expires_at: DateTime<Utc>,
 }
 
-/// A single-use nonce for key-pair login, issued for any well-formed username.
+/// A single-use nonce for key-pair login, issued for any well-formed username. Counted against
+/// the same per-address and per-username attempts as logins; a username keeps at most
+/// `admin.challenges_per_username` live challenges (a new one replaces the oldest) and all
+/// together at most `admin.challenges_max`.
 #[utoipa::path(
     get, path = "/api/auth/challenge", tag = "auth", security(),
     params(ChallengeQuery),
     responses(
         (status = 200, description = "A fresh challenge", body = ChallengeView),
         (status = 400, description = "Missing or malformed username", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address or for this username, or too many live challenges", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub async fn challenge(
     State(state): State<Arc<AppState>>,
+    PeerAddress(address): PeerAddress,
     ApiQuery(q): ApiQuery<ChallengeQuery>,
 ) -> Result<Json<ChallengeView>, ApiError> {
-    let (nonce, expires_at) = state.accounts.challenge(&q.username).await?;
+    let (nonce, expires_at) = state.accounts.challenge(address, &q.username).await?;
     Ok(Json(ChallengeView { nonce, expires_at }))
 }
 
@@ -295,18 +542,21 @@ pub struct ChallengeAnswer {
         (status = 200, description = "Logged in", body = TokenResponse),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "Unknown, used or expired nonce, or a bad signature", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address or for this username", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 pub async fn challenge_login(
     State(state): State<Arc<AppState>>,
     note: AuditNote,
+    PeerAddress(address): PeerAddress,
     ApiJson(req): ApiJson<ChallengeAnswer>,
-) -> Result<Json<TokenResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     note.actor(None, Some(&req.username));
     let (session, key_id) = state
         .accounts
-        .challenge_login(&req.username, &req.nonce, &req.signature)
+        .challenge_login(address, &req.username, &req.nonce, &req.signature)
         .await?;
     note.detail("public_key_id", key_id);
-    Ok(TokenResponse::of(session, &note))
+    Ok(TokenResponse::of(session, &note, Delivery::Body))
 }

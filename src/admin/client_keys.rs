@@ -1,11 +1,13 @@
 //! `/api/client-keys`: Tollgate-issued keys; the key is shown once, at creation.
 
-use super::auth::Caller;
+use super::auth::{Caller, Scope};
 use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use super::fields::{Amount, double_option, map_patch};
 use super::openapi::strategy_schema;
 use super::refresh_catalog;
+use crate::accounts::Permission;
 use crate::auth::{client_key_prefix, generate_client_key};
+use crate::limits;
 use crate::scheduler::Strategy;
 use crate::state::AppState;
 use crate::store::{
@@ -146,7 +148,8 @@ pub struct ClientKeyInput {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Option<DateTime<Utc>>>,
-    /// 1 to 100 model name patterns (`*` matches any run of characters), or null for all.
+    /// 1 to 100 model name patterns, or null for all: `*` matches any run of characters, `?`
+    /// one character; 1 to 200 characters each, no blanks, no `**`, `[`, `]`, `{`, `}` or `\`.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Vec<String>>, min_items = 1, max_items = 100)]
     pub allowed_models: Option<Option<Vec<String>>>,
@@ -181,37 +184,30 @@ impl utoipa::ToSchema for CreateClientKey {
     }
 }
 
-fn positive<T: PartialOrd + Default + Copy>(
-    field: &'static str,
-) -> impl Fn(T) -> Result<T, ApiError> {
-    move |v| {
-        if v > T::default() {
-            Ok(v)
-        } else {
-            Err(ApiError::invalid(
-                field,
-                "must be greater than 0 (or null for no limit)",
-            ))
-        }
+/// Limits are checked by the same rules the proxy applies when it loads them (a value that
+/// passes here is never refused there); a value out of range is a 422 naming the field.
+fn unenforceable(bad: limits::BadSetting) -> ApiError {
+    ApiError::unprocessable(bad.field, bad.why)
+}
+
+fn positive<T: Into<i64> + Copy>(field: &'static str) -> impl Fn(T) -> Result<T, ApiError> {
+    move |v| limits::check_count(field, v).map_err(unenforceable)
+}
+
+fn amount(field: &'static str) -> impl Fn(Amount) -> Result<i64, ApiError> {
+    move |a| {
+        let nanos = a
+            .nanos(field)
+            .map_err(|_| ApiError::unprocessable(field, AMOUNT_RULE))?;
+        limits::check_amount(field, nanos).map_err(unenforceable)
     }
 }
 
+const AMOUNT_RULE: &str = "must be a non-negative decimal with at most 9 decimal places";
+
 fn check_models(patterns: Vec<String>) -> Result<String, ApiError> {
-    if patterns.is_empty() || patterns.len() > 100 {
-        return Err(ApiError::invalid(
-            "allowed_models",
-            "must list 1 to 100 patterns (or be null for every model)",
-        ));
-    }
-    if patterns
-        .iter()
-        .any(|p| p.trim().is_empty() || p.len() > 200)
-    {
-        return Err(ApiError::invalid(
-            "allowed_models",
-            "patterns must have 1 to 200 characters",
-        ));
-    }
+    limits::glob::check_patterns(&patterns)
+        .map_err(|why| ApiError::unprocessable("allowed_models", why))?;
     serde_json::to_string(&patterns).map_err(|_| ApiError::Internal)
 }
 
@@ -234,8 +230,8 @@ impl ClientKeyInput {
             max_concurrent: map_patch(self.max_concurrent, positive("max_concurrent"))?,
             rpd: map_patch(self.rpd, positive("rpd"))?,
             tpd: map_patch(self.tpd, positive("tpd"))?,
-            cost_per_day_nanos: map_patch(self.cost_per_day.clone(), |a| a.nanos("cost_per_day"))?,
-            budget_nanos: map_patch(self.budget.clone(), |a| a.nanos("budget"))?,
+            cost_per_day_nanos: map_patch(self.cost_per_day.clone(), amount("cost_per_day"))?,
+            budget_nanos: map_patch(self.budget.clone(), amount("budget"))?,
             expires_at: self.expires_at,
             allowed_models: map_patch(self.allowed_models.clone(), check_models)?,
         })
@@ -299,16 +295,43 @@ async fn check_pool(state: &AppState, provider_id: i64, ids: &[i64]) -> Result<V
     Ok(ids)
 }
 
+/// The key if the scope covers it: another user's key is 404 to a caller who may only see
+/// their own, and 403 to one who may see it but only change their own.
+pub(super) async fn load_in_scope(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    scope: Scope,
+) -> Result<ClientKeyWithPool, ApiError> {
+    let key = state.store.get_client_key(id).await?;
+    if scope == Scope::Own && key.key.owner_id != Some(caller.id()) {
+        return Err(if caller.has(Permission::ClientKeysRead) {
+            ApiError::MissingPermission(Permission::ClientKeysWrite.as_str())
+        } else {
+            ApiError::NotFound
+        });
+    }
+    Ok(key)
+}
+
+/// A key the caller may read.
 pub(super) async fn load_visible(
     state: &AppState,
     caller: &Caller,
     id: i64,
 ) -> Result<ClientKeyWithPool, ApiError> {
-    let key = state.store.get_client_key(id).await?;
-    if !caller.is_admin() && key.key.owner_id != Some(caller.id()) {
-        return Err(ApiError::NotFound);
-    }
-    Ok(key)
+    let scope = caller.scope(Permission::ClientKeysRead, Permission::ClientKeysReadOwn)?;
+    load_in_scope(state, caller, id, scope).await
+}
+
+/// A key the caller may change.
+pub(super) async fn load_writable(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<(ClientKeyWithPool, Scope), ApiError> {
+    let scope = caller.scope(Permission::ClientKeysWrite, Permission::ClientKeysWriteOwn)?;
+    Ok((load_in_scope(state, caller, id, scope).await?, scope))
 }
 
 /// Client keys: all of them for an admin, a member's own otherwise.
@@ -317,13 +340,15 @@ pub(super) async fn load_visible(
     responses(
         (status = 200, description = "The keys", body = Vec<ClientKeyView>),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
     )
 )]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> Result<Json<Vec<ClientKeyView>>, ApiError> {
-    let owner = (!caller.is_admin()).then(|| caller.id());
+    let scope = caller.scope(Permission::ClientKeysRead, Permission::ClientKeysReadOwn)?;
+    let owner = (scope == Scope::Own).then(|| caller.id());
     let rows = state.store.list_client_keys(owner).await?;
     Ok(Json(rows.into_iter().map(ClientKeyView::from).collect()))
 }
@@ -336,6 +361,7 @@ pub async fn list(
         (status = 200, description = "The key and its usage", body = ClientKeyView),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such key visible to the caller", body = ErrorBody),
     )
 )]
@@ -369,6 +395,8 @@ pub async fn get(
         (status = 201, description = "Created; `key` is shown this once", body = CreatedClientKey),
         (status = 400, description = "Invalid or missing field", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 422, description = "A limit or `allowed_models` out of range; `error.field` names it", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
     )
 )]
 pub async fn create(
@@ -376,6 +404,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(req): ApiJson<ClientKeyInput>,
 ) -> Result<(StatusCode, Json<CreatedClientKey>), ApiError> {
+    let scope = caller.scope(Permission::ClientKeysWrite, Permission::ClientKeysWriteOwn)?;
     let name = required(req.name.as_deref(), "name")?;
     let provider_id = required(req.provider_id, "provider_id")?;
     let pool = required(req.provider_key_ids.as_deref(), "provider_key_ids")?;
@@ -385,8 +414,10 @@ pub async fn create(
         .await
         .map_err(|_| ApiError::invalid("provider_id", "does not name a provider"))?;
     let provider_key_ids = check_pool(&state, provider_id, pool).await?;
-    if !caller.is_admin() && req.touches_limits() {
-        return Err(ApiError::Forbidden);
+    if scope == Scope::Own && req.touches_limits() {
+        return Err(ApiError::MissingPermission(
+            Permission::ClientKeysWrite.as_str(),
+        ));
     }
     let limits = req.limits()?;
     let key = generate_client_key();
@@ -424,7 +455,9 @@ pub async fn create(
         (status = 200, description = "Updated", body = ClientKeyView),
         (status = 400, description = "Invalid field", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such key visible to the caller", body = ErrorBody),
+        (status = 422, description = "A limit or `allowed_models` out of range; `error.field` names it", body = ErrorBody),
     )
 )]
 pub async fn update(
@@ -433,9 +466,11 @@ pub async fn update(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<ClientKeyInput>,
 ) -> Result<Json<ClientKeyView>, ApiError> {
-    let current = load_visible(&state, &caller, id).await?;
-    if !caller.is_admin() && req.touches_limits() {
-        return Err(ApiError::Forbidden);
+    let (current, scope) = load_writable(&state, &caller, id).await?;
+    if scope == Scope::Own && req.touches_limits() {
+        return Err(ApiError::MissingPermission(
+            Permission::ClientKeysWrite.as_str(),
+        ));
     }
     if req
         .provider_id
@@ -471,6 +506,7 @@ pub async fn update(
         (status = 200, description = "Rotated; the new `key` is shown this once", body = CreatedClientKey),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such key visible to the caller", body = ErrorBody),
     )
 )]
@@ -479,7 +515,7 @@ pub async fn rotate(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<CreatedClientKey>, ApiError> {
-    load_visible(&state, &caller, id).await?;
+    load_writable(&state, &caller, id).await?;
     let key = generate_client_key();
     state
         .store
@@ -504,6 +540,7 @@ pub async fn rotate(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such key visible to the caller", body = ErrorBody),
     )
 )]
@@ -512,7 +549,7 @@ pub async fn delete(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
-    load_visible(&state, &caller, id).await?;
+    load_writable(&state, &caller, id).await?;
     state.store.delete_client_key(id).await?;
     refresh_catalog(&state).await;
     Ok(StatusCode::NO_CONTENT)

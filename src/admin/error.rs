@@ -22,10 +22,23 @@ pub enum ApiError {
     BadLogin,
     #[error("not allowed")]
     Forbidden,
+    /// The caller's role lacks the permission the route needs.
+    #[error("requires the `{0}` permission")]
+    MissingPermission(&'static str),
+    /// Allowed in general, not this (e.g. granting a permission the caller lacks).
+    #[error("{0}")]
+    Denied(String),
     #[error("not found")]
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// A well-formed value out of its allowed range (422, the field named in `error.field`).
+    #[error("`{field}` {message}")]
+    Unprocessable { field: String, message: String },
+    /// Too many attempts from this address or for this username, or every password check is
+    /// busy (429 with `Retry-After`).
+    #[error("too many attempts; try again in {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("service unavailable")]
@@ -41,9 +54,13 @@ impl ApiError {
             ApiError::Unauthorized | ApiError::BadLogin => {
                 (StatusCode::UNAUTHORIZED, "unauthorized")
             }
-            ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::Forbidden | ApiError::MissingPermission(_) | ApiError::Denied(_) => {
+                (StatusCode::FORBIDDEN, "forbidden")
+            }
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Unprocessable { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_value"),
+            ApiError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
@@ -52,6 +69,13 @@ impl ApiError {
 
     pub fn invalid(field: &str, why: impl std::fmt::Display) -> Self {
         ApiError::BadRequest(format!("`{field}` {why}"))
+    }
+
+    pub fn unprocessable(field: &str, why: impl std::fmt::Display) -> Self {
+        ApiError::Unprocessable {
+            field: field.to_string(),
+            message: why.to_string(),
+        }
     }
 }
 
@@ -64,22 +88,38 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Machine-readable: `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`,
-    /// `method_not_allowed`, `unavailable` or `internal_error`.
+    /// `invalid_value`, `rate_limited`, `method_not_allowed`, `unavailable` or
+    /// `internal_error`.
     pub code: String,
     /// For people; names the offending field where there is one.
     pub message: String,
+    /// With `invalid_value`: the field whose value is out of range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
+        let field = match &self {
+            ApiError::Unprocessable { field, .. } => Some(field.clone()),
+            _ => None,
+        };
         let body = ErrorBody {
             error: ErrorDetail {
                 code: code.to_string(),
                 message: self.to_string(),
+                field,
             },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let ApiError::TooManyRequests { retry_after_secs } = self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_secs.max(1)),
+            );
+        }
+        response
     }
 }
 
@@ -100,9 +140,15 @@ impl From<StoreError> for ApiError {
 impl From<AccountError> for ApiError {
     fn from(e: AccountError) -> Self {
         match e {
-            AccountError::BadLogin | AccountError::LockedOut => ApiError::BadLogin,
+            AccountError::BadLogin | AccountError::LockedOut | AccountError::LockoutStarted => {
+                ApiError::BadLogin
+            }
+            AccountError::TooManyAttempts { retry_after } => ApiError::TooManyRequests {
+                retry_after_secs: retry_after.as_secs_f64().ceil() as u64,
+            },
             AccountError::Unauthorized | AccountError::TokenReused { .. } => ApiError::Unauthorized,
             AccountError::Invalid { field, message } => ApiError::invalid(field, message),
+            AccountError::Forbidden(m) => ApiError::Denied(m),
             AccountError::NotFound => ApiError::NotFound,
             AccountError::Conflict(m) => ApiError::Conflict(m),
             AccountError::Store(e) => e.into(),

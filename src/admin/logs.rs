@@ -1,8 +1,9 @@
 //! `/api/logs`: one row per proxied request, filtered and paged.
 
-use super::auth::Caller;
+use super::auth::{Caller, Scope};
 use super::error::{ApiError, ApiPath, ApiQuery, ErrorBody};
 use super::fields::Paging;
+use crate::accounts::Permission;
 use crate::state::AppState;
 use crate::store::LogFilter;
 use crate::usage::{AttemptRecord, format_nanos};
@@ -83,18 +84,38 @@ impl From<entity::request_log::Model> for LogView {
     }
 }
 
-/// Filters (all optional, combined with AND) and paging.
+/// Filters (all optional, combined with AND) and paging: either keyset (`before` and/or
+/// `limit`: newest first, continue with `before = next`) or numbered pages (`page`,
+/// `per_page`, with a `total`). Keyset pages stay fast however many rows there are.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LogQuery {
     pub client_key_id: Option<i64>,
+    pub provider_id: Option<i64>,
+    /// The provider credential that served the request (its last attempt).
     pub provider_key_id: Option<i64>,
     pub model: Option<String>,
+    /// Exact status.
     pub status: Option<i32>,
+    /// Status class: 2 for 2xx, 4 for 4xx, 5 for 5xx, …
+    #[param(minimum = 1, maximum = 5)]
+    pub status_class: Option<i32>,
+    /// Only streams cut short (true) or only complete answers (false).
+    pub partial: Option<bool>,
+    /// Error kind, e.g. `upstream_timeout`, `client_gone`.
+    pub error_kind: Option<String>,
+    /// Created at or after.
     pub from: Option<DateTime<Utc>>,
+    /// Created before.
     pub to: Option<DateTime<Utc>>,
-    /// From 1; 1 when left out.
+    /// Keyset cursor: rows with a smaller id (older), from a previous answer's `next`.
+    #[param(minimum = 1)]
+    pub before: Option<i64>,
+    /// Keyset page size: 1 to 500; 50 when left out.
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u64>,
+    /// Numbered pages from 1; 1 when left out.
     #[param(minimum = 1, maximum = 1_000_000_000)]
     pub page: Option<u64>,
     /// 1 to 500; 50 when left out.
@@ -105,17 +126,24 @@ pub struct LogQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LogList {
     pub items: Vec<LogView>,
-    pub total: u64,
-    pub page: u64,
-    pub per_page: u64,
+    /// Pass as `before` for the next (older) page; null when this page is the last.
+    pub next: Option<i64>,
+    /// Numbered pages only: rows matching the filters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_page: Option<u64>,
 }
 
-/// A member sees only the logs of client keys they own.
-pub(super) async fn owner_scope(
+/// The client keys a caller with `Scope::Own` covers: those they own. None for `Scope::All`.
+pub(super) async fn owned_keys(
     state: &AppState,
     caller: &Caller,
+    scope: Scope,
 ) -> Result<Option<Vec<i64>>, ApiError> {
-    if caller.is_admin() {
+    if scope == Scope::All {
         return Ok(None);
     }
     let keys = state.store.list_client_keys(Some(caller.id())).await?;
@@ -130,6 +158,7 @@ pub(super) async fn owner_scope(
         (status = 200, description = "A page of rows", body = LogList),
         (status = 400, description = "Malformed or out-of-range filter", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
     )
 )]
 pub async fn list(
@@ -137,25 +166,65 @@ pub async fn list(
     caller: Caller,
     ApiQuery(q): ApiQuery<LogQuery>,
 ) -> Result<Json<LogList>, ApiError> {
-    let paging = Paging::new(q.page, q.per_page)?;
+    let scope = caller.scope(Permission::LogsRead, Permission::LogsReadOwn)?;
+    if let Some(c) = q.status_class {
+        if !(1..=5).contains(&c) {
+            return Err(ApiError::invalid("status_class", "must be between 1 and 5"));
+        }
+    }
+    let keyset = q.before.is_some() || q.limit.is_some();
+    if keyset && (q.page.is_some() || q.per_page.is_some()) {
+        return Err(ApiError::invalid(
+            "before",
+            "and `limit` (keyset) cannot be combined with `page` and `per_page`",
+        ));
+    }
     let filter = LogFilter {
         client_key_id: q.client_key_id,
+        provider_id: q.provider_id,
         provider_key_id: q.provider_key_id,
         model: q.model,
         status: q.status,
+        status_class: q.status_class,
+        partial: q.partial,
+        error_kind: q.error_kind,
         from: q.from,
         to: q.to,
-        owner_key_ids: owner_scope(&state, &caller).await?,
+        owner_key_ids: owned_keys(&state, &caller, scope).await?,
     };
+    let next_of = |items: &[entity::request_log::Model], size: u64| {
+        (items.len() as u64 == size)
+            .then(|| items.last().map(|r| r.id))
+            .flatten()
+    };
+    if keyset {
+        let limit = Paging::new(None, q.limit)?.per_page;
+        if q.before.is_some_and(|b| b < 1) {
+            return Err(ApiError::invalid("before", "must be at least 1"));
+        }
+        let items = state
+            .store
+            .list_logs_before(&filter, q.before, limit)
+            .await?;
+        return Ok(Json(LogList {
+            next: next_of(&items, limit),
+            items: items.into_iter().map(LogView::from).collect(),
+            total: None,
+            page: None,
+            per_page: None,
+        }));
+    }
+    let paging = Paging::new(q.page, q.per_page)?;
     let result = state
         .store
         .list_logs(&filter, paging.offset(), paging.per_page)
         .await?;
     Ok(Json(LogList {
+        next: next_of(&result.items, paging.per_page),
         items: result.items.into_iter().map(LogView::from).collect(),
-        total: result.total,
-        page: paging.page,
-        per_page: paging.per_page,
+        total: Some(result.total),
+        page: Some(paging.page),
+        per_page: Some(paging.per_page),
     }))
 }
 
@@ -167,6 +236,7 @@ pub async fn list(
         (status = 200, description = "The row", body = LogView),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such row visible to the caller", body = ErrorBody),
     )
 )]
@@ -175,8 +245,9 @@ pub async fn get(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<LogView>, ApiError> {
+    let scope = caller.scope(Permission::LogsRead, Permission::LogsReadOwn)?;
     let row = state.store.get_log(id).await?;
-    if let Some(ids) = owner_scope(&state, &caller).await? {
+    if let Some(ids) = owned_keys(&state, &caller, scope).await? {
         if !row.client_key_id.is_some_and(|k| ids.contains(&k)) {
             return Err(ApiError::NotFound);
         }

@@ -3,14 +3,18 @@
 mod audit;
 mod auth;
 mod client_keys;
+mod console;
 mod error;
 mod fields;
+mod jwt_issuers;
 mod logs;
+mod oauth;
 mod openapi;
 mod prices;
 mod provider_keys;
 mod providers;
 mod public_keys;
+mod roles;
 mod stats;
 mod users;
 
@@ -47,6 +51,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/auth/public-keys/{id}", delete(public_keys::delete))
         .route("/users", get(users::list).post(users::create))
+        .route("/roles", get(roles::list).post(roles::create))
+        .route(
+            "/roles/{id}",
+            get(roles::get).patch(roles::update).delete(roles::delete),
+        )
+        .route("/permissions", get(roles::permissions))
         .route(
             "/users/{id}",
             get(users::get).patch(users::update).delete(users::delete),
@@ -73,6 +83,11 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(provider_keys::health_check),
         )
         .route(
+            "/provider-keys/{id}/oauth/authorize",
+            post(oauth::authorize),
+        )
+        .route("/oauth/callback", get(oauth::callback))
+        .route(
             "/provider-keys/{id}/trends",
             get(stats::provider_key_trends),
         )
@@ -88,6 +103,24 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/client-keys/{id}/rotate", post(client_keys::rotate))
         .route("/client-keys/{id}/trends", get(stats::client_key_trends))
+        .route(
+            "/client-keys/{id}/oauth-clients",
+            get(oauth::list_clients).post(oauth::create_client),
+        )
+        .route(
+            "/client-keys/{id}/oauth-clients/{client}",
+            delete(oauth::delete_client),
+        )
+        .route(
+            "/jwt-issuers",
+            get(jwt_issuers::list).post(jwt_issuers::create),
+        )
+        .route(
+            "/jwt-issuers/{id}",
+            get(jwt_issuers::get)
+                .patch(jwt_issuers::update)
+                .delete(jwt_issuers::delete),
+        )
         .route("/model-prices", get(prices::list).post(prices::create))
         .route("/model-prices/unpriced", get(prices::unpriced))
         .route(
@@ -100,6 +133,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/stats/trends", get(stats::trends))
         .route("/stats/top-models", get(stats::top_models))
         .route("/stats/top-keys", get(stats::top_keys))
+        .route("/stats/top-providers", get(stats::top_providers))
         .route("/audit", get(audit::list))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
@@ -107,7 +141,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), audit::record));
     Router::new()
         .nest("/api", api)
-        .fallback(|| async { ApiError::NotFound })
+        .fallback(console::serve)
+        .layer(axum::Extension(Arc::new(console::ConsoleFiles::default())))
         .with_state(state)
 }
 

@@ -2,9 +2,10 @@
 //! the request and response types, and served at `GET /api/openapi.json`.
 
 use super::{
-    audit, auth, client_keys, logs, prices, provider_keys, providers, public_keys, stats, users,
+    audit, auth, client_keys, jwt_issuers, logs, oauth, prices, provider_keys, providers,
+    public_keys, roles, stats, users,
 };
-use crate::auth::Role;
+use crate::accounts::Permission;
 use crate::providers::{ApiFormat, CredentialPlacement};
 use crate::scheduler::Strategy;
 use crate::snapshot::auth_scheme_name;
@@ -29,6 +30,7 @@ use utoipa::{Modify, OpenApi};
         stats::provider_key_trends,
         stats::top_models,
         stats::top_keys,
+        stats::top_providers,
         document,
         auth::login,
         auth::refresh,
@@ -46,6 +48,12 @@ use utoipa::{Modify, OpenApi};
         users::get,
         users::update,
         users::delete,
+        roles::list,
+        roles::create,
+        roles::get,
+        roles::update,
+        roles::delete,
+        roles::permissions,
         providers::list,
         providers::create,
         providers::get,
@@ -57,12 +65,22 @@ use utoipa::{Modify, OpenApi};
         provider_keys::update,
         provider_keys::delete,
         provider_keys::health_check,
+        oauth::authorize,
+        oauth::callback,
         client_keys::list,
         client_keys::create,
         client_keys::get,
         client_keys::update,
         client_keys::rotate,
         client_keys::delete,
+        oauth::create_client,
+        oauth::list_clients,
+        oauth::delete_client,
+        jwt_issuers::list,
+        jwt_issuers::create,
+        jwt_issuers::get,
+        jwt_issuers::update,
+        jwt_issuers::delete,
         prices::list,
         prices::create,
         prices::unpriced,
@@ -79,13 +97,15 @@ use utoipa::{Modify, OpenApi};
         (name = "health", description = "Liveness"),
         (name = "meta", description = "This document"),
         (name = "auth", description = "Sessions, key-pair login and the caller's public keys"),
-        (name = "users", description = "Management accounts (admin only)"),
+        (name = "users", description = "Management accounts (`users:manage`)"),
+        (name = "roles", description = "Roles and permissions"),
         (name = "providers", description = "Upstream providers"),
-        (name = "provider-keys", description = "Provider credentials (admin only)"),
-        (name = "client-keys", description = "Tollgate-issued keys"),
+        (name = "provider-keys", description = "Provider credentials"),
+        (name = "client-keys", description = "Tollgate-issued keys and their OAuth2 clients"),
+        (name = "jwt-issuers", description = "Trusted external JWT issuers"),
         (name = "model-prices", description = "Prices per million tokens"),
         (name = "logs", description = "One row per proxied request"),
-        (name = "audit", description = "Who changed what (admin only)"),
+        (name = "audit", description = "Who changed what (`audit:read`)"),
     )
 )]
 pub struct ApiDoc;
@@ -148,8 +168,22 @@ fn string_enum<'a>(values: impl IntoIterator<Item = &'a str>) -> Object {
         .build()
 }
 
+/// A role name: `admin`, `member`, `viewer` or a custom role's.
 pub fn role_schema() -> Object {
-    string_enum([Role::Admin.as_str(), Role::Member.as_str()])
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(2))
+        .max_length(Some(32))
+        .pattern(Some("^[a-z0-9_-]+$"))
+        .examples(["member"])
+        .description(Some(
+            "A role name: admin, member, viewer or a custom role (see /api/roles)",
+        ))
+        .build()
+}
+
+pub fn permission_schema() -> Object {
+    string_enum(Permission::ALL.map(Permission::as_str))
 }
 
 pub fn api_format_schema() -> Object {

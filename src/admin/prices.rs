@@ -1,9 +1,11 @@
 //! `/api/model-prices`: prices per million tokens as decimals, with an effective-from time.
 
-use super::auth::Caller;
+use super::auth::{Caller, Scope};
 use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use super::fields::Amount;
+use super::logs::owned_keys;
 use super::refresh_catalog;
+use crate::accounts::Permission;
 use crate::state::AppState;
 use crate::store::{NewPrice, UnpricedModel};
 use crate::usage::format_nanos;
@@ -67,12 +69,14 @@ pub struct CreatePrice {
     responses(
         (status = 200, description = "All prices", body = Vec<PriceView>),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
     )
 )]
 pub async fn list(
     State(state): State<Arc<AppState>>,
-    _caller: Caller,
+    caller: Caller,
 ) -> Result<Json<Vec<PriceView>>, ApiError> {
+    caller.require(Permission::PricesRead)?;
     let rows = state.store.list_prices().await?;
     Ok(Json(rows.into_iter().map(PriceView::from).collect()))
 }
@@ -119,7 +123,7 @@ impl CreatePrice {
         (status = 201, description = "Created", body = PriceView),
         (status = 400, description = "Invalid field", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 409, description = "A price for that model and time exists", body = ErrorBody),
     )
 )]
@@ -128,7 +132,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(req): ApiJson<CreatePrice>,
 ) -> Result<(StatusCode, Json<PriceView>), ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::PricesWrite)?;
     let created = state.store.create_price(req.validate()?).await?;
     refresh_catalog(&state).await;
     Ok((StatusCode::CREATED, Json(created.into())))
@@ -142,14 +146,16 @@ pub async fn create(
         (status = 200, description = "The price", body = PriceView),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such price", body = ErrorBody),
     )
 )]
 pub async fn get(
     State(state): State<Arc<AppState>>,
-    _caller: Caller,
+    caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<PriceView>, ApiError> {
+    caller.require(Permission::PricesRead)?;
     Ok(Json(state.store.get_price(id).await?.into()))
 }
 
@@ -162,7 +168,7 @@ pub async fn get(
         (status = 200, description = "Replaced", body = PriceView),
         (status = 400, description = "Invalid field", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such price", body = ErrorBody),
         (status = 409, description = "A price for that model and time exists", body = ErrorBody),
     )
@@ -173,7 +179,7 @@ pub async fn replace(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<CreatePrice>,
 ) -> Result<Json<PriceView>, ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::PricesWrite)?;
     let updated = state.store.update_price(id, req.validate()?).await?;
     refresh_catalog(&state).await;
     Ok(Json(updated.into()))
@@ -186,18 +192,21 @@ pub async fn replace(
     responses(
         (status = 200, description = "Unpriced models", body = Vec<UnpricedModel>),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
     )
 )]
 pub async fn unpriced(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> Result<Json<Vec<UnpricedModel>>, ApiError> {
-    let scope = if caller.is_admin() {
-        None
+    caller.require(Permission::PricesRead)?;
+    // Whose requests count: everyone's for a caller who may see all usage or logs.
+    let scope = if caller.has(Permission::StatsRead) || caller.has(Permission::LogsRead) {
+        Scope::All
     } else {
-        let keys = state.store.list_client_keys(Some(caller.id())).await?;
-        Some(keys.into_iter().map(|k| k.key.id).collect())
+        Scope::Own
     };
+    let scope = owned_keys(&state, &caller, scope).await?;
     let snapshot = state.catalog.snapshot();
     let now = Utc::now();
     let models = state.store.unpriced_models(scope).await?;
@@ -217,7 +226,7 @@ pub async fn unpriced(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such price", body = ErrorBody),
     )
 )]
@@ -226,7 +235,7 @@ pub async fn delete(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::PricesWrite)?;
     state.store.delete_price(id).await?;
     refresh_catalog(&state).await;
     Ok(StatusCode::NO_CONTENT)

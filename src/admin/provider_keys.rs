@@ -3,7 +3,9 @@
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
 use super::fields::{double_option, map_patch};
+use super::oauth::{OAuthStatusView, status_view};
 use super::refresh_catalog;
+use crate::accounts::Permission;
 use crate::auth::mask_secret;
 use crate::health::CheckResult;
 use crate::state::AppState;
@@ -27,6 +29,11 @@ pub struct ProviderKeyView {
     /// Requests and tokens per minute this key may take (null = no cap).
     pub rpm: Option<i32>,
     pub tpm: Option<i64>,
+    /// `api_key` or `oauth2`.
+    pub kind: String,
+    /// Tokens of an `oauth2` key: connected, expiry, reconnect needed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<OAuthStatusView>,
     pub health: KeyHealthView,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -86,6 +93,8 @@ impl ProviderKeyView {
     fn of(state: &AppState, m: entity::provider_key::Model) -> Self {
         Self {
             health: KeyHealthView::of(state, m.id, m.enabled),
+            oauth: (m.kind == "oauth2").then(|| status_view(state, m.id)),
+            kind: m.kind,
             id: m.id,
             provider_id: m.provider_id,
             name: m.name,
@@ -114,14 +123,18 @@ pub struct CreateProviderKey {
     /// 1 to 128 characters.
     #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
     pub name: String,
-    /// The provider credential; write-only (shown masked afterwards).
+    /// The provider credential; write-only (shown masked afterwards). Required for
+    /// `api_key`, absent for `oauth2` (connect it with `/oauth/authorize`).
     #[schema(
         write_only,
         min_length = 1,
         max_length = 4096,
         pattern = r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$"
     )]
-    pub secret: String,
+    pub secret: Option<String>,
+    /// `api_key` (default) or `oauth2`.
+    #[schema(pattern = "^(api_key|oauth2)$")]
+    pub kind: Option<String>,
     pub enabled: Option<bool>,
     /// 0 to 1000; 1 when left out.
     #[schema(minimum = 0, maximum = 1000)]
@@ -217,7 +230,7 @@ fn check_name(name: &str) -> Result<String, ApiError> {
         (status = 200, description = "The keys", body = Vec<ProviderKeyView>),
         (status = 400, description = "Malformed query", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
     )
 )]
 pub async fn list(
@@ -225,7 +238,7 @@ pub async fn list(
     caller: Caller,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<ProviderKeyView>>, ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::ProviderKeysRead)?;
     let rows = state.store.list_provider_keys(q.provider_id).await?;
     Ok(Json(
         rows.into_iter()
@@ -242,7 +255,7 @@ pub async fn list(
         (status = 200, description = "The key", body = ProviderKeyView),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such key", body = ErrorBody),
     )
 )]
@@ -251,7 +264,7 @@ pub async fn get(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ProviderKeyView>, ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::ProviderKeysRead)?;
     Ok(Json(ProviderKeyView::of(
         &state,
         state.store.get_provider_key(id).await?,
@@ -266,7 +279,7 @@ pub async fn get(
         (status = 201, description = "Created", body = ProviderKeyView),
         (status = 400, description = "Invalid field or unknown provider", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
     )
 )]
 pub async fn create(
@@ -274,13 +287,28 @@ pub async fn create(
     caller: Caller,
     ApiJson(req): ApiJson<CreateProviderKey>,
 ) -> Result<(StatusCode, Json<ProviderKeyView>), ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::ProviderKeysWrite)?;
     state
         .store
         .get_provider(req.provider_id)
         .await
         .map_err(|_| ApiError::invalid("provider_id", "does not name a provider"))?;
-    let (secret_ciphertext, secret_preview) = check_secret(&state, &req.secret)?;
+    let kind = req.kind.as_deref().unwrap_or("api_key");
+    let (secret_ciphertext, secret_preview) = match (kind, req.secret.as_deref()) {
+        ("api_key", Some(secret)) => check_secret(&state, secret)?,
+        ("api_key", None) => return Err(ApiError::invalid("secret", "is required")),
+        ("oauth2", None) => (
+            state.master.encrypt("").map_err(|_| ApiError::Internal)?,
+            String::new(),
+        ),
+        ("oauth2", Some(_)) => {
+            return Err(ApiError::invalid(
+                "secret",
+                "must be left out for an oauth2 key (connect it instead)",
+            ));
+        }
+        _ => return Err(ApiError::invalid("kind", "must be api_key or oauth2")),
+    };
     let created = state
         .store
         .create_provider_key(NewProviderKey {
@@ -292,6 +320,7 @@ pub async fn create(
             weight: check_weight(req.weight.unwrap_or(1))?,
             rpm: req.rpm.map(check_cap("rpm")).transpose()?,
             tpm: req.tpm.map(check_cap("tpm")).transpose()?,
+            kind: kind.to_string(),
         })
         .await?;
     refresh_catalog(&state).await;
@@ -310,7 +339,7 @@ pub async fn create(
         (status = 200, description = "Updated", body = ProviderKeyView),
         (status = 400, description = "Invalid field", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such key", body = ErrorBody),
     )
 )]
@@ -320,8 +349,14 @@ pub async fn update(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<UpdateProviderKey>,
 ) -> Result<Json<ProviderKeyView>, ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::ProviderKeysWrite)?;
     let resets_health = req.secret.is_some() || req.enabled == Some(true);
+    if req.secret.is_some() && state.store.get_provider_key(id).await?.kind == "oauth2" {
+        return Err(ApiError::invalid(
+            "secret",
+            "cannot be set on an oauth2 key (connect it instead)",
+        ));
+    }
     let patch = ProviderKeyPatch {
         name: req.name.as_deref().map(check_name).transpose()?,
         secret: req
@@ -351,7 +386,7 @@ pub async fn update(
         (status = 200, description = "The check's result and the key's health after it", body = HealthCheckResponse),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such key", body = ErrorBody),
         (status = 503, description = "The key is not in the configuration snapshot yet", body = ErrorBody),
     )
@@ -361,7 +396,7 @@ pub async fn health_check(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<HealthCheckResponse>, ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::ProviderKeysCheck)?;
     state.store.get_provider_key(id).await?;
     let snapshot = state.catalog.snapshot();
     let key = snapshot.provider_key(id).ok_or(ApiError::Unavailable)?;
@@ -383,7 +418,7 @@ pub async fn health_check(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such key", body = ErrorBody),
     )
 )]
@@ -392,7 +427,7 @@ pub async fn delete(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::ProviderKeysWrite)?;
     state.store.delete_provider_key(id).await?;
     refresh_catalog(&state).await;
     Ok(StatusCode::NO_CONTENT)

@@ -3,8 +3,10 @@
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use super::fields::{double_option, map_patch};
+use super::oauth::{OAuthConfigInput, OAuthConfigView, apply_provider_oauth};
 use super::openapi::{api_format_schema, auth_scheme_schema};
 use super::refresh_catalog;
+use crate::accounts::Permission;
 use crate::providers::ApiFormat;
 use crate::snapshot::{Upstream, auth_scheme_name, default_health_check_path, parse_auth_scheme};
 use crate::state::AppState;
@@ -37,6 +39,9 @@ pub struct ProviderView {
     pub retry_after_send: bool,
     /// Request headers forwarded to this provider beyond its API format's allowlist.
     pub forward_headers: Vec<String>,
+    /// The OAuth2 client configuration, when OAuth2 keys of this provider can be connected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<OAuthConfigView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -65,6 +70,7 @@ impl From<entity::provider::Model> for ProviderView {
                 .as_deref()
                 .and_then(|j| serde_json::from_str(j).ok())
                 .unwrap_or_default(),
+            oauth: None,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
@@ -127,6 +133,22 @@ pub struct UpdateProvider {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Vec<String>>, max_items = 32)]
     pub forward_headers: Option<Option<Vec<String>>>,
+    /// The OAuth2 client for keys of kind `oauth2`; null removes it. Its `client_secret` is
+    /// write-only.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<OAuthConfigInput>)]
+    pub oauth: Option<Option<OAuthConfigInput>>,
+}
+
+/// The provider's view with its OAuth configuration.
+async fn with_oauth(
+    state: &AppState,
+    m: entity::provider::Model,
+) -> Result<ProviderView, ApiError> {
+    let oauth = state.store.get_provider_oauth(m.id).await?;
+    let mut view = ProviderView::from(m);
+    view.oauth = oauth.map(OAuthConfigView::from);
+    Ok(view)
 }
 
 fn check_path(path: &str) -> Result<String, ApiError> {
@@ -206,14 +228,33 @@ fn check_timeout(field: &str, ms: i64) -> Result<i64, ApiError> {
     responses(
         (status = 200, description = "All providers", body = Vec<ProviderView>),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
     )
 )]
 pub async fn list(
     State(state): State<Arc<AppState>>,
-    _caller: Caller,
+    caller: Caller,
 ) -> Result<Json<Vec<ProviderView>>, ApiError> {
+    caller.require(Permission::ProvidersRead)?;
     let rows = state.store.list_providers().await?;
-    Ok(Json(rows.into_iter().map(ProviderView::from).collect()))
+    let mut configs: std::collections::HashMap<i64, _> = state
+        .store
+        .list_provider_oauth()
+        .await?
+        .into_iter()
+        .map(|c| (c.provider_id, c))
+        .collect();
+    Ok(Json(
+        rows.into_iter()
+            .map(|m| {
+                let oauth = configs.remove(&m.id).map(OAuthConfigView::from);
+                ProviderView {
+                    oauth,
+                    ..ProviderView::from(m)
+                }
+            })
+            .collect(),
+    ))
 }
 
 /// One provider (any signed-in user).
@@ -224,15 +265,18 @@ pub async fn list(
         (status = 200, description = "The provider", body = ProviderView),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such provider", body = ErrorBody),
     )
 )]
 pub async fn get(
     State(state): State<Arc<AppState>>,
-    _caller: Caller,
+    caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ProviderView>, ApiError> {
-    Ok(Json(state.store.get_provider(id).await?.into()))
+    caller.require(Permission::ProvidersRead)?;
+    let m = state.store.get_provider(id).await?;
+    Ok(Json(with_oauth(&state, m).await?))
 }
 
 /// Adds a provider (admin only).
@@ -243,7 +287,7 @@ pub async fn get(
         (status = 201, description = "Created", body = ProviderView),
         (status = 400, description = "Invalid field", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 409, description = "Name taken", body = ErrorBody),
     )
 )]
@@ -252,7 +296,7 @@ pub async fn create(
     caller: Caller,
     ApiJson(req): ApiJson<CreateProvider>,
 ) -> Result<(StatusCode, Json<ProviderView>), ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::ProvidersWrite)?;
     let format = ApiFormat::parse(&req.api_format)
         .ok_or_else(|| ApiError::invalid("api_format", "must be openai, anthropic or gemini"))?;
     let auth_scheme = match req.auth_scheme {
@@ -300,7 +344,7 @@ pub async fn create(
         (status = 200, description = "Updated", body = ProviderView),
         (status = 400, description = "Invalid field", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such provider", body = ErrorBody),
         (status = 409, description = "Name taken", body = ErrorBody),
     )
@@ -311,7 +355,7 @@ pub async fn update(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<UpdateProvider>,
 ) -> Result<Json<ProviderView>, ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::ProvidersWrite)?;
     let patch = ProviderPatch {
         name: req.name.as_deref().map(check_name).transpose()?,
         base_url: req.base_url.as_deref().map(check_base_url).transpose()?,
@@ -334,8 +378,11 @@ pub async fn update(
         forward_headers: map_patch(req.forward_headers, check_forward_headers)?,
     };
     let updated = state.store.update_provider(id, patch).await?;
+    if let Some(oauth) = req.oauth {
+        apply_provider_oauth(&state, id, oauth).await?;
+    }
     refresh_catalog(&state).await;
-    Ok(Json(updated.into()))
+    Ok(Json(with_oauth(&state, updated).await?))
 }
 
 /// Deletes a provider with its keys and client keys (admin only).
@@ -346,7 +393,7 @@ pub async fn update(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such provider", body = ErrorBody),
     )
 )]
@@ -355,7 +402,7 @@ pub async fn delete(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::ProvidersWrite)?;
     state.store.delete_provider(id).await?;
     refresh_catalog(&state).await;
     Ok(StatusCode::NO_CONTENT)

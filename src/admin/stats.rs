@@ -1,14 +1,14 @@
 //! `/api/stats/*` and the per-key trends: totals, series and top lists read from the hourly
 //! usage rollups (never from request_logs). Members see only their own client keys' usage.
 
-use super::auth::Caller;
-use super::client_keys::load_visible;
+use super::auth::{Caller, Scope};
 use super::error::{ApiError, ApiPath, ApiQuery, ErrorBody};
-use super::logs::owner_scope;
+use super::logs::owned_keys;
+use crate::accounts::Permission;
 use crate::state::AppState;
-use crate::store::{ClientKeyUsage, RankBy, RollupFilter, UsageTotals};
+use crate::store::{NamedUsage, RankBy, RollupFilter, UsageTotals};
 use crate::usage::format_nanos;
-use crate::usage::rollup::percentile_ms;
+use crate::usage::rollup::{percentile_ms, ttfb_percentile_ms};
 use crate::usage::stats::{self, Granularity, Series, Window};
 use axum::Json;
 use axum::extract::State;
@@ -48,6 +48,11 @@ pub struct TotalsView {
     pub latency_p50_ms: Option<i64>,
     pub latency_p95_ms: Option<i64>,
     pub latency_max_ms: Option<i64>,
+    /// Time to first byte over the requests that reported one (hours rolled up by this
+    /// version on); null without any. Percentiles are upper bounds like the latency's.
+    pub ttfb_avg_ms: Option<i64>,
+    pub ttfb_p50_ms: Option<i64>,
+    pub ttfb_p95_ms: Option<i64>,
 }
 
 impl From<&UsageTotals> for TotalsView {
@@ -74,6 +79,10 @@ impl From<&UsageTotals> for TotalsView {
             latency_p50_ms: percentile_ms(t, 0.50),
             latency_p95_ms: percentile_ms(t, 0.95),
             latency_max_ms: any.then_some(t.latency_max_ms),
+            ttfb_avg_ms: (t.ttfb_count > 0)
+                .then(|| (t.ttfb_sum_ms + t.ttfb_count / 2) / t.ttfb_count),
+            ttfb_p50_ms: ttfb_percentile_ms(t, 0.50),
+            ttfb_p95_ms: ttfb_percentile_ms(t, 0.95),
         }
     }
 }
@@ -181,11 +190,25 @@ pub struct TopKey {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct TopProvider {
+    pub provider_id: i64,
+    /// Null once the provider is deleted.
+    pub name: Option<String>,
+    #[serde(flatten)]
+    pub totals: TotalsView,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TopList<T> {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     pub by: &'static str,
     pub items: Vec<T>,
+}
+
+/// Everyone's usage with `stats:read`, the caller's own keys' with `stats:read_own`.
+pub(super) fn stats_scope(caller: &Caller) -> Result<Scope, ApiError> {
+    caller.scope(Permission::StatsRead, Permission::StatsReadOwn)
 }
 
 fn window(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Result<Window, ApiError> {
@@ -203,6 +226,7 @@ fn window(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Result<Wind
         (status = 200, description = "OK", body = OverviewView),
         (status = 400, description = "Malformed or out-of-range parameter", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
     )
 )]
 pub async fn overview(
@@ -212,7 +236,7 @@ pub async fn overview(
 ) -> Result<Json<OverviewView>, ApiError> {
     let w = window(q.from, q.to)?;
     let filter = RollupFilter {
-        owner_key_ids: owner_scope(&state, &caller).await?,
+        owner_key_ids: owned_keys(&state, &caller, stats_scope(&caller)?).await?,
         ..Default::default()
     };
     let totals = state.store.rollup_totals(&w.apply(filter)).await?;
@@ -269,6 +293,7 @@ async fn trend(
         (status = 200, description = "OK", body = TrendView),
         (status = 400, description = "Malformed or out-of-range parameter", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
     )
 )]
 pub async fn trends(
@@ -277,13 +302,13 @@ pub async fn trends(
     ApiQuery(q): ApiQuery<TrendQuery>,
 ) -> Result<Json<TrendView>, ApiError> {
     if q.provider_key_id.is_some() {
-        caller.require_admin()?;
+        caller.require(Permission::ProviderKeysRead)?;
     }
     let filter = RollupFilter {
         client_key_id: q.client_key_id,
         provider_key_id: q.provider_key_id,
         model: q.model,
-        owner_key_ids: owner_scope(&state, &caller).await?,
+        owner_key_ids: owned_keys(&state, &caller, stats_scope(&caller)?).await?,
         ..Default::default()
     };
     trend(&state, filter, q.granularity, q.days).await
@@ -296,6 +321,7 @@ pub async fn trends(
         (status = 200, description = "OK", body = TrendView),
         (status = 400, description = "Malformed or out-of-range parameter", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
         (status = 404, description = "No such client key (or not yours)", body = ErrorBody),
     )
 )]
@@ -305,7 +331,11 @@ pub async fn client_key_trends(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<KeyTrendQuery>,
 ) -> Result<Json<TrendView>, ApiError> {
-    load_visible(&state, &caller, id).await?;
+    let scope = stats_scope(&caller)?;
+    let key = state.store.get_client_key(id).await?;
+    if scope == Scope::Own && key.key.owner_id != Some(caller.id()) {
+        return Err(ApiError::NotFound);
+    }
     let filter = RollupFilter {
         client_key_id: Some(id),
         model: q.model,
@@ -331,7 +361,7 @@ pub async fn provider_key_trends(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<KeyTrendQuery>,
 ) -> Result<Json<TrendView>, ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::ProviderKeysRead)?;
     state.store.get_provider_key(id).await?;
     let filter = RollupFilter {
         provider_key_id: Some(id),
@@ -362,6 +392,7 @@ fn ranking(q: &TopQuery) -> Result<(Window, RankBy, &'static str, u64), ApiError
         (status = 200, description = "OK", body = TopList<TopModel>),
         (status = 400, description = "Malformed or out-of-range parameter", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
     )
 )]
 pub async fn top_models(
@@ -371,7 +402,7 @@ pub async fn top_models(
 ) -> Result<Json<TopList<TopModel>>, ApiError> {
     let (w, by, word, limit) = ranking(&q)?;
     let filter = RollupFilter {
-        owner_key_ids: owner_scope(&state, &caller).await?,
+        owner_key_ids: owned_keys(&state, &caller, stats_scope(&caller)?).await?,
         ..Default::default()
     };
     let rows = state
@@ -399,6 +430,7 @@ pub async fn top_models(
         (status = 200, description = "OK", body = TopList<TopKey>),
         (status = 400, description = "Malformed or out-of-range parameter", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
     )
 )]
 pub async fn top_keys(
@@ -406,32 +438,74 @@ pub async fn top_keys(
     caller: Caller,
     ApiQuery(q): ApiQuery<TopQuery>,
 ) -> Result<Json<TopList<TopKey>>, ApiError> {
-    let (w, by, word, limit) = ranking(&q)?;
-    let filter = RollupFilter {
-        owner_key_ids: owner_scope(&state, &caller).await?,
+    named_top(&state, &caller, &q, |row| TopKey {
+        client_key_id: row.id,
+        name: row.name,
+        totals: TotalsView::from(&row.totals),
+    })
+    .await
+}
+
+#[utoipa::path(
+    get, path = "/api/stats/top-providers", tag = "stats",
+    params(TopQuery),
+    responses(
+        (status = 200, description = "OK", body = TopList<TopProvider>),
+        (status = 400, description = "Malformed or out-of-range parameter", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "Missing permission", body = ErrorBody),
+    )
+)]
+pub async fn top_providers(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<TopQuery>,
+) -> Result<Json<TopList<TopProvider>>, ApiError> {
+    named_top(&state, &caller, &q, |row| TopProvider {
+        provider_id: row.id,
+        name: row.name,
+        totals: TotalsView::from(&row.totals),
+    })
+    .await
+}
+
+/// Which top list of named records to read.
+trait NamedTop {
+    const PROVIDERS: bool;
+}
+
+impl NamedTop for TopKey {
+    const PROVIDERS: bool = false;
+}
+
+impl NamedTop for TopProvider {
+    const PROVIDERS: bool = true;
+}
+
+/// A top list of client keys or providers in the caller's scope, each row made into `T`.
+async fn named_top<T: NamedTop>(
+    state: &AppState,
+    caller: &Caller,
+    q: &TopQuery,
+    item: impl Fn(NamedUsage) -> T,
+) -> Result<Json<TopList<T>>, ApiError> {
+    let (w, by, word, limit) = ranking(q)?;
+    let filter = w.apply(RollupFilter {
+        owner_key_ids: owned_keys(state, caller, stats_scope(caller)?).await?,
         ..Default::default()
+    });
+    let rows = if T::PROVIDERS {
+        state.store.rollup_top_providers(&filter, by, limit).await?
+    } else {
+        state
+            .store
+            .rollup_top_client_keys(&filter, by, limit)
+            .await?
     };
-    let rows = state
-        .store
-        .rollup_top_client_keys(&w.apply(filter), by, limit)
-        .await?;
     Ok(Json(TopList {
         from: w.from,
         to: w.to,
         by: word,
-        items: rows
-            .into_iter()
-            .map(
-                |ClientKeyUsage {
-                     client_key_id,
-                     name,
-                     totals,
-                 }| TopKey {
-                    client_key_id,
-                    name,
-                    totals: TotalsView::from(&totals),
-                },
-            )
-            .collect(),
+        items: rows.into_iter().map(item).collect(),
     }))
 }

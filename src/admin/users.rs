@@ -1,8 +1,9 @@
-//! `/api/users`: management accounts (admin only); passwords are write-only.
+//! `/api/users`: management accounts (`users:manage`); passwords are write-only.
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use super::openapi::role_schema;
+use crate::accounts::Permission;
 use crate::accounts::{NewUserInput, UserChanges};
 use crate::state::AppState;
 use axum::Json;
@@ -20,6 +21,8 @@ pub struct UserView {
     #[schema(schema_with = role_schema)]
     pub role: String,
     pub enabled: bool,
+    /// The console asks this user for a new password at sign-in.
+    pub must_change_password: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -31,6 +34,7 @@ impl From<entity::user::Model> for UserView {
             username: m.username,
             role: m.role,
             enabled: m.enabled,
+            must_change_password: m.must_change_password,
             created_at: m.created_at,
             updated_at: m.updated_at,
         }
@@ -46,10 +50,12 @@ pub struct CreateUser {
     /// 12 to 1024 characters.
     #[schema(min_length = 12, max_length = 1024)]
     pub password: String,
-    /// `member` when left out.
+    /// `member` when left out. The caller must hold every permission of the role.
     #[schema(schema_with = role_schema)]
     pub role: Option<String>,
     pub enabled: Option<bool>,
+    /// Ask for a new password at the first sign-in; false when left out.
+    pub must_change_password: Option<bool>,
 }
 
 /// Every field optional. A new password or `enabled: false` ends the user's sessions.
@@ -63,27 +69,29 @@ pub struct UpdateUser {
     #[schema(schema_with = role_schema)]
     pub role: Option<String>,
     pub enabled: Option<bool>,
+    /// Set with a password reset so the user must choose their own at the next sign-in.
+    pub must_change_password: Option<bool>,
 }
 
-/// Every management account (admin only).
+/// Every management account (`users:manage`).
 #[utoipa::path(
     get, path = "/api/users", tag = "users",
     responses(
         (status = 200, description = "All users", body = Vec<UserView>),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission, or the user or role has permissions the caller lacks", body = ErrorBody),
     )
 )]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     caller: Caller,
 ) -> Result<Json<Vec<UserView>>, ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::UsersManage)?;
     let rows = state.accounts.list_users().await?;
     Ok(Json(rows.into_iter().map(UserView::from).collect()))
 }
 
-/// One account (admin only).
+/// One account (`users:manage`).
 #[utoipa::path(
     get, path = "/api/users/{id}", tag = "users",
     params(("id" = i64, Path, description = "The user's id")),
@@ -91,7 +99,7 @@ pub async fn list(
         (status = 200, description = "The user", body = UserView),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission, or the user or role has permissions the caller lacks", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
     )
 )]
@@ -100,11 +108,11 @@ pub async fn get(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<UserView>, ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::UsersManage)?;
     Ok(Json(state.accounts.get_user(id).await?.into()))
 }
 
-/// Creates an account (admin only).
+/// Creates an account (`users:manage`).
 #[utoipa::path(
     post, path = "/api/users", tag = "users",
     request_body = CreateUser,
@@ -112,7 +120,7 @@ pub async fn get(
         (status = 201, description = "Created", body = UserView),
         (status = 400, description = "Invalid field", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission, or the user or role has permissions the caller lacks", body = ErrorBody),
         (status = 409, description = "Username taken", body = ErrorBody),
     )
 )]
@@ -121,20 +129,24 @@ pub async fn create(
     caller: Caller,
     ApiJson(req): ApiJson<CreateUser>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::UsersManage)?;
     let created = state
         .accounts
-        .create_user(NewUserInput {
-            username: req.username,
-            password: req.password,
-            role: req.role,
-            enabled: req.enabled,
-        })
+        .create_user(
+            &caller.permissions,
+            NewUserInput {
+                username: req.username,
+                password: req.password,
+                role: req.role,
+                enabled: req.enabled,
+                must_change_password: req.must_change_password,
+            },
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
-/// Changes an account (admin only). Admins cannot demote or disable themselves.
+/// Changes an account (`users:manage`). Nobody changes their own role or disables themselves, and nobody manages a user (or grants a role) with permissions they lack themselves.
 #[utoipa::path(
     patch, path = "/api/users/{id}", tag = "users",
     params(("id" = i64, Path, description = "The user's id")),
@@ -143,7 +155,7 @@ pub async fn create(
         (status = 200, description = "Updated", body = UserView),
         (status = 400, description = "Invalid field", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission, or the user or role has permissions the caller lacks", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
         (status = 409, description = "Username taken, or a change to the caller's own role or state", body = ErrorBody),
     )
@@ -154,10 +166,11 @@ pub async fn update(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<UpdateUser>,
 ) -> Result<Json<UserView>, ApiError> {
-    caller.require_admin()?;
+    caller.require(Permission::UsersManage)?;
     let updated = state
         .accounts
         .update_user(
+            &caller.permissions,
             caller.id(),
             id,
             UserChanges {
@@ -165,13 +178,14 @@ pub async fn update(
                 password: req.password,
                 role: req.role,
                 enabled: req.enabled,
+                must_change_password: req.must_change_password,
             },
         )
         .await?;
     Ok(Json(updated.into()))
 }
 
-/// Deletes an account (admin only); not the caller's own, nor the last admin.
+/// Deletes an account (`users:manage`); not the caller's own, nor the last admin.
 #[utoipa::path(
     delete, path = "/api/users/{id}", tag = "users",
     params(("id" = i64, Path, description = "The user's id")),
@@ -179,7 +193,7 @@ pub async fn update(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 403, description = "Missing permission, or the user or role has permissions the caller lacks", body = ErrorBody),
         (status = 404, description = "No such user", body = ErrorBody),
         (status = 409, description = "The caller's own account, or the last admin", body = ErrorBody),
     )
@@ -189,7 +203,10 @@ pub async fn delete(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require_admin()?;
-    state.accounts.delete_user(caller.id(), id).await?;
+    caller.require(Permission::UsersManage)?;
+    state
+        .accounts
+        .delete_user(&caller.permissions, caller.id(), id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -90,6 +90,11 @@ impl MasterKey {
         self.keyed_hash("session-tokens/v1", token)
     }
 
+    /// Keyed hash (hex) for one named purpose: OAuth states, client secrets, issued tokens.
+    pub fn hash_for(&self, purpose: &str, value: &str) -> String {
+        self.keyed_hash(purpose, value)
+    }
+
     fn keyed_hash(&self, purpose: &str, value: &str) -> String {
         let sub = self.derive(purpose);
         match <HmacSha256 as Mac>::new_from_slice(&sub) {

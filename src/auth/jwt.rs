@@ -4,30 +4,6 @@ use super::{AuthError, MasterKey};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    Member,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Member => "member",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "admin" => Some(Role::Admin),
-            "member" => Some(Role::Member),
-            _ => None,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     /// user id, as a string (RFC 7519)
@@ -35,7 +11,8 @@ pub struct Claims {
     /// user id
     pub uid: i64,
     pub name: String,
-    pub role: Role,
+    /// The user's role name (a built-in or custom role).
+    pub role: String,
     pub iat: i64,
     pub exp: i64,
     /// Issue time in milliseconds: sessions are cut off at a precise instant, which whole
@@ -72,7 +49,7 @@ impl JwtKeys {
         }
     }
 
-    pub fn issue(&self, user_id: i64, name: &str, role: Role) -> Result<String, AuthError> {
+    pub fn issue(&self, user_id: i64, name: &str, role: &str) -> Result<String, AuthError> {
         self.issue_at(user_id, name, role, chrono::Utc::now().timestamp_millis())
     }
 
@@ -82,7 +59,7 @@ impl JwtKeys {
         &self,
         user_id: i64,
         name: &str,
-        role: Role,
+        role: &str,
         iat_ms: i64,
     ) -> Result<String, AuthError> {
         let iat = iat_ms.div_euclid(1000);
@@ -90,7 +67,7 @@ impl JwtKeys {
             sub: user_id.to_string(),
             uid: user_id,
             name: name.to_string(),
-            role,
+            role: role.to_string(),
             iat,
             exp: iat + self.ttl_secs as i64,
             iat_ms,
@@ -120,9 +97,9 @@ mod tests {
     fn issued_tokens_verify_and_forgeries_do_not() {
         let master = MasterKey::generate();
         let keys = JwtKeys::new(&master, 3600);
-        let token = keys.issue(7, "alice", Role::Member).unwrap();
+        let token = keys.issue(7, "alice", "member").unwrap();
         let claims = keys.verify(&token).unwrap();
-        assert_eq!((claims.uid, claims.role), (7, Role::Member));
+        assert_eq!((claims.uid, claims.role.as_str()), (7, "member"));
 
         // another key
         let other = JwtKeys::new(&MasterKey::generate(), 3600);
@@ -146,7 +123,7 @@ mod tests {
                 sub: "7".into(),
                 uid: 7,
                 name: "a".into(),
-                role: Role::Admin,
+                role: "admin".into(),
                 iat: now - 100,
                 exp: now - 10,
                 iat_ms: 0,

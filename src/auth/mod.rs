@@ -7,10 +7,10 @@ mod lockout;
 mod password;
 
 pub use crypto::{MasterKey, load_or_create_master_key};
-pub use jwt::{Claims, JwtKeys, Role};
+pub use jwt::{Claims, JwtKeys};
 pub use keypair::{fingerprint, parse_public_key, verify_signature};
 pub use lockout::LoginLockout;
-pub use password::{hash_password, verify_password};
+pub use password::{Busy, Passwords, hash_password, verify_password};
 
 use rand::RngCore;
 

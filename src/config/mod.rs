@@ -25,6 +25,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub ledger: LedgerConfig,
     pub retention: RetentionConfig,
+    pub oauth: OAuthConfig,
     pub server: ServerConfig,
     pub log: LogConfig,
 }
@@ -98,6 +99,30 @@ pub struct AdminConfig {
     pub header_timeout_secs: u64,
     /// A connection that transfers nothing for this long (a stalled body) is closed.
     pub body_timeout_secs: u64,
+    /// Live (unused, unexpired) challenges per username; a new one replaces the oldest.
+    pub challenges_per_username: u64,
+    /// Live challenges in all; past it, challenges are refused with 429.
+    pub challenges_max: u64,
+    /// Login and challenge attempts per client address per minute (a burst of that many).
+    pub login_per_address_per_minute: u32,
+    /// Login and challenge attempts per username per minute.
+    pub login_per_username_per_minute: u32,
+    /// Password checks (argon2, 19 MiB each) that run at once; each keeps one buffer.
+    pub password_check_slots: u32,
+    /// How long a login waits for a free check slot before it gets 429.
+    pub password_check_wait_ms: u64,
+    /// Always mark the console's refresh cookie `Secure` (it is also marked when a proxy
+    /// sends `X-Forwarded-Proto: https`).
+    #[serde(default)]
+    pub secure_cookie: bool,
+    /// The built web console (`web/dist`), served at `/`. Relative paths are taken from the
+    /// working directory.
+    #[serde(default = "default_console_dir")]
+    pub console_dir: std::path::PathBuf,
+}
+
+fn default_console_dir() -> std::path::PathBuf {
+    std::path::PathBuf::from("web/dist")
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -142,6 +167,9 @@ pub struct LimitsConfig {
     pub on_redis_failure: crate::limits::RedisFailure,
     pub default_max_tokens: u64,
     pub settle_flush_ms: u64,
+    /// With Redis: how long a running request's lease (its concurrency slot and reserved
+    /// spend) outlives its instance's last renewal; renewed every third of it.
+    pub lease_ttl_secs: u64,
 }
 
 impl LimitsConfig {
@@ -166,6 +194,30 @@ pub struct RetentionConfig {
     pub batch_size: u64,
     /// Time between two sweeps.
     pub interval_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthConfig {
+    /// How long an authorization may wait for its callback; then it is refused and removed.
+    pub authorization_ttl_secs: u64,
+    /// Refresh a provider token this long before it expires.
+    pub refresh_margin_secs: u64,
+    /// How often each instance checks for due refreshes and reads what others changed
+    /// (tokens, revocations, issuers).
+    pub sync_interval_ms: u64,
+    /// Longest pause between two refresh attempts after network or 5xx failures.
+    pub refresh_backoff_max_secs: u64,
+    /// Timeout of one call to a token or JWKS endpoint.
+    pub http_timeout_secs: u64,
+    /// How long a refresh lock (Redis) or lease (database) is held at most.
+    pub lock_ttl_secs: u64,
+    /// Lifetime of an access token issued at `POST /oauth/token`.
+    pub access_token_ttl_secs: u64,
+    /// How long fetched JWKS keys are used before being fetched again.
+    pub jwks_cache_secs: u64,
+    /// Least time between two fetches of one issuer's JWKS for an unknown `kid`.
+    pub jwks_refetch_min_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -299,6 +351,30 @@ impl Config {
         if !(1..=3_600).contains(&self.admin.challenge_ttl_secs) {
             return invalid("admin.challenge_ttl_secs", "must be between 1 and 3600");
         }
+        if !(1..=100).contains(&self.admin.challenges_per_username) {
+            return invalid("admin.challenges_per_username", "must be between 1 and 100");
+        }
+        if !(1..=1_000_000).contains(&self.admin.challenges_max) {
+            return invalid("admin.challenges_max", "must be between 1 and 1000000");
+        }
+        if !(1..=100_000).contains(&self.admin.login_per_address_per_minute) {
+            return invalid(
+                "admin.login_per_address_per_minute",
+                "must be between 1 and 100000",
+            );
+        }
+        if !(1..=100_000).contains(&self.admin.login_per_username_per_minute) {
+            return invalid(
+                "admin.login_per_username_per_minute",
+                "must be between 1 and 100000",
+            );
+        }
+        if !(1..=64).contains(&self.admin.password_check_slots) {
+            return invalid("admin.password_check_slots", "must be between 1 and 64");
+        }
+        if self.admin.password_check_wait_ms > 60_000 {
+            return invalid("admin.password_check_wait_ms", "must be at most 60000");
+        }
         if let Some(pw) = &self.admin.bootstrap_password {
             if pw.expose().chars().count() < 8 {
                 return invalid(
@@ -338,6 +414,9 @@ impl Config {
         if self.limits.settle_flush_ms == 0 {
             return invalid("limits.settle_flush_ms", "must be greater than 0");
         }
+        if !(3..=3_600).contains(&self.limits.lease_ttl_secs) {
+            return invalid("limits.lease_ttl_secs", "must be between 3 and 3600");
+        }
         if self.ledger.queue_capacity == 0 {
             return invalid("ledger.queue_capacity", "must be greater than 0");
         }
@@ -359,6 +438,46 @@ impl Config {
                 "retention.interval_secs",
                 "must be between 1 and 604800 (a week)",
             );
+        }
+        let o = &self.oauth;
+        if !(1..=86_400).contains(&o.authorization_ttl_secs) {
+            return invalid(
+                "oauth.authorization_ttl_secs",
+                "must be between 1 and 86400",
+            );
+        }
+        if o.refresh_margin_secs > 86_400 {
+            return invalid("oauth.refresh_margin_secs", "must be at most 86400");
+        }
+        if !(50..=3_600_000).contains(&o.sync_interval_ms) {
+            return invalid("oauth.sync_interval_ms", "must be between 50 and 3600000");
+        }
+        if !(1..=86_400).contains(&o.refresh_backoff_max_secs) {
+            return invalid(
+                "oauth.refresh_backoff_max_secs",
+                "must be between 1 and 86400",
+            );
+        }
+        if !(1..=300).contains(&o.http_timeout_secs) {
+            return invalid("oauth.http_timeout_secs", "must be between 1 and 300");
+        }
+        if o.lock_ttl_secs <= o.http_timeout_secs || o.lock_ttl_secs > 3_600 {
+            return invalid(
+                "oauth.lock_ttl_secs",
+                "must be greater than oauth.http_timeout_secs and at most 3600",
+            );
+        }
+        if !(1..=604_800).contains(&o.access_token_ttl_secs) {
+            return invalid(
+                "oauth.access_token_ttl_secs",
+                "must be between 1 and 604800",
+            );
+        }
+        if !(1..=604_800).contains(&o.jwks_cache_secs) {
+            return invalid("oauth.jwks_cache_secs", "must be between 1 and 604800");
+        }
+        if o.jwks_refetch_min_secs > 86_400 {
+            return invalid("oauth.jwks_refetch_min_secs", "must be at most 86400");
         }
         if self.server.grace_period_secs > 300 {
             return invalid("server.grace_period_secs", "must be at most 300");
@@ -529,6 +648,18 @@ mod tests {
         assert_eq!(c.admin.challenge_ttl_secs, 60);
         assert_eq!(
             (
+                c.admin.login_per_address_per_minute,
+                c.admin.login_per_username_per_minute,
+                c.admin.password_check_slots,
+                c.admin.password_check_wait_ms,
+                c.admin.challenges_per_username,
+                c.admin.challenges_max,
+            ),
+            (30, 10, 2, 1000, 5, 10_000)
+        );
+        assert_eq!(c.limits.lease_ttl_secs, 30);
+        assert_eq!(
+            (
                 c.retention.request_log_days,
                 c.retention.batch_size,
                 c.retention.interval_secs
@@ -571,6 +702,13 @@ mod tests {
                 ("LOCKOUT_SECS", "0"),
                 ("CHALLENGE_TTL_SECS", "7200"),
                 ("REFRESH_TTL_SECS", "0"),
+                ("CHALLENGES_PER_USERNAME", "0"),
+                ("CHALLENGES_MAX", "0"),
+                ("LOGIN_PER_ADDRESS_PER_MINUTE", "0"),
+                ("LOGIN_PER_USERNAME_PER_MINUTE", "0"),
+                ("PASSWORD_CHECK_SLOTS", "0"),
+                ("PASSWORD_CHECK_SLOTS", "65"),
+                ("PASSWORD_CHECK_WAIT_MS", "60001"),
             ] {
                 jail.set_env(format!("TOLLGATE__ADMIN__{key}"), bad);
                 let err = Config::load(None, &CliOverrides::default())

@@ -92,7 +92,7 @@ impl Prober {
                 .insert_header("anthropic-version", "2023-06-01")
                 .map_err(|_| "bad_header")?;
         }
-        upstream::set_credential(&mut header, provider.auth, key.secret.expose())
+        upstream::set_credential(&mut header, provider.auth, key.credential().expose())
             .map_err(|_| "bad_credential")?;
         let mut session = self
             .client
@@ -127,7 +127,7 @@ impl Prober {
                 _ = shutdown.changed() => return,
             }
             let snapshot = catalog.snapshot();
-            for key in snapshot.provider_keys().filter(|k| k.enabled) {
+            for key in snapshot.provider_keys().filter(|k| k.usable()) {
                 let Some(provider) = snapshot.provider(key.provider_id).filter(|p| p.enabled)
                 else {
                     continue;

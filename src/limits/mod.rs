@@ -2,7 +2,9 @@
 //! tokens and cost, lifetime budget) and per-provider-key caps. A request reserves an estimate
 //! before it is forwarded and settles to its real usage afterwards; a request that fails gives
 //! its reservation back. In-process by default; with Redis every check-and-reserve is one
-//! atomic script call shared by every instance.
+//! atomic script call shared by every instance, and what a running request holds (its
+//! concurrency slot, its reserved tokens and cost) is a lease that lapses unless renewed, so a
+//! crashed instance cannot hold anything for longer than `limits.lease_ttl_secs`.
 
 pub mod glob;
 mod local;
@@ -29,6 +31,90 @@ pub struct KeyLimits {
     /// Nano-units of currency.
     pub cost_per_day: Option<i64>,
     pub budget: Option<i64>,
+}
+
+/// A client key's limits as stored (the database columns), before they are trusted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredLimits {
+    pub rpm: Option<i32>,
+    pub max_concurrent: Option<i32>,
+    pub rpd: Option<i64>,
+    pub tpd: Option<i64>,
+    pub cost_per_day: Option<i64>,
+    pub budget: Option<i64>,
+}
+
+/// A stored value that cannot be enforced: the setting's name (as in the API) and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{field}` {why}")]
+pub struct BadSetting {
+    pub field: &'static str,
+    pub why: String,
+}
+
+impl BadSetting {
+    pub fn new(field: &'static str, why: impl Into<String>) -> Self {
+        Self {
+            field,
+            why: why.into(),
+        }
+    }
+}
+
+/// Request and token counts must be greater than 0 (none at all is `None`, not 0).
+pub fn check_count<T: Into<i64> + Copy>(field: &'static str, v: T) -> Result<T, BadSetting> {
+    if v.into() > 0 {
+        Ok(v)
+    } else {
+        Err(BadSetting::new(
+            field,
+            "must be greater than 0 (or null for no limit)",
+        ))
+    }
+}
+
+/// Amounts (nano-units) must not be negative; 0 allows no spending at all.
+pub fn check_amount(field: &'static str, v: i64) -> Result<i64, BadSetting> {
+    if v >= 0 {
+        Ok(v)
+    } else {
+        Err(BadSetting::new(field, "must not be negative"))
+    }
+}
+
+impl StoredLimits {
+    /// The limits to enforce, or the first value that cannot be (the key must then be refused:
+    /// reading a bad value as "no limit" would fail open).
+    pub fn check(&self) -> Result<KeyLimits, BadSetting> {
+        let count32 = |field, v: Option<i32>| {
+            v.map(|v| check_count(field, v).map(|v| v.unsigned_abs()))
+                .transpose()
+        };
+        let count64 = |field, v: Option<i64>| {
+            v.map(|v| check_count(field, v).map(|v| v.unsigned_abs()))
+                .transpose()
+        };
+        let amount = |field, v: Option<i64>| v.map(|v| check_amount(field, v)).transpose();
+        Ok(KeyLimits {
+            rpm: count32("rpm", self.rpm)?,
+            max_concurrent: count32("max_concurrent", self.max_concurrent)?,
+            rpd: count64("rpd", self.rpd)?,
+            tpd: count64("tpd", self.tpd)?,
+            cost_per_day: amount("cost_per_day", self.cost_per_day)?,
+            budget: amount("budget", self.budget)?,
+        })
+    }
+}
+
+/// The stored `allowed_models` (a JSON array of patterns, or NULL for every model), checked.
+pub fn parse_allowed_models(stored: Option<&str>) -> Result<Option<Vec<String>>, BadSetting> {
+    let Some(json) = stored else {
+        return Ok(None);
+    };
+    let list: Vec<String> = serde_json::from_str(json)
+        .map_err(|_| BadSetting::new("allowed_models", "is not a JSON array of strings"))?;
+    glob::check_patterns(&list).map_err(|why| BadSetting::new("allowed_models", why))?;
+    Ok(Some(list))
 }
 
 /// What a request is expected to use, reserved before it is forwarded.
@@ -154,6 +240,8 @@ pub struct Reservation {
     key: i64,
     day: String,
     est: Estimate,
+    /// The lease's id in Redis (also its entry in the sliding minute window).
+    lease: String,
 }
 
 impl Reservation {
@@ -164,7 +252,7 @@ impl Reservation {
     fn finish(&mut self, tokens: u64, cost: i64) {
         match self.held.take() {
             Some(Held::Local(l)) => l.settle(self.key, &self.day, self.est, tokens, cost),
-            Some(Held::Redis(r)) => r.settle(self.key, &self.day, self.est, tokens, cost),
+            Some(Held::Redis(r)) => r.settle(self.key, &self.day, &self.lease, tokens, cost),
             None => {}
         }
     }
@@ -179,10 +267,16 @@ impl Drop for Reservation {
 const REDIS_RETRY_MS: u64 = 1000;
 
 impl Limits {
-    pub fn new(cluster: &Cluster, tz: Tz, on_redis_failure: RedisFailure) -> Self {
+    /// `lease_ttl`: how long a Redis lease outlives its last renewal (`limits.lease_ttl_secs`).
+    pub fn new(
+        cluster: &Cluster,
+        tz: Tz,
+        on_redis_failure: RedisFailure,
+        lease_ttl: Duration,
+    ) -> Self {
         Self {
             local: Arc::new(LocalLimiter::default()),
-            redis: RedisLimiter::new(cluster).map(Arc::new),
+            redis: RedisLimiter::new(cluster, lease_ttl).map(Arc::new),
             caps: Arc::new(ProviderCaps::default()),
             tz,
             on_redis_failure,
@@ -236,12 +330,12 @@ impl Limits {
         };
         if let Some(redis) = &self.redis {
             if now_ms >= self.redis_down_until.load(Ordering::Relaxed) {
-                let member = format!(
+                let lease = format!(
                     "{:x}-{}",
                     self.instance,
                     self.seq.fetch_add(1, Ordering::Relaxed)
                 );
-                match redis.reserve(key, limits, est, now_ms, &day, &member).await {
+                match redis.reserve(key, limits, est, now_ms, &day, &lease).await {
                     Ok(result) => {
                         if self.warned.swap(false, Ordering::Relaxed) {
                             tracing::info!("Redis is back: limits are shared again");
@@ -252,6 +346,7 @@ impl Limits {
                             key,
                             day,
                             est,
+                            lease,
                         });
                     }
                     Err(e) => {
@@ -281,6 +376,7 @@ impl Limits {
             key,
             day,
             est,
+            lease: String::new(),
         })
     }
 
@@ -341,16 +437,89 @@ mod tests {
     use super::*;
 
     #[test]
+    fn stored_limits_fail_closed() {
+        let ok = StoredLimits {
+            rpm: Some(10),
+            max_concurrent: Some(2),
+            rpd: Some(100),
+            tpd: None,
+            cost_per_day: Some(0),
+            budget: Some(5),
+        };
+        assert_eq!(
+            ok.check().unwrap(),
+            KeyLimits {
+                rpm: Some(10),
+                max_concurrent: Some(2),
+                rpd: Some(100),
+                tpd: None,
+                cost_per_day: Some(0),
+                budget: Some(5),
+            }
+        );
+        let bad = |s: StoredLimits| s.check().unwrap_err().field;
+        assert_eq!(
+            bad(StoredLimits {
+                rpm: Some(-1),
+                ..ok.clone()
+            }),
+            "rpm"
+        );
+        assert_eq!(
+            bad(StoredLimits {
+                max_concurrent: Some(0),
+                ..ok.clone()
+            }),
+            "max_concurrent"
+        );
+        assert_eq!(
+            bad(StoredLimits {
+                tpd: Some(-5),
+                ..ok.clone()
+            }),
+            "tpd"
+        );
+        assert_eq!(
+            bad(StoredLimits {
+                budget: Some(-1),
+                ..ok.clone()
+            }),
+            "budget"
+        );
+        assert_eq!(parse_allowed_models(None).unwrap(), None);
+        assert_eq!(
+            parse_allowed_models(Some(r#"["gpt-4o*"]"#)).unwrap(),
+            Some(vec!["gpt-4o*".to_string()])
+        );
+        for bad in [
+            r#"["gpt-4o*""#,
+            r#"{"a":1}"#,
+            "[1]",
+            "[]",
+            r#"["a b"]"#,
+            "null",
+        ] {
+            assert_eq!(
+                parse_allowed_models(Some(bad)).unwrap_err().field,
+                "allowed_models",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn days_follow_the_configured_time_zone() {
         let utc = Limits::new(
             &Cluster::in_process("t:"),
             chrono_tz::UTC,
             RedisFailure::FailOpen,
+            Duration::from_secs(30),
         );
         let shanghai = Limits::new(
             &Cluster::in_process("t:"),
             chrono_tz::Asia::Shanghai,
             RedisFailure::FailOpen,
+            Duration::from_secs(30),
         );
         let at = Utc.with_ymd_and_hms(2026, 11, 22, 17, 30, 0).unwrap();
         assert_eq!(utc.day_of(at), "2026-11-22");

@@ -11,6 +11,7 @@ pub mod sse;
 mod text;
 mod tracker;
 mod verdict;
+pub mod translate;
 
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,10 @@ pub use sse::{SseEvent, SseItem, SseSplitter};
 pub use text::TextSink;
 pub use tracker::{MAX_TEXT_KEPT, UsageTracker};
 pub use verdict::{MAX_ERROR_BODY, Verdict, VerdictClass, parse_go_duration, parse_retry_after, verdict};
+pub use translate::{
+    ResponseTranslator, TranslateError, TranslateOptions, Translated, translate_error,
+    translate_request,
+};
 
 /// The wire format (API family) a client speaks and a provider serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

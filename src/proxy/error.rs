@@ -16,6 +16,9 @@ pub enum ProxyError {
     InvalidKey,
     #[error("client key disabled")]
     KeyDisabled,
+    /// A stored limit or model list of the key cannot be enforced: refused, not unlimited.
+    #[error("client key misconfigured")]
+    KeyMisconfigured,
     #[error("client key expired")]
     KeyExpired,
     #[error("model not allowed for this key")]
@@ -68,6 +71,7 @@ impl ProxyError {
             ProxyError::NotFound => 404,
             ProxyError::MissingKey | ProxyError::InvalidKey => 401,
             ProxyError::KeyDisabled
+            | ProxyError::KeyMisconfigured
             | ProxyError::KeyExpired
             | ProxyError::ModelNotAllowed { .. } => 403,
             ProxyError::Limited(_) => 429,
@@ -92,6 +96,7 @@ impl ProxyError {
             ProxyError::NotFound => "not_found",
             ProxyError::MissingKey | ProxyError::InvalidKey => "invalid_api_key",
             ProxyError::KeyDisabled
+            | ProxyError::KeyMisconfigured
             | ProxyError::KeyExpired
             | ProxyError::ModelNotAllowed { .. } => "forbidden",
             ProxyError::Limited(r) if r.limit == Limit::Budget => "insufficient_quota",
@@ -120,6 +125,7 @@ impl ProxyError {
             ProxyError::MissingKey => "missing_key",
             ProxyError::InvalidKey => "invalid_key",
             ProxyError::KeyDisabled => "key_disabled",
+            ProxyError::KeyMisconfigured => "key_misconfigured",
             ProxyError::KeyExpired => "key_expired",
             ProxyError::ModelNotAllowed { .. } => "model_not_allowed",
             ProxyError::Limited(r) => match r.limit {
@@ -146,6 +152,9 @@ impl ProxyError {
             ProxyError::MissingKey => "No API key provided.".into(),
             ProxyError::InvalidKey => "Incorrect API key provided.".into(),
             ProxyError::KeyDisabled => "This API key is disabled.".into(),
+            ProxyError::KeyMisconfigured => {
+                "This API key's settings are invalid; an administrator must correct them.".into()
+            }
             ProxyError::KeyExpired => "This API key has expired.".into(),
             ProxyError::ModelNotAllowed { model: Some(m) } => format!("This API key may not use model `{m}`."),
             ProxyError::ModelNotAllowed { model: None } => {

@@ -7,6 +7,7 @@ use super::forward::{Exchange, Forwarder, Outcome};
 use super::request;
 use crate::health::Signal;
 use crate::limits;
+use crate::oauth::Resolution;
 use crate::providers::{self, ApiFormat};
 use crate::snapshot::{ClientKeyEntry, ProviderEntry, Snapshot};
 use crate::state::AppState;
@@ -50,6 +51,9 @@ async fn run(
 ) -> Result<(), ProxyError> {
     let snapshot = state.catalog.snapshot();
     let path = session.req_header().uri.path().to_string();
+    if path == "/oauth/token" || path == "/oauth/revoke" {
+        return oauth_endpoint(state, session, ctx, &path).await;
+    }
     if !ApiFormat::ALL
         .iter()
         .any(|f| providers::classify(*f, &path).is_some())
@@ -59,10 +63,15 @@ async fn run(
 
     // Who is calling.
     let presented = request::client_key(session.req_header()).ok_or(ProxyError::MissingKey)?;
-    let client = snapshot
-        .client_key_by_hash(&state.master.hash_client_key(&presented))
-        .cloned()
-        .ok_or(ProxyError::InvalidKey)?;
+    let client = match state.oauth.inbound.resolve(&presented).await {
+        Resolution::NotOAuth => {
+            snapshot.client_key_by_hash(&state.master.hash_client_key(&presented))
+        }
+        Resolution::ClientKey(id) => snapshot.client_key_by_id(id),
+        Resolution::Refused => None,
+    }
+    .cloned()
+    .ok_or(ProxyError::InvalidKey)?;
     ctx.record.client_key_id = Some(client.id);
     ctx.record.provider_id = Some(client.provider_id);
     let provider = snapshot
@@ -72,6 +81,9 @@ async fn run(
     *format = provider.format;
     if !client.enabled {
         return Err(ProxyError::KeyDisabled);
+    }
+    if client.misconfigured.is_some() {
+        return Err(ProxyError::KeyMisconfigured);
     }
     if client
         .expires_at
@@ -186,6 +198,9 @@ async fn forward_with_failover(
         ctx.record.provider_key_id = Some(pick.key.id);
         let final_attempt =
             tried.len() >= max_attempts || !state.scheduler.has_candidate(snapshot, client, &tried);
+        if pick.key.oauth.is_some() {
+            state.oauth.provider.ensure_fresh(pick.key.id).await;
+        }
         let header =
             request::upstream_header(session.req_header(), provider, &pick.key, body.len())
                 .map_err(|_| ProxyError::BadBody)?;
@@ -295,6 +310,50 @@ fn record_outcome(ctx: &mut RequestCtx, snapshot: &Snapshot, outcome: &Outcome) 
             .and_then(|m| snapshot.price_at(m, rec.created_at))
             .map(|p| usage::cost_nanos(&u, p));
     }
+}
+
+/// `POST /oauth/token` and `/oauth/revoke`: answered by the OAuth service (RFC 6749 errors).
+async fn oauth_endpoint(
+    state: &AppState,
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    path: &str,
+) -> Result<(), ProxyError> {
+    let body = read_body(session, state.config.proxy.max_body_bytes).await?;
+    let req = session.req_header();
+    let header = |name: &str| req.headers.get(name).and_then(|v| v.to_str().ok());
+    let reply = state
+        .oauth
+        .inbound
+        .endpoint(
+            path,
+            req.method.as_str(),
+            header("authorization"),
+            header("content-type"),
+            &body,
+        )
+        .await;
+    ctx.record.status = reply.status;
+    let mut out = ResponseHeader::build(reply.status, Some(reply.headers.len() + 2))
+        .map_err(|_| ProxyError::Internal)?;
+    for (name, value) in &reply.headers {
+        out.insert_header(*name, value.as_str())
+            .map_err(|_| ProxyError::Internal)?;
+    }
+    out.insert_header(http::header::CONTENT_LENGTH, reply.body.len().to_string())
+        .map_err(|_| ProxyError::Internal)?;
+    out.insert_header("x-request-id", ctx.record.request_id.as_str())
+        .map_err(|_| ProxyError::Internal)?;
+    if session
+        .write_response_header(Box::new(out), false)
+        .await
+        .is_ok()
+    {
+        let _ = session
+            .write_response_body(Some(Bytes::from(reply.body)), true)
+            .await;
+    }
+    Ok(())
 }
 
 async fn read_body(session: &mut Session, limit: u64) -> Result<Bytes, ProxyError> {

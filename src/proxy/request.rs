@@ -115,7 +115,7 @@ pub fn upstream_header(
     }
     out.insert_header(http::header::HOST, provider.upstream.host_header.as_str())
         .map_err(|e| *e)?;
-    crate::upstream::set_credential(&mut out, provider.auth, key.secret.expose())
+    crate::upstream::set_credential(&mut out, provider.auth, key.credential().expose())
         .map_err(|e| *e)?;
     if body_len > 0 || req.method == http::Method::POST || req.method == http::Method::PUT {
         out.insert_header(http::header::CONTENT_LENGTH, body_len.to_string())

@@ -64,7 +64,7 @@ impl Scheduler {
             .iter()
             .filter(|id| !exclude.contains(id))
             .filter_map(|id| snapshot.provider_key(*id))
-            .filter(|k| k.enabled && k.provider_id == client.provider_id && k.weight > 0)
+            .filter(|k| k.usable() && k.provider_id == client.provider_id && k.weight > 0)
             .filter(|k| self.caps.has_room(k.id, k.rpm, k.tpm, now))
             .map(|k| (k.clone(), self.health.get(k.id)))
             .filter(|(_, h)| h.is_available(now))

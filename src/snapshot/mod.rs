@@ -3,6 +3,7 @@
 
 use crate::auth::MasterKey;
 use crate::config::Secret;
+use crate::oauth::{LiveToken, TokenCells};
 use crate::providers::{ApiFormat, CredentialPlacement};
 use crate::store::{Store, StoreError};
 use arc_swap::ArcSwap;
@@ -27,6 +28,9 @@ pub struct ClientKeyEntry {
     pub expires_at: Option<DateTime<Utc>>,
     /// Glob patterns; `None` allows every model.
     pub allowed_models: Option<Vec<String>>,
+    /// Why the key is refused: a stored limit or model list that cannot be enforced (it would
+    /// otherwise read as "unlimited"). Logged when the snapshot is built.
+    pub misconfigured: Option<String>,
     /// Round-robin position; carried over when the snapshot is rebuilt.
     pub cursor: Arc<AtomicU64>,
     /// Smooth weighted round-robin credit per provider key; carried over likewise.
@@ -112,6 +116,23 @@ pub struct ProviderKeyEntry {
     pub weight: i32,
     pub rpm: Option<i32>,
     pub tpm: Option<i64>,
+    /// The live token cell of an OAuth2 key (`None` for a static API key).
+    pub oauth: Option<Arc<LiveToken>>,
+}
+
+impl ProviderKeyEntry {
+    /// What goes upstream: the static secret, or an OAuth key's current access token.
+    pub fn credential(&self) -> Secret<String> {
+        match &self.oauth {
+            Some(live) => live.access_token(),
+            None => self.secret.clone(),
+        }
+    }
+
+    /// Enabled, and for an OAuth key connected with a token (not pending or invalid).
+    pub fn usable(&self) -> bool {
+        self.enabled && self.oauth.as_ref().is_none_or(|live| live.usable())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +148,8 @@ pub struct PriceEntry {
 #[derive(Debug, Default)]
 pub struct Snapshot {
     client_keys: HashMap<String, Arc<ClientKeyEntry>>,
+    /// The same entries by id (OAuth access tokens and JWTs name the key by id).
+    client_keys_by_id: HashMap<i64, Arc<ClientKeyEntry>>,
     providers: HashMap<i64, Arc<ProviderEntry>>,
     provider_keys: HashMap<i64, Arc<ProviderKeyEntry>>,
     /// Per model, sorted by `effective_from` ascending.
@@ -138,6 +161,10 @@ pub struct Snapshot {
 impl Snapshot {
     pub fn client_key_by_hash(&self, hash: &str) -> Option<&Arc<ClientKeyEntry>> {
         self.client_keys.get(hash)
+    }
+
+    pub fn client_key_by_id(&self, id: i64) -> Option<&Arc<ClientKeyEntry>> {
+        self.client_keys_by_id.get(&id)
     }
 
     pub fn provider(&self, id: i64) -> Option<&Arc<ProviderEntry>> {
@@ -178,7 +205,12 @@ impl Snapshot {
         }
     }
 
-    fn build(rows: crate::store::CatalogRows, master: &MasterKey, previous: &Snapshot) -> Snapshot {
+    fn build(
+        rows: crate::store::CatalogRows,
+        master: &MasterKey,
+        previous: &Snapshot,
+        tokens: &TokenCells,
+    ) -> Snapshot {
         let mut providers = HashMap::new();
         for p in rows.providers {
             let Some(format) = ApiFormat::parse(&p.api_format) else {
@@ -239,6 +271,7 @@ impl Snapshot {
                             weight: k.weight,
                             rpm: k.rpm,
                             tpm: k.tpm,
+                            oauth: (k.kind == "oauth2").then(|| tokens.cell(k.id)),
                         }),
                     );
                 }
@@ -273,6 +306,7 @@ impl Snapshot {
             let old = previous_state.get(&c.id);
             let cursor = old.map_or_else(|| Arc::new(AtomicU64::new(0)), |o| o.cursor.clone());
             let swrr = old.map_or_else(Default::default, |o| o.swrr.clone());
+            let (limits, allowed_models, misconfigured) = check_client_key(&c);
             client_keys.insert(
                 c.key_hash,
                 Arc::new(ClientKeyEntry {
@@ -283,19 +317,10 @@ impl Snapshot {
                     strategy: c.strategy,
                     enabled: c.enabled,
                     max_retries: u32::try_from(c.max_retries).unwrap_or(0),
-                    limits: crate::limits::KeyLimits {
-                        rpm: c.rpm.and_then(|v| u32::try_from(v).ok()),
-                        max_concurrent: c.max_concurrent.and_then(|v| u32::try_from(v).ok()),
-                        rpd: c.rpd.and_then(|v| u64::try_from(v).ok()),
-                        tpd: c.tpd.and_then(|v| u64::try_from(v).ok()),
-                        cost_per_day: c.cost_per_day_nanos,
-                        budget: c.budget_nanos,
-                    },
+                    limits,
                     expires_at: c.expires_at,
-                    allowed_models: c
-                        .allowed_models
-                        .as_deref()
-                        .and_then(|j| serde_json::from_str(j).ok()),
+                    allowed_models,
+                    misconfigured,
                     cursor,
                     swrr,
                 }),
@@ -315,12 +340,55 @@ impl Snapshot {
         for list in prices.values_mut() {
             list.sort_by_key(|p| p.effective_from);
         }
+        let client_keys_by_id = client_keys.values().map(|c| (c.id, c.clone())).collect();
         Snapshot {
             client_keys,
+            client_keys_by_id,
             providers,
             provider_keys,
             prices,
             shared_keys,
+        }
+    }
+}
+
+/// A client key's limits and model list as the proxy enforces them. A stored value that cannot
+/// be enforced (a negative limit, malformed `allowed_models`) refuses the key — fail closed —
+/// with an error log naming the key and the field.
+fn check_client_key(
+    c: &entity::client_key::Model,
+) -> (
+    crate::limits::KeyLimits,
+    Option<Vec<String>>,
+    Option<String>,
+) {
+    let stored = crate::limits::StoredLimits {
+        rpm: c.rpm,
+        max_concurrent: c.max_concurrent,
+        rpd: c.rpd,
+        tpd: c.tpd,
+        cost_per_day: c.cost_per_day_nanos,
+        budget: c.budget_nanos,
+    };
+    let checked = stored.check().and_then(|limits| {
+        crate::limits::parse_allowed_models(c.allowed_models.as_deref()).map(|m| (limits, m))
+    });
+    match checked {
+        Ok((limits, models)) => (limits, models, None),
+        Err(bad) => {
+            tracing::error!(
+                client_key = c.id,
+                name = %c.name,
+                field = bad.field,
+                "client key refused: its stored `{}` {}; correct it through the API",
+                bad.field,
+                bad.why
+            );
+            (
+                crate::limits::KeyLimits::default(),
+                Some(Vec::new()),
+                Some(bad.to_string()),
+            )
         }
     }
 }
@@ -395,15 +463,21 @@ pub struct Catalog {
     current: ArcSwap<Snapshot>,
     store: Store,
     master: MasterKey,
+    tokens: Arc<TokenCells>,
     fingerprint: Mutex<String>,
 }
 
 impl Catalog {
-    pub async fn load(store: Store, master: MasterKey) -> Result<Arc<Self>, StoreError> {
+    pub async fn load(
+        store: Store,
+        master: MasterKey,
+        tokens: Arc<TokenCells>,
+    ) -> Result<Arc<Self>, StoreError> {
         let catalog = Arc::new(Self {
             current: ArcSwap::from_pointee(Snapshot::default()),
             store,
             master,
+            tokens,
             fingerprint: Mutex::new(String::new()),
         });
         catalog.refresh().await?;
@@ -421,7 +495,7 @@ impl Catalog {
         let new_fp = self.store.fingerprint().await?;
         let rows = self.store.load_catalog().await?;
         let previous = self.current.load();
-        let snapshot = Snapshot::build(rows, &self.master, &previous);
+        let snapshot = Snapshot::build(rows, &self.master, &previous, &self.tokens);
         self.current.store(Arc::new(snapshot));
         *fp = new_fp;
         Ok(())

@@ -17,6 +17,8 @@ pub struct NewProviderKey {
     pub weight: i32,
     pub rpm: Option<i32>,
     pub tpm: Option<i64>,
+    /// `api_key` or `oauth2` (which also gets its pending token row).
+    pub kind: String,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -110,8 +112,11 @@ impl Store {
         k: NewProviderKey,
     ) -> Result<provider_key::Model, StoreError> {
         let now = chrono::Utc::now();
-        provider_key::ActiveModel {
+        let txn = self.db.begin().await?;
+        let oauth = k.kind == "oauth2";
+        let created = provider_key::ActiveModel {
             provider_id: Set(k.provider_id),
+            kind: Set(k.kind),
             name: Set(k.name),
             secret_ciphertext: Set(k.secret_ciphertext),
             secret_preview: Set(k.secret_preview),
@@ -123,9 +128,14 @@ impl Store {
             updated_at: Set(now),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&txn)
         .await
-        .map_err(|e| StoreError::from_write(e, "provider key"))
+        .map_err(|e| StoreError::from_write(e, "provider key"))?;
+        if oauth {
+            super::oauth::insert_pending_token(&txn, created.id).await?;
+        }
+        txn.commit().await?;
+        Ok(created)
     }
 
     pub async fn update_provider_key(

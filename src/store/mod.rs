@@ -4,8 +4,10 @@ mod audit;
 mod catalog;
 mod keys;
 mod logs;
+mod oauth;
 mod prices;
 mod providers;
+mod roles;
 mod rollups;
 mod sessions;
 mod users;
@@ -17,11 +19,12 @@ pub use keys::{
     NewProviderKey, ProviderKeyPatch,
 };
 pub use logs::{ClientKeyTotals, LogFilter, LogPage};
+pub use oauth::{NewJwtIssuer, ProviderOAuthRow, Revocations, TokenPairRow};
 pub use prices::{NewPrice, UnpricedModel};
 pub use providers::{NewProvider, ProviderPatch};
+pub use roles::{NewRole, RolePatch};
 pub use rollups::{
-    ClientKeyUsage, LATENCY_BOUNDS_MS, LATENCY_BUCKETS, RankBy, RollupFilter, RollupKey,
-    UsageTotals,
+    LATENCY_BOUNDS_MS, LATENCY_BUCKETS, NamedUsage, RankBy, RollupFilter, RollupKey, UsageTotals,
 };
 pub use sessions::NewRefreshToken;
 pub use users::{NewUser, ROLE_ADMIN, UserPatch};

@@ -2,7 +2,7 @@
 //! transaction) and the aggregate reads behind the stats API, which never touch request_logs.
 
 use super::{Store, StoreError};
-use entity::{client_key, request_log, usage_rollup};
+use entity::{client_key, provider, request_log, usage_rollup};
 use sea_orm::sea_query::{
     Alias, Expr, Func, IntoIden, OnConflict, Order, Query, SelectStatement, SimpleExpr,
 };
@@ -15,8 +15,8 @@ pub const LATENCY_BOUNDS_MS: [i64; 15] = [
 /// Buckets in the latency histogram (the bounds plus "slower than the last bound").
 pub const LATENCY_BUCKETS: usize = LATENCY_BOUNDS_MS.len() + 1;
 
-/// Summed columns, then the maximum, then the histogram, in the order of `UsageTotals::values`.
-const SUMMED: [&str; 10] = [
+/// Summed columns, then the maxima, then the histograms, in the order of `UsageTotals::sums`.
+const SUMMED: [&str; 12] = [
     "requests",
     "errors",
     "unpriced_requests",
@@ -27,8 +27,12 @@ const SUMMED: [&str; 10] = [
     "total_tokens",
     "cost_nanos",
     "latency_sum_ms",
+    "ttfb_count",
+    "ttfb_sum_ms",
 ];
 const MAX_COLUMN: &str = "latency_max_ms";
+const TTFB_MAX_COLUMN: &str = "ttfb_max_ms";
+const MAX_COLUMNS: [&str; 2] = [MAX_COLUMN, TTFB_MAX_COLUMN];
 const HISTOGRAM: [&str; LATENCY_BUCKETS] = [
     "latency_le_1",
     "latency_le_2",
@@ -47,6 +51,24 @@ const HISTOGRAM: [&str; LATENCY_BUCKETS] = [
     "latency_le_60000",
     "latency_gt_60000",
 ];
+const TTFB_HISTOGRAM: [&str; LATENCY_BUCKETS] = [
+    "ttfb_le_1",
+    "ttfb_le_2",
+    "ttfb_le_5",
+    "ttfb_le_10",
+    "ttfb_le_20",
+    "ttfb_le_50",
+    "ttfb_le_100",
+    "ttfb_le_200",
+    "ttfb_le_500",
+    "ttfb_le_1000",
+    "ttfb_le_2000",
+    "ttfb_le_5000",
+    "ttfb_le_10000",
+    "ttfb_le_30000",
+    "ttfb_le_60000",
+    "ttfb_gt_60000",
+];
 const KEY_COLUMNS: [&str; 5] = [
     "bucket_start",
     "client_key_id",
@@ -54,7 +76,7 @@ const KEY_COLUMNS: [&str; 5] = [
     "provider_id",
     "model",
 ];
-/// Rows per upsert statement: 32 values a row stays under SQLite's 32766 bound parameters.
+/// Rows per upsert statement: 51 values a row stays under SQLite's 32766 bound parameters.
 const UPSERT_CHUNK: usize = 500;
 
 /// Totals over any set of requests: one rollup row, or a sum of them.
@@ -77,10 +99,16 @@ pub struct UsageTotals {
     /// Requests per latency bucket: `[i]` counts latencies in (bound[i-1], bound[i]] ms, the
     /// last one everything above the last bound.
     pub latency_histogram: [i64; LATENCY_BUCKETS],
+    /// Requests that reported a time to first byte (streams and answers alike), the sum and
+    /// the maximum of those times, and their histogram (the latency bounds).
+    pub ttfb_count: i64,
+    pub ttfb_sum_ms: i64,
+    pub ttfb_max_ms: i64,
+    pub ttfb_histogram: [i64; LATENCY_BUCKETS],
 }
 
 impl UsageTotals {
-    fn sums(&self) -> [i64; 10] {
+    fn sums(&self) -> [i64; 12] {
         [
             self.requests,
             self.errors,
@@ -92,7 +120,20 @@ impl UsageTotals {
             self.total_tokens,
             self.cost_nanos,
             self.latency_sum_ms,
+            self.ttfb_count,
+            self.ttfb_sum_ms,
         ]
+    }
+
+    fn maxima(&self) -> [i64; 2] {
+        [self.latency_max_ms, self.ttfb_max_ms]
+    }
+
+    fn histograms(&self) -> impl Iterator<Item = i64> + '_ {
+        self.latency_histogram
+            .iter()
+            .chain(self.ttfb_histogram.iter())
+            .copied()
     }
 
     /// Adds another set of totals to this one.
@@ -115,6 +156,12 @@ impl UsageTotals {
         {
             *a += b;
         }
+        self.ttfb_count += other.ttfb_count;
+        self.ttfb_sum_ms += other.ttfb_sum_ms;
+        self.ttfb_max_ms = self.ttfb_max_ms.max(other.ttfb_max_ms);
+        for (a, b) in self.ttfb_histogram.iter_mut().zip(other.ttfb_histogram) {
+            *a += b;
+        }
     }
 
     /// Reads the aggregate columns of a result row (named as the rollup columns).
@@ -122,6 +169,10 @@ impl UsageTotals {
         let get = |name: &str| row.try_get::<i64>("", name);
         let mut histogram = [0; LATENCY_BUCKETS];
         for (slot, name) in histogram.iter_mut().zip(HISTOGRAM) {
+            *slot = get(name)?;
+        }
+        let mut ttfb_histogram = [0; LATENCY_BUCKETS];
+        for (slot, name) in ttfb_histogram.iter_mut().zip(TTFB_HISTOGRAM) {
             *slot = get(name)?;
         }
         Ok(Self {
@@ -137,6 +188,10 @@ impl UsageTotals {
             latency_sum_ms: get("latency_sum_ms")?,
             latency_max_ms: get(MAX_COLUMN)?,
             latency_histogram: histogram,
+            ttfb_count: get("ttfb_count")?,
+            ttfb_sum_ms: get("ttfb_sum_ms")?,
+            ttfb_max_ms: get(TTFB_MAX_COLUMN)?,
+            ttfb_histogram,
         })
     }
 }
@@ -185,10 +240,11 @@ impl RankBy {
     }
 }
 
-/// One client key's totals in a top list; `name` is None once the key is deleted.
+/// One client key's or provider's totals in a top list; `name` is None once the record is
+/// deleted.
 #[derive(Debug, Clone)]
-pub struct ClientKeyUsage {
-    pub client_key_id: i64,
+pub struct NamedUsage {
+    pub id: i64,
     pub name: Option<String>,
     pub totals: UsageTotals,
 }
@@ -211,16 +267,22 @@ impl RollupFilter {
     fn select(&self) -> SelectStatement {
         let mut q = Query::select();
         q.from(usage_rollup::Entity);
-        for name in SUMMED.iter().chain(HISTOGRAM.iter()) {
+        for name in SUMMED
+            .iter()
+            .chain(HISTOGRAM.iter())
+            .chain(TTFB_HISTOGRAM.iter())
+        {
             q.expr_as(sum_of(name), Alias::new(*name));
         }
-        q.expr_as(
-            Func::cast_as(
-                Func::coalesce([Func::max(col(MAX_COLUMN)).into(), Expr::val(0).into()]),
-                Alias::new("BIGINT"),
-            ),
-            Alias::new(MAX_COLUMN),
-        );
+        for name in MAX_COLUMNS {
+            q.expr_as(
+                Func::cast_as(
+                    Func::coalesce([Func::max(col(name)).into(), Expr::val(0).into()]),
+                    Alias::new("BIGINT"),
+                ),
+                Alias::new(name),
+            );
+        }
         q.and_where(col("bucket_start").gte(self.from))
             .and_where(col("bucket_start").lt(self.to));
         if let Some(v) = self.client_key_id {
@@ -325,40 +387,84 @@ impl Store {
             .collect()
     }
 
-    /// The client keys with the most usage (requests without a client key left out).
+    /// The providers with the most usage (requests without a provider left out), with their
+    /// names (None once deleted).
+    pub async fn rollup_top_providers(
+        &self,
+        filter: &RollupFilter,
+        by: RankBy,
+        limit: u64,
+    ) -> Result<Vec<NamedUsage>, StoreError> {
+        self.rollup_top_named(
+            filter,
+            by,
+            limit,
+            usage_rollup::Column::ProviderId,
+            (
+                provider::Entity,
+                provider::Column::Id,
+                provider::Column::Name,
+            ),
+        )
+        .await
+    }
+
+    /// The client keys with the most usage (requests without a client key left out), with
+    /// their names (None once deleted).
     pub async fn rollup_top_client_keys(
         &self,
         filter: &RollupFilter,
         by: RankBy,
         limit: u64,
-    ) -> Result<Vec<ClientKeyUsage>, StoreError> {
-        let mut q = filter.select();
-        q.column((usage_rollup::Entity, usage_rollup::Column::ClientKeyId))
-            .expr_as(
-                Func::max(Expr::col((client_key::Entity, client_key::Column::Name))),
-                Alias::new("name"),
-            )
-            .left_join(
+    ) -> Result<Vec<NamedUsage>, StoreError> {
+        self.rollup_top_named(
+            filter,
+            by,
+            limit,
+            usage_rollup::Column::ClientKeyId,
+            (
                 client_key::Entity,
-                Expr::col((client_key::Entity, client_key::Column::Id))
-                    .equals((usage_rollup::Entity, usage_rollup::Column::ClientKeyId)),
-            )
-            .and_where(col("client_key_id").ne(0))
-            .group_by_col((usage_rollup::Entity, usage_rollup::Column::ClientKeyId))
-            .order_by_expr(sum_of(by.column()), Order::Desc)
-            .order_by(
-                (usage_rollup::Entity, usage_rollup::Column::ClientKeyId),
-                Order::Asc,
-            )
-            .limit(limit);
+                client_key::Column::Id,
+                client_key::Column::Name,
+            ),
+        )
+        .await
+    }
+
+    /// A top list grouped by one of the rollup's id columns (0, "none", left out), with the
+    /// name of the record it refers to.
+    async fn rollup_top_named<E: EntityTrait>(
+        &self,
+        filter: &RollupFilter,
+        by: RankBy,
+        limit: u64,
+        group: usage_rollup::Column,
+        (entity, id, name): (E, E::Column, E::Column),
+    ) -> Result<Vec<NamedUsage>, StoreError> {
+        use sea_orm::IdenStatic;
+        let mut q = filter.select();
+        q.expr_as(
+            Expr::col((usage_rollup::Entity, group)),
+            Alias::new("group_id"),
+        )
+        .expr_as(Func::max(Expr::col((entity, name))), Alias::new("name"))
+        .left_join(
+            entity,
+            Expr::col((entity, id)).equals((usage_rollup::Entity, group)),
+        )
+        .and_where(col(group.as_str()).ne(0))
+        .group_by_col((usage_rollup::Entity, group))
+        .order_by_expr(sum_of(by.column()), Order::Desc)
+        .order_by((usage_rollup::Entity, group), Order::Asc)
+        .limit(limit);
         let rows = self
             .db
             .query_all(self.db.get_database_backend().build(&q))
             .await?;
         rows.iter()
             .map(|r| {
-                Ok(ClientKeyUsage {
-                    client_key_id: r.try_get("", "client_key_id")?,
+                Ok(NamedUsage {
+                    id: r.try_get("", "group_id")?,
                     name: r.try_get("", "name")?,
                     totals: UsageTotals::from_row(r)?,
                 })
@@ -377,8 +483,9 @@ fn upsert_statement(
     let excluded = |name: &str| Expr::col((Alias::new("excluded"), Alias::new(name)));
     let mut columns: Vec<&str> = KEY_COLUMNS.to_vec();
     columns.extend(SUMMED);
-    columns.push(MAX_COLUMN);
+    columns.extend(MAX_COLUMNS);
     columns.extend(HISTOGRAM);
+    columns.extend(TTFB_HISTOGRAM);
 
     let mut insert = Query::insert();
     insert
@@ -393,24 +500,26 @@ fn upsert_statement(
             key.model.clone().into(),
         ];
         values.extend(totals.sums().map(SimpleExpr::from));
-        values.push(totals.latency_max_ms.into());
-        values.extend(totals.latency_histogram.map(SimpleExpr::from));
+        values.extend(totals.maxima().map(SimpleExpr::from));
+        values.extend(totals.histograms().map(SimpleExpr::from));
         insert
             .values(values)
             .map_err(|e| StoreError::Setup(format!("rollup upsert: {e}")))?;
     }
     let mut on_conflict = OnConflict::columns(KEY_COLUMNS.iter().map(|c| Alias::new(*c)));
-    for name in SUMMED.iter().chain(HISTOGRAM.iter()) {
+    for name in SUMMED
+        .iter()
+        .chain(HISTOGRAM.iter())
+        .chain(TTFB_HISTOGRAM.iter())
+    {
         on_conflict.value(Alias::new(*name), col(name).add(excluded(name)));
     }
-    on_conflict.value(
-        Alias::new(MAX_COLUMN),
-        Expr::case(
-            excluded(MAX_COLUMN).gt(col(MAX_COLUMN)),
-            excluded(MAX_COLUMN),
-        )
-        .finally(col(MAX_COLUMN)),
-    );
+    for name in MAX_COLUMNS {
+        on_conflict.value(
+            Alias::new(name),
+            Expr::case(excluded(name).gt(col(name)), excluded(name)).finally(col(name)),
+        );
+    }
     insert.on_conflict(on_conflict);
     Ok(insert)
 }
@@ -428,15 +537,21 @@ mod tests {
             .map(|c| c.as_str().to_string())
             .collect();
         let mut ours: Vec<&str> = KEY_COLUMNS.to_vec();
-        ours.extend(SUMMED);
+        ours.extend(&SUMMED[..10]);
         ours.push(MAX_COLUMN);
         ours.extend(HISTOGRAM);
+        ours.extend(&SUMMED[10..]);
+        ours.push(TTFB_MAX_COLUMN);
+        ours.extend(TTFB_HISTOGRAM);
         assert_eq!(
             entity,
             ours.iter().map(|c| c.to_string()).collect::<Vec<_>>()
         );
         for (bound, name) in LATENCY_BOUNDS_MS.iter().zip(HISTOGRAM) {
             assert_eq!(name, format!("latency_le_{bound}"));
+        }
+        for (bound, name) in LATENCY_BOUNDS_MS.iter().zip(TTFB_HISTOGRAM) {
+            assert_eq!(name, format!("ttfb_le_{bound}"));
         }
     }
 

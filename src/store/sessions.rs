@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use entity::{auth_challenge, refresh_token, user_public_key};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 
 #[derive(Debug, Clone)]
@@ -107,18 +108,47 @@ impl Store {
         revoke_user_refresh_tokens(&self.db, user_id, keep_family).await
     }
 
-    /// Stores a challenge, and clears those that expired long enough ago to be useless.
+    /// Stores a challenge, within bounds: expired and used ones are deleted first; past `max`
+    /// live challenges in all, nothing is stored (`false`); a username with `per_user` live
+    /// ones loses its oldest. Concurrent calls may each pass the count, so the bounds hold to
+    /// within the number of concurrent callers.
     pub async fn create_challenge(
         &self,
         username: &str,
         nonce: &str,
         expires_at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+        per_user: u64,
+        max: u64,
+    ) -> Result<bool, StoreError> {
         let now = Utc::now();
+        let txn = self.db.begin().await?;
         auth_challenge::Entity::delete_many()
-            .filter(auth_challenge::Column::ExpiresAt.lt(now))
-            .exec(&self.db)
+            .filter(
+                Condition::any()
+                    .add(auth_challenge::Column::ExpiresAt.lte(now))
+                    .add(auth_challenge::Column::UsedAt.is_not_null()),
+            )
+            .exec(&txn)
             .await?;
+        if auth_challenge::Entity::find().count(&txn).await? >= max {
+            txn.commit().await?;
+            return Ok(false);
+        }
+        let mine: Vec<i64> = auth_challenge::Entity::find()
+            .select_only()
+            .column(auth_challenge::Column::Id)
+            .filter(auth_challenge::Column::Username.eq(username))
+            .order_by_asc(auth_challenge::Column::Id)
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        let surplus = (mine.len() as u64 + 1).saturating_sub(per_user.max(1)) as usize;
+        if surplus > 0 {
+            auth_challenge::Entity::delete_many()
+                .filter(auth_challenge::Column::Id.is_in(mine[..surplus].iter().copied()))
+                .exec(&txn)
+                .await?;
+        }
         auth_challenge::ActiveModel {
             username: Set(username.to_string()),
             nonce: Set(nonce.to_string()),
@@ -127,18 +157,18 @@ impl Store {
             used_at: Set(None),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&txn)
         .await
         .map_err(|e| StoreError::from_write(e, "challenge"))?;
-        Ok(())
+        txn.commit().await?;
+        Ok(true)
     }
 
     /// Uses up a challenge: `true` only the first time, for the username it was issued to,
-    /// before it expires.
+    /// before it expires. A used challenge is deleted.
     pub async fn consume_challenge(&self, username: &str, nonce: &str) -> Result<bool, StoreError> {
         let now = Utc::now();
-        let res = auth_challenge::Entity::update_many()
-            .col_expr(auth_challenge::Column::UsedAt, Expr::value(now))
+        let res = auth_challenge::Entity::delete_many()
             .filter(auth_challenge::Column::Nonce.eq(nonce))
             .filter(auth_challenge::Column::Username.eq(username))
             .filter(auth_challenge::Column::UsedAt.is_null())

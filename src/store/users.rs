@@ -16,6 +16,7 @@ pub struct NewUser {
     pub password_hash: String,
     pub role: String,
     pub enabled: bool,
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -24,6 +25,7 @@ pub struct UserPatch {
     pub password_hash: Option<String>,
     pub role: Option<String>,
     pub enabled: Option<bool>,
+    pub must_change_password: Option<bool>,
     /// Refuse access tokens issued before this instant and revoke every refresh token of the
     /// user (except the family named in `keep_family`).
     pub revoke_sessions_before: Option<chrono::DateTime<chrono::Utc>>,
@@ -98,6 +100,7 @@ impl Store {
             role: Set(u.role),
             enabled: Set(u.enabled),
             sessions_valid_after: Set(None),
+            must_change_password: Set(u.must_change_password),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -153,6 +156,9 @@ impl Store {
         }
         if let Some(v) = patch.enabled {
             m.enabled = Set(v);
+        }
+        if let Some(v) = patch.must_change_password {
+            m.must_change_password = Set(v);
         }
         if let Some(at) = patch.revoke_sessions_before {
             m.sessions_valid_after = Set(Some(at));
@@ -226,6 +232,7 @@ mod tests {
             password_hash: "x".into(),
             role: role.into(),
             enabled: true,
+            must_change_password: false,
         }
     }
 

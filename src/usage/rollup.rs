@@ -59,6 +59,13 @@ fn add(t: &mut UsageTotals, r: &LogRecord) {
     t.latency_sum_ms += latency;
     t.latency_max_ms = t.latency_max_ms.max(latency);
     t.latency_histogram[latency_bucket(latency)] += 1;
+    if let Some(ttfb) = r.ttfb_ms {
+        let ttfb = ttfb.max(0);
+        t.ttfb_count += 1;
+        t.ttfb_sum_ms += ttfb;
+        t.ttfb_max_ms = t.ttfb_max_ms.max(ttfb);
+        t.ttfb_histogram[latency_bucket(ttfb)] += 1;
+    }
 }
 
 /// One rollup increment per distinct key in the batch.
@@ -78,20 +85,29 @@ pub fn aggregate(records: &[LogRecord]) -> Vec<(RollupKey, UsageTotals)> {
 /// at the slowest request seen (which is also the answer in the open last bucket). None
 /// without requests.
 pub fn percentile_ms(t: &UsageTotals, p: f64) -> Option<i64> {
-    let total: i64 = t.latency_histogram.iter().sum();
+    histogram_percentile(&t.latency_histogram, t.latency_max_ms, p)
+}
+
+/// Likewise for the time to first byte, over the requests that reported one.
+pub fn ttfb_percentile_ms(t: &UsageTotals, p: f64) -> Option<i64> {
+    histogram_percentile(&t.ttfb_histogram, t.ttfb_max_ms, p)
+}
+
+fn histogram_percentile(histogram: &[i64; LATENCY_BUCKETS], max: i64, p: f64) -> Option<i64> {
+    let total: i64 = histogram.iter().sum();
     if total <= 0 {
         return None;
     }
     let rank = ((p * total as f64).ceil() as i64).clamp(1, total);
     let mut seen = 0;
-    for (i, count) in t.latency_histogram.iter().enumerate() {
+    for (i, count) in histogram.iter().enumerate() {
         seen += count;
         if seen >= rank {
             let edge = LATENCY_BOUNDS_MS.get(i).copied().unwrap_or(i64::MAX);
-            return Some(edge.min(t.latency_max_ms));
+            return Some(edge.min(max));
         }
     }
-    Some(t.latency_max_ms)
+    Some(max)
 }
 
 #[cfg(test)]
@@ -134,6 +150,8 @@ mod tests {
         cut.prompt_tokens = 10;
         cut.completion_tokens = 5;
         let mut priced = rec(t0, Some(1), Some("m"), 1);
+        priced.ttfb_ms = Some(40);
+        cut.ttfb_ms = Some(700);
         priced.prompt_tokens = 100;
         priced.cache_read_tokens = 7;
         priced.cost_nanos = Some(42);
@@ -155,6 +173,12 @@ mod tests {
         assert_eq!(t.latency_histogram[0], 1); // <= 1 ms
         assert_eq!(t.latency_histogram[2], 1); // (2, 5] ms
         assert_eq!(t.latency_histogram[LATENCY_BUCKETS - 1], 1);
+        // Only the requests that reported a first byte count for TTFB.
+        assert_eq!((t.ttfb_count, t.ttfb_sum_ms, t.ttfb_max_ms), (2, 740, 700));
+        assert_eq!(t.ttfb_histogram[5], 1); // (20, 50] ms
+        assert_eq!(t.ttfb_histogram[9], 1); // (500, 1000] ms
+        assert_eq!(ttfb_percentile_ms(t, 0.5), Some(50));
+        assert_eq!(ttfb_percentile_ms(t, 0.95), Some(700));
         // No key and no model: stored as 0 and "".
         let (k, _) = &rows[0];
         assert_eq!((k.client_key_id, k.model.as_str()), (0, ""));

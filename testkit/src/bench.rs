@@ -76,6 +76,13 @@ pub struct BenchArgs {
     /// Worker threads of the bare proxy (default: the number of CPUs).
     #[arg(long)]
     pub bare_threads: Option<usize>,
+    /// Measure only the CPU cost of format translation (unified API) per request and per
+    /// streamed event, next to passthrough; starts no server (see `translate_bench`).
+    #[arg(long)]
+    pub translate: bool,
+    /// Requests translated per round with `--translate` (streams and responses: a tenth).
+    #[arg(long, default_value_t = 20_000)]
+    pub translate_iterations: usize,
 }
 
 fn parse_json(s: &str) -> Result<serde_json::Value, String> {
@@ -589,6 +596,10 @@ async fn bench_tollgate(
 
 /// Runs the selected targets and writes the report to `out`.
 pub async fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<Vec<TargetReport>> {
+    if args.translate {
+        crate::translate_bench::run(out, args.translate_iterations)?;
+        return Ok(Vec::new());
+    }
     let selected = |kind| args.only.is_empty() || args.only.contains(&kind);
     // Fail before measuring anything if a needed binary is missing.
     if selected(TargetKind::Bare) {

@@ -8,10 +8,14 @@
 //! (a rate limit that lifts); `hang` never answers; `slow-header-{ms}`
 //! waits before answering; `cut` sends about half of the response and then drops the
 //! connection; anything else succeeds. A missing credential is a 401.
+//!
+//! A request that defines tools and ends with a user turn is answered with tool calls in the
+//! provider's own wire format (rules in [`tools`]); images in requests are accepted.
 
 mod anthropic;
 mod gemini;
 mod openai;
+mod tools;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -138,7 +142,12 @@ struct Shared {
     seq: AtomicU64,
     /// `limited-{secs}` credentials: when their rate limit lifts.
     limited_until: Mutex<std::collections::HashMap<String, std::time::Instant>>,
+    /// When set, a credential it refuses is answered 401 (see [`MockUpstream::set_credential_check`]).
+    credential_check: Mutex<Option<CredentialCheck>>,
 }
+
+/// Decides whether the mock accepts a credential (e.g. only live OAuth access tokens).
+pub type CredentialCheck = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 impl Shared {
     fn log(&self) -> MutexGuard<'_, Log> {
@@ -310,6 +319,16 @@ impl MockUpstream {
         self.shared.recording.store(on, Ordering::Relaxed);
     }
 
+    /// Accept only credentials `check` passes; the others get the provider's 401 (invalid key).
+    /// `None` goes back to the behaviour chosen by the credential's name.
+    pub fn set_credential_check(&self, check: Option<CredentialCheck>) {
+        *self
+            .shared
+            .credential_check
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = check;
+    }
+
     /// Lets gated streams (and every later stream) send the rest of their events.
     pub fn release_streams(&self) {
         self.shared.gate.send_replace(true);
@@ -342,6 +361,7 @@ impl Shared {
             gate,
             seq: AtomicU64::new(1),
             limited_until: Mutex::default(),
+            credential_check: Mutex::default(),
         }
     }
 }
@@ -483,7 +503,7 @@ fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -801,6 +821,14 @@ async fn dispatch(
                 "anthropic-version: header is required",
             ),
         );
+    }
+    let check = shared
+        .credential_check
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    if check.is_some_and(|accepts| !accepts(credential)) {
+        return failure(provider, 401, credential);
     }
     let behaviour = Behaviour::of(credential);
     match behaviour {

@@ -1009,3 +1009,342 @@ async fn limited_credentials_are_rate_limited_then_recover() {
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(call().await.unwrap().status(), 200);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Tool calling and images (rules in the mock's `tools` module)
+// ---------------------------------------------------------------------------------------------
+
+fn weather_schema() -> Value {
+    json!({"type": "object", "properties": {
+        "location": {"type": "string", "description": "City"},
+        "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}
+    }, "required": ["location"]})
+}
+
+const WEATHER_ARGS: &str = r#"{"location":"mock","unit":"celsius"}"#;
+
+fn openai_tools_request(text: &str, stream: bool) -> Value {
+    json!({
+        "model": "gpt-4o",
+        "stream": stream,
+        "stream_options": {"include_usage": true},
+        "messages": [{"role": "user", "content": text}],
+        "tools": [
+            {"type": "function", "function": {"name": "get_weather", "parameters": weather_schema()}},
+            {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object", "properties": {"zone": {"type": "string"}}}}}
+        ]
+    })
+}
+
+#[tokio::test]
+async fn openai_tool_calls_non_stream_and_stream() {
+    let mock = fast_mock().await;
+    let body = openai_tools_request("What's the weather?", false);
+    let v: Value = post_openai(&mock, "/v1/chat/completions", "sk-t", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let choice = &v["choices"][0];
+    assert_eq!(choice["finish_reason"], "tool_calls");
+    assert_eq!(choice["message"]["content"], Value::Null);
+    let calls = choice["message"]["tool_calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0]["type"], "function");
+    assert!(calls[0]["id"].as_str().unwrap().starts_with("call_"));
+    assert_eq!(calls[0]["function"]["name"], "get_weather");
+    assert_eq!(calls[0]["function"]["arguments"], WEATHER_ARGS);
+    assert_eq!(
+        mock.last_request()
+            .unwrap()
+            .usage_sent
+            .unwrap()
+            .completion_tokens,
+        u(&v["usage"]["completion_tokens"])
+    );
+
+    // Streamed and parallel: each call opens with id and name, arguments follow in fragments.
+    let body = openai_tools_request("Both, in parallel please.", true);
+    let text = post_openai(&mock, "/v1/chat/completions", "sk-t", &body)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let events = sse_events(&text, "\n\n");
+    assert_eq!(events.last().unwrap().1, "[DONE]");
+    let mut args = [String::new(), String::new()];
+    let mut names = Vec::new();
+    let mut fragments = 0;
+    let mut finish = Vec::new();
+    for (_, data) in &events[..events.len() - 1] {
+        let chunk: Value = serde_json::from_str(data).unwrap();
+        if let Some(f) = chunk["choices"][0]["finish_reason"].as_str() {
+            finish.push(f.to_string());
+        }
+        for call in chunk["choices"][0]["delta"]["tool_calls"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let i = u(&call["index"]) as usize;
+            if let Some(name) = call["function"]["name"].as_str() {
+                assert!(call["id"].as_str().unwrap().starts_with("call_"));
+                names.push(name.to_string());
+            }
+            let piece = call["function"]["arguments"].as_str().unwrap();
+            if !piece.is_empty() {
+                fragments += 1;
+            }
+            args[i].push_str(piece);
+        }
+    }
+    assert_eq!(names, ["get_weather", "get_time"]);
+    assert_eq!(args[0], WEATHER_ARGS);
+    assert_eq!(args[1], r#"{"zone":"mock"}"#);
+    assert!(fragments > 2, "arguments arrive in fragments");
+    assert_eq!(finish, ["tool_calls"]);
+    let (_, usage_chunk) = &events[events.len() - 2];
+    let usage_chunk: Value = serde_json::from_str(usage_chunk).unwrap();
+    assert_eq!(
+        u(&usage_chunk["usage"]["completion_tokens"]),
+        mock.last_request()
+            .unwrap()
+            .usage_sent
+            .unwrap()
+            .completion_tokens
+    );
+
+    // After the tool result the mock answers with text; tool_choice none never calls.
+    let mut body = openai_tools_request("What's the weather?", false);
+    body["messages"] = json!([
+        {"role": "user", "content": "What's the weather?"},
+        {"role": "assistant", "content": null, "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": WEATHER_ARGS}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "sunny"}
+    ]);
+    let v: Value = post_openai(&mock, "/v1/chat/completions", "sk-t", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["choices"][0]["finish_reason"], "stop");
+    assert!(v["choices"][0]["message"]["content"].is_string());
+    let mut body = openai_tools_request("What's the weather?", false);
+    body["tool_choice"] = json!("none");
+    let v: Value = post_openai(&mock, "/v1/chat/completions", "sk-t", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["choices"][0]["finish_reason"], "stop");
+}
+
+fn anthropic_tools_request(stream: bool) -> Value {
+    json!({
+        "model": "claude-sonnet-4-6",
+        "max_tokens": 256,
+        "stream": stream,
+        "messages": [{"role": "user", "content": [
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}},
+            {"type": "text", "text": "What's the weather there?"}
+        ]}],
+        "tools": [{"name": "get_weather", "description": "Weather", "input_schema": weather_schema()}],
+        "tool_choice": {"type": "tool", "name": "get_weather"}
+    })
+}
+
+#[tokio::test]
+async fn anthropic_tool_use_non_stream_and_stream() {
+    let mock = fast_mock().await;
+    let v: Value = post_anthropic(
+        &mock,
+        "/v1/messages",
+        "sk-ant",
+        &anthropic_tools_request(false),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(v["stop_reason"], "tool_use");
+    assert_eq!(v["content"][0]["type"], "text");
+    let tool = &v["content"][1];
+    assert_eq!(tool["type"], "tool_use");
+    assert!(tool["id"].as_str().unwrap().starts_with("toolu_01"));
+    assert_eq!(tool["name"], "get_weather");
+    assert_eq!(
+        tool["input"],
+        json!({"location": "mock", "unit": "celsius"})
+    );
+    assert_eq!(
+        mock.last_request()
+            .unwrap()
+            .usage_sent
+            .unwrap()
+            .completion_tokens,
+        u(&v["usage"]["output_tokens"])
+    );
+
+    let text = post_anthropic(
+        &mock,
+        "/v1/messages",
+        "sk-ant",
+        &anthropic_tools_request(true),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    let events = sse_events(&text, "\n\n");
+    let mut partial = String::new();
+    let mut starts = Vec::new();
+    let mut stop_reason = None;
+    for (name, data) in &events {
+        let v: Value = serde_json::from_str(data).unwrap();
+        assert_eq!(v["type"].as_str(), name.as_deref());
+        match name.as_deref() {
+            Some("content_block_start") => starts.push((
+                u(&v["index"]),
+                v["content_block"]["type"].as_str().unwrap().to_string(),
+            )),
+            Some("content_block_delta") if v["delta"]["type"] == "input_json_delta" => {
+                assert_eq!(u(&v["index"]), 1);
+                partial.push_str(v["delta"]["partial_json"].as_str().unwrap());
+            }
+            Some("message_delta") => stop_reason = Some(v["delta"]["stop_reason"].clone()),
+            _ => {}
+        }
+    }
+    assert_eq!(
+        starts,
+        [(0, "text".to_string()), (1, "tool_use".to_string())]
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&partial).unwrap(),
+        json!({"location": "mock", "unit": "celsius"})
+    );
+    assert_eq!(stop_reason, Some(json!("tool_use")));
+    assert_eq!(events.last().unwrap().0.as_deref(), Some("message_stop"));
+    // The image arrived as sent.
+    let recorded = mock.last_request().unwrap().json().unwrap();
+    assert_eq!(
+        recorded["messages"][0]["content"][0]["source"]["data"],
+        "iVBORw0KGgo="
+    );
+}
+
+fn gemini_tools_request() -> Value {
+    json!({
+        "contents": [{"role": "user", "parts": [
+            {"inlineData": {"mimeType": "image/jpeg", "data": "/9j/4AAQ"}},
+            {"fileData": {"mimeType": "image/png", "fileUri": "https://example.com/a.png"}},
+            {"text": "Weather and time, in parallel."}
+        ]}],
+        "tools": [{"functionDeclarations": [
+            {"name": "get_weather", "parametersJsonSchema": weather_schema()},
+            {"name": "get_time"}
+        ]}]
+    })
+}
+
+#[tokio::test]
+async fn gemini_function_calls_whole_and_streamed() {
+    let mock = fast_mock().await;
+    let body = gemini_tools_request();
+    let want = json!([
+        {"functionCall": {"name": "get_weather", "args": {"location": "mock", "unit": "celsius"}}},
+        {"functionCall": {"name": "get_time", "args": {}}}
+    ]);
+    let v: Value = post_gemini(
+        &mock,
+        "/v1beta/models/gemini-2.5-flash:generateContent",
+        "AIza-t",
+        &body,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(v["candidates"][0]["content"]["parts"], want);
+    assert_eq!(v["candidates"][0]["finishReason"], "STOP");
+    let sent = mock.last_request().unwrap().usage_sent.unwrap();
+    assert_eq!(
+        sent.completion_tokens,
+        u(&v["usageMetadata"]["candidatesTokenCount"])
+            + u(&v["usageMetadata"]["thoughtsTokenCount"])
+    );
+    let text = post_gemini(
+        &mock,
+        "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+        "AIza-t",
+        &body,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    let events = sse_events(&text, "\r\n\r\n");
+    assert_eq!(events.len(), 1);
+    let chunk: Value = serde_json::from_str(&events[0].1).unwrap();
+    assert_eq!(chunk["candidates"][0]["content"]["parts"], want);
+    let array: Value = post_gemini(
+        &mock,
+        "/v1beta/models/gemini-2.5-flash:streamGenerateContent",
+        "AIza-t",
+        &body,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(array[0]["candidates"][0]["content"]["parts"], want);
+    // After a function response: text.
+    let mut answered = body.clone();
+    answered["contents"] = json!([
+        {"role": "user", "parts": [{"text": "Weather?"}]},
+        {"role": "model", "parts": [{"functionCall": {"name": "get_weather", "args": {"location": "x"}}}]},
+        {"role": "user", "parts": [{"functionResponse": {"name": "get_weather", "response": {"content": "sunny"}}}]}
+    ]);
+    let v: Value = post_gemini(
+        &mock,
+        "/v1beta/models/gemini-2.5-flash:generateContent",
+        "AIza-t",
+        &answered,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert!(v["candidates"][0]["content"]["parts"][0]["text"].is_string());
+}
+
+#[tokio::test]
+async fn images_are_accepted_in_every_format() {
+    let mock = fast_mock().await;
+    let openai = json!({"model": "gpt-4o", "messages": [{"role": "user", "content": [
+        {"type": "text", "text": "What is this?"},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo=", "detail": "low"}},
+        {"type": "image_url", "image_url": {"url": "https://example.com/cat.jpg"}}
+    ]}]});
+    let r = post_openai(&mock, "/v1/chat/completions", "sk-i", &openai).await;
+    assert_eq!(r.status(), 200);
+    let mut anthropic = anthropic_tools_request(false);
+    anthropic.as_object_mut().unwrap().remove("tools");
+    anthropic.as_object_mut().unwrap().remove("tool_choice");
+    let r = post_anthropic(&mock, "/v1/messages", "sk-i", &anthropic).await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["stop_reason"], "end_turn");
+    let mut gemini = gemini_tools_request();
+    gemini.as_object_mut().unwrap().remove("tools");
+    let r = post_gemini(
+        &mock,
+        "/v1beta/models/gemini-2.5-flash:generateContent",
+        "AIza-i",
+        &gemini,
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let bodies: Vec<Value> = mock.requests().iter().map(|r| r.json().unwrap()).collect();
+    assert_eq!(bodies[0], openai);
+    assert_eq!(bodies[2], gemini);
+}

@@ -57,6 +57,10 @@ pub fn command(dir: &std::path::Path, proxy_port: u16, admin_port: u16, opts: &O
         .env("TOLLGATE__ADMIN__BOOTSTRAP_PASSWORD", ADMIN_PASSWORD)
         .env("TOLLGATE__PROXY__THREADS", "2")
         .env("TOLLGATE__SERVER__GRACE_PERIOD_SECS", "5")
+        // Every test is one client address logging in far more often than a person would;
+        // tests of the login limits set their own.
+        .env("TOLLGATE__ADMIN__LOGIN_PER_ADDRESS_PER_MINUTE", "100000")
+        .env("TOLLGATE__ADMIN__LOGIN_PER_USERNAME_PER_MINUTE", "100000")
         .env(
             "TOLLGATE__LOG__LEVEL",
             "info,pingora_core=warn,pingora_proxy=warn,sqlx=warn,sea_orm=warn",
@@ -201,6 +205,27 @@ impl Tollgate {
         )
     }
 
+    /// A client key on `provider_id` over `pool` with more fields (limits, model list, ...).
+    /// Returns (client key id, client key).
+    pub async fn create_client_key_with(
+        &self,
+        provider_id: i64,
+        pool: &[i64],
+        fields: Value,
+    ) -> (i64, String) {
+        let mut body =
+            json!({"name": "test", "provider_id": provider_id, "provider_key_ids": pool});
+        for (k, v) in fields.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let (s, v) = self.api("POST", "/api/client-keys", Some(body)).await;
+        assert_eq!(s, 201, "{v}");
+        (
+            v["id"].as_i64().unwrap(),
+            v["key"].as_str().unwrap().to_string(),
+        )
+    }
+
     /// Provider + one key + a client key, in one go. Returns (provider id, provider key id, client key).
     pub async fn setup(&self, format: &str, base_url: &str, secret: &str) -> (i64, i64, String) {
         let pid = self
@@ -300,6 +325,20 @@ impl Drop for Tollgate {
 
 pub fn rand_suffix() -> String {
     format!("{:x}", rand::random::<u64>())
+}
+
+/// The shared Redis of Redis tests (`None` outside CI when unset; CI must set it).
+pub fn redis_url() -> Option<String> {
+    let url = std::env::var("TOLLGATE_TEST_REDIS_URL")
+        .ok()
+        .filter(|s| !s.is_empty());
+    if url.is_none() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must set TOLLGATE_TEST_REDIS_URL"
+        );
+    }
+    url
 }
 
 /// Creates a fresh Postgres database for one test; dropped by the returned guard.

@@ -2,7 +2,9 @@
 
 use serde_json::{Value, json};
 
-use super::{Call, Event, Reply, SentUsage, sse_event};
+use super::openai::tool_call_tokens;
+use super::tools::{PlannedCall, planned_calls};
+use super::{Call, Event, Provider, Reply, SentUsage, sse_event};
 
 const SSE: &str = "text/event-stream; charset=utf-8";
 /// Fixed cache figures, so a gateway that drops or swaps them is caught.
@@ -71,6 +73,14 @@ pub(crate) fn messages(call: &Call) -> Reply {
             "usage": usage_json(usage)
         })
     };
+    let planned = planned_calls(Provider::Anthropic, &call.json);
+    if !planned.is_empty() {
+        let usage = SentUsage {
+            completion_tokens: tool_call_tokens(&planned),
+            ..usage
+        };
+        return tool_use(call, &planned, usage, message);
+    }
     if !call.wants_stream() {
         let body = message(
             json!([{"type": "text", "text": call.full_text()}]),
@@ -107,26 +117,110 @@ pub(crate) fn messages(call: &Call) -> Reply {
         "content_block_stop",
         &json!({"type": "content_block_stop", "index": 0}),
     )));
-    events.push(Event::with_usage(
-        sse_event(
-            "message_delta",
-            &json!({
-                "type": "message_delta",
-                "delta": {"stop_reason": "end_turn", "stop_sequence": null},
-                "usage": {"output_tokens": usage.completion_tokens}
-            }),
-        ),
-        usage,
-    ));
-    events.push(Event::new(sse_event(
-        "message_stop",
-        &json!({"type": "message_stop"}),
-    )));
+    events.extend(closing_events("end_turn", usage));
     Reply::Stream {
         content_type: SSE,
         events,
         headers: Vec::new(),
     }
+}
+
+/// A message that uses tools (see `tools`): a short text block, then one `tool_use` block per
+/// call; streamed, each `tool_use` block's input follows as `input_json_delta` fragments.
+fn tool_use(
+    call: &Call,
+    planned: &[PlannedCall],
+    usage: SentUsage,
+    message: impl Fn(Value, Value, SentUsage) -> Value,
+) -> Reply {
+    let names: Vec<&str> = planned.iter().map(|c| c.name.as_str()).collect();
+    let text = format!("Calling {}.", names.join(", "));
+    let ids: Vec<String> = planned
+        .iter()
+        .map(|_| format!("toolu_01{}", call.id(22)))
+        .collect();
+    if !call.wants_stream() {
+        let mut content = vec![json!({"type": "text", "text": text})];
+        for (c, id) in planned.iter().zip(&ids) {
+            content
+                .push(json!({"type": "tool_use", "id": id, "name": c.name, "input": c.arguments}));
+        }
+        let body = message(Value::Array(content), json!("tool_use"), usage);
+        return Reply::ok(body, Some(usage));
+    }
+    let start_usage = SentUsage {
+        completion_tokens: 1,
+        ..usage
+    };
+    let delta = |index: usize, delta: Value| {
+        Event::new(sse_event(
+            "content_block_delta",
+            &json!({"type": "content_block_delta", "index": index, "delta": delta}),
+        ))
+    };
+    let stop = |index: usize| {
+        Event::new(sse_event(
+            "content_block_stop",
+            &json!({"type": "content_block_stop", "index": index}),
+        ))
+    };
+    let mut events = vec![
+        Event::with_usage(
+            sse_event(
+                "message_start",
+                &json!({"type": "message_start", "message": message(json!([]), Value::Null, start_usage)}),
+            ),
+            start_usage,
+        ),
+        Event::new(sse_event(
+            "content_block_start",
+            &json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        )),
+        delta(0, json!({"type": "text_delta", "text": text})),
+        stop(0),
+    ];
+    for (i, (c, id)) in planned.iter().zip(&ids).enumerate() {
+        let index = i + 1;
+        events.push(Event::new(sse_event(
+            "content_block_start",
+            &json!({"type": "content_block_start", "index": index, "content_block": {"type": "tool_use", "id": id, "name": c.name, "input": {}}}),
+        )));
+        events.push(delta(
+            index,
+            json!({"type": "input_json_delta", "partial_json": ""}),
+        ));
+        for fragment in c.fragments(8) {
+            events.push(delta(
+                index,
+                json!({"type": "input_json_delta", "partial_json": fragment}),
+            ));
+        }
+        events.push(stop(index));
+    }
+    events.extend(closing_events("tool_use", usage));
+    Reply::Stream {
+        content_type: SSE,
+        events,
+        headers: Vec::new(),
+    }
+}
+
+/// `message_delta` with the stop reason and the final output figure, then `message_stop`.
+fn closing_events(stop_reason: &str, usage: SentUsage) -> [Event; 2] {
+    [
+        Event::with_usage(
+            sse_event(
+                "message_delta",
+                &json!({
+                    "type": "message_delta",
+                    "delta": {"stop_reason": stop_reason, "stop_sequence": null},
+                    "usage": {"output_tokens": usage.completion_tokens}
+                }),
+            ),
+            usage,
+        ),
+        Event::new(sse_event("message_stop", &json!({"type": "message_stop"}))),
+    ]
 }
 
 /// POST /v1/messages/count_tokens

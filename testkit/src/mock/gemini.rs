@@ -4,7 +4,9 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::{Call, Event, Reply, SentUsage, embedding_values};
+use super::openai::tool_call_tokens;
+use super::tools::{PlannedCall, planned_calls};
+use super::{Call, Event, Provider, Reply, SentUsage, embedding_values};
 
 const SSE: &str = "text/event-stream";
 const JSON_STREAM: &str = "application/json; charset=UTF-8";
@@ -113,9 +115,40 @@ fn response(text: &str, finished: bool, usage: Value, model: &str, id: &str) -> 
     })
 }
 
+/// A response whose candidate calls functions (see `tools`): one `functionCall` part per call,
+/// arguments as an object; Gemini sends the calls whole, also when streaming.
+fn function_calls(
+    planned: &[PlannedCall],
+    figures: &Figures,
+    model: &str,
+    id: &str,
+) -> (Value, SentUsage) {
+    let (metadata, usage) = figures.metadata(tool_call_tokens(planned));
+    let parts: Vec<Value> = planned
+        .iter()
+        .map(|c| json!({"functionCall": {"name": c.name, "args": c.arguments}}))
+        .collect();
+    let body = json!({
+        "candidates": [{
+            "content": {"parts": parts, "role": "model"},
+            "finishReason": "STOP",
+            "index": 0
+        }],
+        "usageMetadata": metadata,
+        "modelVersion": model,
+        "responseId": id
+    });
+    (body, usage)
+}
+
 /// POST /v1beta/models/{model}:generateContent
 pub(crate) fn generate(call: &Call, model: &str) -> Reply {
     let figures = Figures::of(call);
+    let planned = planned_calls(Provider::Gemini, &call.json);
+    if !planned.is_empty() {
+        let (body, usage) = function_calls(&planned, &figures, model, &call.id(22));
+        return Reply::ok(body, Some(usage));
+    }
     let (metadata, usage) = figures.metadata(call.chunks() as u64 * 3);
     let body = response(&call.full_text(), true, metadata, model, &call.id(22));
     Reply::ok(body, Some(usage))
@@ -126,6 +159,20 @@ pub(crate) fn stream(call: &Call, model: &str) -> Reply {
     let figures = Figures::of(call);
     let id = call.id(22);
     let sse = call.query_param("alt") == Some("sse");
+    let planned = planned_calls(Provider::Gemini, &call.json);
+    if !planned.is_empty() {
+        let (body, usage) = function_calls(&planned, &figures, model, &id);
+        let bytes = if sse {
+            format!("data: {body}\r\n\r\n")
+        } else {
+            format!("[{body}]")
+        };
+        return Reply::Stream {
+            content_type: if sse { SSE } else { JSON_STREAM },
+            events: vec![Event::with_usage(bytes, usage)],
+            headers: Vec::new(),
+        };
+    }
     let chunks = call.chunks();
     let events = (0..chunks)
         .map(|i| {

@@ -4,7 +4,10 @@ use axum::http::StatusCode;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use super::{Call, Event, Reply, SentUsage, embedding_values, now_secs, sse_data, sse_event};
+use super::tools::{PlannedCall, planned_calls};
+use super::{
+    Call, Event, Provider, Reply, SentUsage, embedding_values, now_secs, sse_data, sse_event,
+};
 
 const SYSTEM_FINGERPRINT: &str = "fp_m0ck5eed01";
 const SSE: &str = "text/event-stream; charset=utf-8";
@@ -116,49 +119,31 @@ fn sse_reply(mut events: Vec<Event>) -> Reply {
 
 /// POST /v1/chat/completions
 pub(crate) fn chat(call: &Call) -> Reply {
+    let planned = planned_calls(Provider::OpenAi, &call.json);
+    if !planned.is_empty() {
+        return chat_tool_calls(call, &planned);
+    }
     let model = call.model_or("gpt-4o-mini");
     let id = format!("chatcmpl-{}", call.id(29));
     let created = now_secs();
     let usage = figures(call);
     if !call.wants_stream() {
-        let body = json!({
-            "id": id,
-            "object": "chat.completion",
-            "created": created,
-            "model": model,
-            "choices": [{
-                "index": 0,
-                "message": {
-                    "role": "assistant",
-                    "content": call.full_text(),
-                    "refusal": null,
-                    "annotations": []
-                },
-                "logprobs": null,
-                "finish_reason": "stop"
-            }],
-            "usage": completion_usage(usage),
-            "service_tier": "default",
-            "system_fingerprint": SYSTEM_FINGERPRINT
+        let message = json!({
+            "role": "assistant",
+            "content": call.full_text(),
+            "refusal": null,
+            "annotations": []
         });
+        let body = completion_body(&id, created, &model, message, "stop", usage);
         return with_ok_headers(Reply::ok(body, Some(usage)));
     }
-    let with_usage = include_usage(call);
-    let chunk = |choices: Value| {
-        let mut chunk = json!({
-            "id": id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": model,
-            "service_tier": "default",
-            "system_fingerprint": SYSTEM_FINGERPRINT,
-            "choices": choices
-        });
-        if with_usage {
-            chunk["usage"] = Value::Null;
-        }
-        chunk
+    let chunks = ChatChunks {
+        id: &id,
+        created,
+        model: &model,
+        with_usage: include_usage(call),
     };
+    let chunk = |choices: Value| chunks.chunk(choices);
     let mut events = vec![Event::new(sse_data(&chunk(json!([{
         "index": 0,
         "delta": {"role": "assistant", "content": "", "refusal": null},
@@ -179,11 +164,150 @@ pub(crate) fn chat(call: &Call) -> Reply {
         "logprobs": null,
         "finish_reason": "stop"
     }])))));
-    if with_usage {
-        let mut last = chunk(json!([]));
-        last["usage"] = completion_usage(usage);
-        events.push(Event::with_usage(sse_data(&last), usage));
+    events.extend(chunks.usage_chunk(usage));
+    sse_reply(events)
+}
+
+/// A whole `chat.completion` with one choice.
+fn completion_body(
+    id: &str,
+    created: u64,
+    model: &str,
+    message: Value,
+    finish_reason: &str,
+    usage: SentUsage,
+) -> Value {
+    json!({
+        "id": id,
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "choices": [{
+            "index": 0,
+            "message": message,
+            "logprobs": null,
+            "finish_reason": finish_reason
+        }],
+        "usage": completion_usage(usage),
+        "service_tier": "default",
+        "system_fingerprint": SYSTEM_FINGERPRINT
+    })
+}
+
+/// The chunks of one streamed chat completion.
+struct ChatChunks<'a> {
+    id: &'a str,
+    created: u64,
+    model: &'a str,
+    /// `stream_options.include_usage`: `"usage": null` on every chunk and a final usage chunk.
+    with_usage: bool,
+}
+
+impl ChatChunks<'_> {
+    fn chunk(&self, choices: Value) -> Value {
+        let mut chunk = json!({
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "service_tier": "default",
+            "system_fingerprint": SYSTEM_FINGERPRINT,
+            "choices": choices
+        });
+        if self.with_usage {
+            chunk["usage"] = Value::Null;
+        }
+        chunk
     }
+
+    /// The final usage-only chunk, when asked for.
+    fn usage_chunk(&self, usage: SentUsage) -> Option<Event> {
+        self.with_usage.then(|| {
+            let mut last = self.chunk(json!([]));
+            last["usage"] = completion_usage(usage);
+            Event::with_usage(sse_data(&last), usage)
+        })
+    }
+}
+
+/// Output tokens of a tool-calling answer: from the size of the arguments.
+pub(crate) fn tool_call_tokens(planned: &[PlannedCall]) -> u64 {
+    planned
+        .iter()
+        .map(|c| c.arguments_text().len() as u64 / 4 + 5)
+        .sum()
+}
+
+/// A chat completion that calls tools (see `tools`): `tool_calls` with the arguments as JSON
+/// text; streamed, each call opens with its id and name and its arguments follow in fragments.
+fn chat_tool_calls(call: &Call, planned: &[PlannedCall]) -> Reply {
+    let model = call.model_or("gpt-4o-mini");
+    let id = format!("chatcmpl-{}", call.id(29));
+    let created = now_secs();
+    let ids: Vec<String> = planned
+        .iter()
+        .map(|_| format!("call_{}", call.id(24)))
+        .collect();
+    let usage = SentUsage {
+        completion_tokens: tool_call_tokens(planned),
+        ..figures(call)
+    };
+    if !call.wants_stream() {
+        let tool_calls: Vec<Value> = planned
+            .iter()
+            .zip(&ids)
+            .map(|(c, id)| {
+                json!({
+                    "id": id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": c.arguments_text()}
+                })
+            })
+            .collect();
+        let message = json!({
+            "role": "assistant",
+            "content": null,
+            "tool_calls": tool_calls,
+            "refusal": null,
+            "annotations": []
+        });
+        let body = completion_body(&id, created, &model, message, "tool_calls", usage);
+        return with_ok_headers(Reply::ok(body, Some(usage)));
+    }
+    let chunks = ChatChunks {
+        id: &id,
+        created,
+        model: &model,
+        with_usage: include_usage(call),
+    };
+    let chunk = |delta: Value, finish: Value| {
+        Event::new(sse_data(&chunks.chunk(json!([
+            {"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}
+        ]))))
+    };
+    let mut events = Vec::new();
+    for (i, (c, call_id)) in planned.iter().zip(&ids).enumerate() {
+        let opening = json!([{
+            "index": i,
+            "id": call_id,
+            "type": "function",
+            "function": {"name": c.name, "arguments": ""}
+        }]);
+        let delta = if i == 0 {
+            json!({"role": "assistant", "content": null, "tool_calls": opening, "refusal": null})
+        } else {
+            json!({"tool_calls": opening})
+        };
+        events.push(chunk(delta, Value::Null));
+        for fragment in c.fragments(8) {
+            events.push(chunk(
+                json!({"tool_calls": [{"index": i, "function": {"arguments": fragment}}]}),
+                Value::Null,
+            ));
+        }
+    }
+    events.push(chunk(json!({}), json!("tool_calls")));
+    events.extend(chunks.usage_chunk(usage));
     sse_reply(events)
 }
 

@@ -1,0 +1,373 @@
+// One provider: its settings, and its pool of credentials with their state, health, last
+// error, 7-day trend and an on-demand health check.
+import { Sparkline } from '@mantine/charts';
+import '@mantine/charts/styles.css';
+import {
+  Alert,
+  Anchor,
+  Badge,
+  Button,
+  Card,
+  Checkbox,
+  Group,
+  Modal,
+  NumberInput,
+  PasswordInput,
+  SimpleGrid,
+  Stack,
+  Switch,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { notifications } from '@mantine/notifications';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { Link, useNavigate, useParams } from 'react-router';
+import { api, errorMessage, unwrap, type Schemas } from '../api/client';
+import { useSession } from '../auth/session';
+import { Empty, ErrorNote, HealthBadge, Loading, PageHeader, When } from '../components/ui';
+import { fmtInt, fmtMs, fmtPct, fmtTime } from '../format';
+import { ProviderForm, draftOf } from './Providers';
+
+type Credential = Schemas['ProviderKeyView'];
+
+function Trend({ id }: { id: number }) {
+  const trend = useQuery({
+    queryKey: ['provider-key-trend', id],
+    queryFn: () => unwrap(api.GET('/api/provider-keys/{id}/trends', { params: { path: { id }, query: { days: 7 } } })),
+  });
+  if (trend.isPending) return <Text size="xs" c="dimmed">Loading trend…</Text>;
+  if (trend.error) return <Text size="xs" c="red">{errorMessage(trend.error)}</Text>;
+  const pts = trend.data.points;
+  const total = pts.reduce((n, p) => n + p.requests, 0);
+  const errors = pts.reduce((n, p) => n + p.errors, 0);
+  const latencies = pts.map((p) => p.latency_avg_ms ?? 0);
+  return (
+    <Stack gap={4} data-testid="credential-trend">
+      <Text size="xs" c="dimmed">
+        Last 7 days: {fmtInt(total)} requests, {fmtInt(errors)} errors
+      </Text>
+      <SimpleGrid cols={3} spacing="xs">
+        <div>
+          <Text size="xs">Requests</Text>
+          <Sparkline h={32} data={pts.map((p) => p.requests)} color="blue" fillOpacity={0.3} aria-label="Requests per day" />
+        </div>
+        <div>
+          <Text size="xs">Errors</Text>
+          <Sparkline h={32} data={pts.map((p) => p.errors)} color="red" fillOpacity={0.3} aria-label="Errors per day" />
+        </div>
+        <div>
+          <Text size="xs">Latency</Text>
+          <Sparkline h={32} data={latencies} color="orange" fillOpacity={0.3} aria-label="Average latency per day" />
+        </div>
+      </SimpleGrid>
+    </Stack>
+  );
+}
+
+function CredentialCard({ c, providerId }: { c: Credential; providerId: number }) {
+  const { can } = useSession();
+  const queryClient = useQueryClient();
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ['provider-keys', providerId] });
+  const [weight, setWeight] = useState<number>(c.weight);
+  const patch = useMutation({
+    mutationFn: (body: Schemas['UpdateProviderKey']) =>
+      unwrap(api.PATCH('/api/provider-keys/{id}', { params: { path: { id: c.id } }, body })),
+    onSuccess: () => void refresh(),
+    onError: (e) => notifications.show({ color: 'red', title: 'Not saved', message: errorMessage(e) }),
+  });
+  const check = useMutation({
+    mutationFn: () => unwrap(api.POST('/api/provider-keys/{id}/health-check', { params: { path: { id: c.id } } })),
+    onSuccess: () => void refresh(),
+  });
+  const remove = useMutation({
+    mutationFn: () => unwrap(api.DELETE('/api/provider-keys/{id}', { params: { path: { id: c.id } } })),
+    onSuccess: () => void refresh(),
+    onError: (e) => notifications.show({ color: 'red', title: 'Not deleted', message: errorMessage(e) }),
+  });
+  const h = c.health;
+  const lastError = h.reason ?? h.last_check?.error ?? null;
+  const result = check.data;
+  return (
+    <Card withBorder padding="md" data-testid="credential" data-name={c.name}>
+      <Group justify="space-between" align="flex-start" wrap="wrap">
+        <div>
+          <Text fw={600}>{c.name}</Text>
+          <Text size="sm" c="dimmed" ff="monospace">
+            {c.secret_preview}
+          </Text>
+        </div>
+        <HealthBadge state={h.state} reason={h.reason} until={h.next_retry_at} />
+      </Group>
+      {h.state === 'invalid' && (
+        <Alert color="red" mt="sm" title="Invalid credential" data-testid="invalid-reason">
+          {h.reason ?? 'The provider refused this credential.'}
+        </Alert>
+      )}
+      <SimpleGrid cols={{ base: 2, sm: 4 }} mt="sm" spacing="xs">
+        <div>
+          <Text size="xs" c="dimmed">Error rate</Text>
+          <Text size="sm">{fmtPct(h.error_rate)}</Text>
+        </div>
+        <div>
+          <Text size="xs" c="dimmed">Latency</Text>
+          <Text size="sm">{fmtMs(h.latency_ms)}</Text>
+        </div>
+        <div>
+          <Text size="xs" c="dimmed">In flight / failures in a row</Text>
+          <Text size="sm">
+            {h.in_flight} / {h.consecutive_failures}
+          </Text>
+        </div>
+        <div>
+          <Text size="xs" c="dimmed">Last check</Text>
+          <Text size="sm">
+            {h.last_check ? (
+              <>
+                {h.last_check.ok ? 'OK' : 'Failed'} <When at={h.last_check.checked_at} />
+              </>
+            ) : (
+              'never'
+            )}
+          </Text>
+        </div>
+      </SimpleGrid>
+      {lastError && h.state !== 'invalid' && (
+        <Text size="sm" c="orange" mt="xs">
+          Last error: {lastError}
+        </Text>
+      )}
+      <Stack mt="sm" gap="xs">
+        <Trend id={c.id} />
+      </Stack>
+      {result && (
+        <Alert mt="sm" color={result.ok ? 'green' : 'red'} title={result.ok ? 'Check passed' : 'Check failed'} data-testid="check-result">
+          {result.status != null && `HTTP ${result.status}, `}
+          {fmtMs(result.latency_ms)} at {fmtTime(result.checked_at)}
+          {result.error && ` — ${result.error}`}
+        </Alert>
+      )}
+      <ErrorNote error={check.error} title="Check not run" />
+      <Group mt="sm" gap="xs" wrap="wrap">
+        {can('provider_keys:check') && (
+          <Button size="xs" variant="light" loading={check.isPending} onClick={() => check.mutate()}>
+            Check now
+          </Button>
+        )}
+        {can('provider_keys:write') && (
+          <>
+            <Switch
+              label="Enabled"
+              checked={c.enabled}
+              onChange={(e) => patch.mutate({ enabled: e.currentTarget.checked })}
+            />
+            <NumberInput
+              aria-label={`Weight of ${c.name}`}
+              size="xs"
+              w={90}
+              min={0}
+              max={1000}
+              value={weight}
+              onChange={(v) => setWeight(Number(v))}
+            />
+            <Button
+              size="xs"
+              variant="default"
+              disabled={weight === c.weight || !Number.isInteger(weight) || weight < 0 || weight > 1000}
+              onClick={() => patch.mutate({ weight })}
+            >
+              Save weight
+            </Button>
+            <Button
+              size="xs"
+              color="red"
+              variant="subtle"
+              loading={remove.isPending}
+              onClick={() => {
+                if (window.confirm(`Delete the credential ${c.name}? Client keys stop using it.`)) remove.mutate();
+              }}
+            >
+              Delete
+            </Button>
+          </>
+        )}
+        {!can('provider_keys:write') && <Badge variant="outline">weight {c.weight}</Badge>}
+      </Group>
+    </Card>
+  );
+}
+
+function AddCredential({ providerId, onDone }: { providerId: number; onDone: () => void }) {
+  const queryClient = useQueryClient();
+  const [name, setName] = useState('');
+  const [secret, setSecret] = useState('');
+  const [weight, setWeight] = useState<number>(1);
+  const [enabled, setEnabled] = useState(true);
+  const [touched, setTouched] = useState(false);
+  const create = useMutation({
+    mutationFn: () =>
+      unwrap(api.POST('/api/provider-keys', { body: { provider_id: providerId, name: name.trim(), secret: secret.trim(), weight, enabled } })),
+    onSuccess: (k) => {
+      void queryClient.invalidateQueries({ queryKey: ['provider-keys', providerId] });
+      notifications.show({ color: 'green', message: `Credential ${k.name} added (${k.secret_preview})` });
+      onDone();
+    },
+  });
+  const problems = {
+    name: !name.trim() || name.length > 128 ? '1 to 128 characters' : null,
+    secret: !secret.trim() ? 'Paste the provider credential' : null,
+    weight: !Number.isInteger(weight) || weight < 0 || weight > 1000 ? '0 to 1000' : null,
+  };
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setTouched(true);
+    if (Object.values(problems).some(Boolean)) return;
+    create.mutate();
+  };
+  return (
+    <form onSubmit={submit} noValidate>
+      <Stack gap="sm">
+        <ErrorNote error={create.error} title="Not added" />
+        <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} error={touched && problems.name} />
+        <PasswordInput
+          label="Secret"
+          description="Write-only: after saving, only a masked preview is shown."
+          required
+          autoComplete="off"
+          value={secret}
+          onChange={(e) => setSecret(e.currentTarget.value)}
+          error={touched && problems.secret}
+        />
+        <NumberInput label="Weight" description="Share of traffic with the weighted strategy" min={0} max={1000} value={weight} onChange={(v) => setWeight(Number(v))} error={touched && problems.weight} />
+        <Checkbox label="Enabled" checked={enabled} onChange={(e) => setEnabled(e.currentTarget.checked)} />
+        <Button type="submit" loading={create.isPending}>
+          Add credential
+        </Button>
+      </Stack>
+    </form>
+  );
+}
+
+export default function ProviderDetail() {
+  const id = Number(useParams().id);
+  const { can } = useSession();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const [adding, { open, close }] = useDisclosure(false);
+  const provider = useQuery({
+    queryKey: ['providers', id],
+    queryFn: () => unwrap(api.GET('/api/providers/{id}', { params: { path: { id } } })),
+  });
+  const keys = useQuery({
+    queryKey: ['provider-keys', id],
+    queryFn: () => unwrap(api.GET('/api/provider-keys', { params: { query: { provider_id: id } } })),
+    enabled: can('provider_keys:read'),
+    refetchInterval: 15_000,
+  });
+  const remove = useMutation({
+    mutationFn: () => unwrap(api.DELETE('/api/providers/{id}', { params: { path: { id } } })),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ['providers'] });
+      void navigate('/providers');
+    },
+  });
+  if (provider.isPending) return <Loading />;
+  if (provider.error) return <ErrorNote error={provider.error} title="Provider not loaded" />;
+  const p = provider.data;
+  return (
+    <>
+      <PageHeader
+        title={p.name}
+        description={
+          <>
+            <Anchor component={Link} to="/providers">
+              Providers
+            </Anchor>{' '}
+            / {p.api_format} provider
+          </>
+        }
+        actions={
+          can('providers:write') && (
+            <Button
+              color="red"
+              variant="light"
+              loading={remove.isPending}
+              onClick={() => {
+                if (window.confirm(`Delete ${p.name} with its credentials and client keys?`)) remove.mutate();
+              }}
+            >
+              Delete provider
+            </Button>
+          )
+        }
+      />
+      <ErrorNote error={remove.error} title="Not deleted" />
+      <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="lg">
+        <Card withBorder>
+          <Title order={2} size="h4" mb="sm">
+            Settings
+          </Title>
+          <ProviderForm
+            key={p.updated_at}
+            initial={draftOf(p)}
+            isNew={false}
+            disabled={!can('providers:write')}
+            submitLabel="Save changes"
+            onSubmit={async (d) => {
+              await unwrap(
+                api.PATCH('/api/providers/{id}', {
+                  params: { path: { id } },
+                  body: {
+                    name: d.name,
+                    base_url: d.base_url,
+                    auth_scheme: d.auth_scheme,
+                    connect_timeout_ms: d.connect_timeout_ms,
+                    first_byte_timeout_ms: d.first_byte_timeout_ms,
+                    health_check_path: d.health_check_path || null,
+                    enabled: d.enabled,
+                  },
+                }),
+              );
+              notifications.show({ color: 'green', message: 'Provider saved' });
+              await queryClient.invalidateQueries({ queryKey: ['providers'] });
+            }}
+          />
+        </Card>
+        <div>
+          <Group justify="space-between" mb="sm">
+            <Title order={2} size="h4">
+              Credential pool
+            </Title>
+            {can('provider_keys:write') && (
+              <Button size="sm" onClick={open}>
+                Add credential
+              </Button>
+            )}
+          </Group>
+          {!can('provider_keys:read') ? (
+            <Text c="dimmed">Your role does not show credentials.</Text>
+          ) : keys.isPending ? (
+            <Loading />
+          ) : keys.error ? (
+            <ErrorNote error={keys.error} />
+          ) : keys.data.length === 0 ? (
+            <Card withBorder>
+              <Empty title="No credentials">Add the provider&apos;s API key so client keys can use it.</Empty>
+            </Card>
+          ) : (
+            <Stack>
+              {keys.data.map((c) => (
+                <CredentialCard key={c.id} c={c} providerId={id} />
+              ))}
+            </Stack>
+          )}
+        </div>
+      </SimpleGrid>
+      <Modal opened={adding} onClose={close} title={`Add a credential to ${p.name}`}>
+        <AddCredential providerId={id} onDone={close} />
+      </Modal>
+    </>
+  );
+}
