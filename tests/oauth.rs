@@ -1048,6 +1048,8 @@ async fn refresh_now_is_single_flight_across_services_on_one_database() {
             connect_timeout_ms: 1000,
             first_byte_timeout_ms: 1000,
             health_check_path: None,
+            retry_after_send: false,
+            forward_headers: None,
         })
         .await
         .unwrap();

@@ -128,6 +128,10 @@ async fn accept_loop<F, Fut>(
             Err(r) => {
                 let settings = settings.clone();
                 tokio::spawn(async move {
+                    // Read the request first (briefly), so the answer is not lost to a reset
+                    // caused by unread bytes.
+                    let wait = Duration::from_secs(1);
+                    let _ = read_head(&mut tcp, wait, wait).await;
                     refuse(&mut tcp, &settings, refusal_response(r), Some(1)).await;
                 });
             }
