@@ -17,6 +17,7 @@ use pingora::protocols::http::ServerSession;
 use pingora::protocols::l4::stream::Stream as L4Stream;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -86,6 +87,27 @@ async fn refuse<W: AsyncWriteExt + Unpin>(
     let _ = tokio::time::timeout(Duration::from_secs(5), write).await;
 }
 
+/// Refusals answered at once at most; a connection past them is closed without an answer.
+const MAX_REFUSING: usize = 256;
+/// How long a refused connection may take to send its request head before the answer.
+const REFUSAL_READ: Duration = Duration::from_millis(200);
+
+/// One refusal being answered.
+struct Refusing(Arc<AtomicUsize>);
+
+impl Refusing {
+    fn enter(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(count.clone())
+    }
+}
+
+impl Drop for Refusing {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 fn refusal_response(r: Refusal) -> (u16, &'static str, String, Option<&'static str>) {
     let message = match r {
         Refusal::Total => "Too many connections to this gateway; retry shortly.",
@@ -106,6 +128,7 @@ async fn accept_loop<F, Fut>(
     F: Fn(TcpStream, SocketAddr, ConnGuard) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
+    let refusing = Arc::new(AtomicUsize::new(0));
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
@@ -126,12 +149,19 @@ async fn accept_loop<F, Fut>(
                 tokio::spawn(serve(tcp, peer, guard));
             }
             Err(r) => {
+                // A refusal holds a descriptor only briefly, and only so many at once: past
+                // that a flood is simply closed.
+                if refusing.load(Ordering::Relaxed) >= MAX_REFUSING {
+                    drop(tcp);
+                    continue;
+                }
                 let settings = settings.clone();
+                let slot = Refusing::enter(&refusing);
                 tokio::spawn(async move {
+                    let _slot = slot;
                     // Read the request first (briefly), so the answer is not lost to a reset
                     // caused by unread bytes.
-                    let wait = Duration::from_secs(1);
-                    let _ = read_head(&mut tcp, wait, wait).await;
+                    let _ = read_head(&mut tcp, REFUSAL_READ, REFUSAL_READ).await;
                     refuse(&mut tcp, &settings, refusal_response(r), Some(1)).await;
                 });
             }

@@ -11,7 +11,8 @@
 //! provider's reset headers), `fail-500`, `fail-503` and `fail-529` (Anthropic
 //! `overloaded_error`; 503 elsewhere) answer with that status; `reset` takes the whole request
 //! and resets the connection without answering; `max-body-{bytes}` answers 413 before reading
-//! a larger body; `chaos-{seed}` picks one of these (or success) at random for each request; `limited-{secs}` answers 429 with
+//! a larger body; `chaos-{seed}` picks one of these (or success) at random for each request;
+//! a model named `forbidden…` gets the model-permission answer whatever the credential; `limited-{secs}` answers 429 with
 //! `Retry-After: {secs}` from its first request until that window has passed, then succeeds
 //! (a rate limit that lifts); `hang` never answers; `slow-header-{ms}`
 //! waits before answering; `cut` sends about half of the response and then drops the
@@ -974,6 +975,14 @@ async fn dispatch(
     };
     if method == "POST" && !json.is_object() {
         return bad_json(provider, "the request body must be a JSON object");
+    }
+    // A model no credential's account may use: the provider's permission answer.
+    let model = match route {
+        Route::GeminiGenerate(m) | Route::GeminiStream(m) => Some(m.as_str()),
+        _ => json.get("model").and_then(Value::as_str),
+    };
+    if model.is_some_and(|m| m.starts_with("forbidden")) {
+        return failure(provider, 403, credential);
     }
     let call = Call {
         shared: Arc::clone(shared),
