@@ -510,7 +510,11 @@ async fn read_body(
         return Err(ProxyError::BodyTooLarge { limit });
     }
     if let Some(n) = declared {
-        hold.grow(n).await?;
+        if let Err(e) = hold.grow(n).await {
+            // Read the body away (not kept) so the client gets the answer, not a reset.
+            let _ = session.drain_request_body().await;
+            return Err(e);
+        }
     }
     let mut buf = BytesMut::with_capacity(declared.map_or(0, |n| n as usize));
     loop {
