@@ -3,14 +3,14 @@
 
 use crate::accounts::Accounts;
 use crate::admin;
-use crate::net;
-use crate::providers;
 use crate::auth::{self, JwtKeys, MasterKey};
 use crate::cluster::Cluster;
 use crate::config::{Config, DatabaseKind};
 use crate::health::{HealthPolicy, HealthRegistry, HealthSync, Prober};
 use crate::limits::{Limits, Seed};
+use crate::net;
 use crate::oauth::OAuth;
+use crate::providers;
 use crate::proxy::Gateway;
 use crate::scheduler::Scheduler;
 use crate::snapshot::Catalog;
@@ -237,7 +237,12 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .context("cannot start the proxy runtime")?;
     let proxy_listener = proxy_rt
         .block_on(tokio::net::TcpListener::bind(config.proxy.listen))
-        .map_err(|e| anyhow!("cannot listen on {} (proxy.listen): {e}", config.proxy.listen))?;
+        .map_err(|e| {
+            anyhow!(
+                "cannot listen on {} (proxy.listen): {e}",
+                config.proxy.listen
+            )
+        })?;
     let app = Arc::new(pingora::proxy::http_proxy(
         &Arc::new(ServerConf::default()),
         Gateway::new(state.clone()),

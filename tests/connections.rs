@@ -2,6 +2,7 @@
 //! refused, stalled heads and bodies time out (408), idle keep-alives close, a flood on the
 //! management port cannot silence the proxy, buffered request bytes have a budget, and an
 //! upstream's early refusal of a body is the caller's answer, not the credential's failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -63,8 +64,16 @@ async fn protocol_errors_get_the_json_shape_and_smuggling_shapes_are_refused() {
     .await;
     assert_eq!(status_of(&r), 400, "{r}");
     let v = body_of(&r);
-    assert_eq!(v["error"]["type"], "invalid_request_error", "OpenAI shape: {v}");
-    assert!(v["error"]["message"].as_str().unwrap().contains("Transfer-Encoding"));
+    assert_eq!(
+        v["error"]["type"], "invalid_request_error",
+        "OpenAI shape: {v}"
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Transfer-Encoding")
+    );
 
     let r = raw(
         &tg.proxy,
@@ -73,16 +82,27 @@ async fn protocol_errors_get_the_json_shape_and_smuggling_shapes_are_refused() {
     )
     .await;
     assert_eq!(status_of(&r), 400, "{r}");
-    assert_eq!(body_of(&r)["type"], "error", "Anthropic shape for /v1/messages");
+    assert_eq!(
+        body_of(&r)["type"],
+        "error",
+        "Anthropic shape for /v1/messages"
+    );
 
-    let long = format!("GET /v1/models?{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(9000));
+    let long = format!(
+        "GET /v1/models?{} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(9000)
+    );
     let r = raw(&tg.proxy, long.as_bytes(), w).await;
     assert_eq!(status_of(&r), 414, "{r}");
     body_of(&r);
 
     let r = raw(&tg.admin, b"NOT HTTP AT ALL\r\n\r\n", w).await;
     assert_eq!(status_of(&r), 400, "{r}");
-    assert_eq!(body_of(&r)["error"]["code"], "bad_request", "the API's shape");
+    assert_eq!(
+        body_of(&r)["error"]["code"],
+        "bad_request",
+        "the API's shape"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -209,9 +229,17 @@ print("closed", len(socks) - len(open_), "open", len(open_), "secs", round(time.
         assert_eq!(nums[3], 0, "every connection was closed: {text}");
         opened += nums[0];
     }
-    assert!(opened >= 19_000, "the flood really opened its connections ({opened})");
+    assert!(
+        opened >= 19_000,
+        "the flood really opened its connections ({opened})"
+    );
     // And the management port is usable again once the flood is gone.
-    let r = tg.http.get(format!("{}/api/health", tg.admin)).send().await.unwrap();
+    let r = tg
+        .http
+        .get(format!("{}/api/health", tg.admin))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 }
 
@@ -241,12 +269,16 @@ async fn buffered_request_bytes_have_a_budget() {
             .env("TOLLGATE__PROXY__MAX_BUFFERED_BYTES", "67108864"),
     )
     .await;
-    let (_, _, key) = tg.setup("openai", &mock.base_url(), "slow-header-1500").await;
+    let (_, _, key) = tg
+        .setup("openai", &mock.base_url(), "slow-header-1500")
+        .await;
     let filler = "x".repeat(30 * 1024 * 1024);
-    let body = format!(r#"{{"model":"gpt-4o","messages":[{{"role":"user","content":"{filler}"}}]}}"#);
+    let body =
+        format!(r#"{{"model":"gpt-4o","messages":[{{"role":"user","content":"{filler}"}}]}}"#);
     let mut tasks = Vec::new();
     for _ in 0..8 {
-        let (http, proxy, key, body) = (tg.http.clone(), tg.proxy.clone(), key.clone(), body.clone());
+        let (http, proxy, key, body) =
+            (tg.http.clone(), tg.proxy.clone(), key.clone(), body.clone());
         tasks.push(tokio::spawn(async move {
             let r = http
                 .post(format!("{proxy}/v1/chat/completions"))
@@ -293,7 +325,9 @@ async fn buffered_request_bytes_have_a_budget() {
 async fn an_early_refusal_of_a_body_is_the_callers_answer() {
     let mock = MockUpstream::start().await;
     let tg = Tollgate::start().await;
-    let pid = tg.create_provider("early", "openai", &mock.base_url()).await;
+    let pid = tg
+        .create_provider("early", "openai", &mock.base_url())
+        .await;
     let kid = tg.create_provider_key(pid, "max-body-1000000").await;
     let (_, key_a) = tg.create_client_key(pid, &[kid]).await;
     let (_, key_b) = tg.create_client_key(pid, &[kid]).await;
@@ -314,11 +348,16 @@ async fn an_early_refusal_of_a_body_is_the_callers_answer() {
         assert_eq!(r.status(), 413);
         let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
         let v: Value = r.json().await.unwrap();
-        assert_eq!(v["error"]["code"], "request_too_large", "the provider's own answer: {v}");
+        assert_eq!(
+            v["error"]["code"], "request_too_large",
+            "the provider's own answer: {v}"
+        );
         let row = tg.log_row(&id).await;
         assert_eq!(row["error_kind"], "caller_fault", "{row}");
     }
-    let (_, h) = tg.api("GET", &format!("/api/provider-keys/{kid}"), None).await;
+    let (_, h) = tg
+        .api("GET", &format!("/api/provider-keys/{kid}"), None)
+        .await;
     assert_eq!(h["health"]["state"], "healthy", "{h}");
     let r = tg
         .http

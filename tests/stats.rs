@@ -631,7 +631,10 @@ async fn the_migration_rolls_up_existing_logs_like_the_ledger_does() {
         // Columns added after migration 6 are not in that schema.
         m.usage_source = sea_orm::ActiveValue::NotSet;
         m.response_model = sea_orm::ActiveValue::NotSet;
-        request_log::Entity::insert(m).exec_without_returning(&b).await.unwrap();
+        request_log::Entity::insert(m)
+            .exec_without_returning(&b)
+            .await
+            .unwrap();
     }
     migration::Migrator::up(&b, None).await.unwrap();
     let mut rollups_b = usage_rollup::Entity::find().all(&b).await.unwrap();

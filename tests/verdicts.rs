@@ -2,6 +2,7 @@
 //! bodies (the mock speaks them): one request never costs a credential, a request the upstream
 //! may be processing is never sent twice, a healthy credential is always reached, and caller
 //! hiding is an allowlist both ways.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -20,7 +21,11 @@ async fn pool(
     max_retries: u32,
 ) -> (i64, Vec<i64>, i64, String) {
     let pid = tg
-        .create_provider(&format!("{format}-{}", common::rand_suffix()), format, base_url)
+        .create_provider(
+            &format!("{format}-{}", common::rand_suffix()),
+            format,
+            base_url,
+        )
         .await;
     let mut kids = vec![];
     for s in secrets {
@@ -30,8 +35,10 @@ async fn pool(
         .api(
             "POST",
             "/api/client-keys",
-            Some(json!({"name": "pool", "provider_id": pid, "provider_key_ids": kids,
-                        "strategy": "round_robin", "max_retries": max_retries})),
+            Some(
+                json!({"name": "pool", "provider_id": pid, "provider_key_ids": kids,
+                        "strategy": "round_robin", "max_retries": max_retries}),
+            ),
         )
         .await;
     assert_eq!(s, 201, "{v}");
@@ -106,7 +113,11 @@ async fn a_model_the_account_may_not_use_costs_no_credential() {
                 _ => assert_eq!(v["error"]["status"], "PERMISSION_DENIED"),
             }
         }
-        assert_eq!(mock.requests().len(), 20, "{format}: sent exactly once each");
+        assert_eq!(
+            mock.requests().len(),
+            20,
+            "{format}: sent exactly once each"
+        );
         for kid in &kids {
             assert_eq!(health(&tg, *kid).await["state"], "healthy", "{format}");
         }
@@ -129,7 +140,8 @@ async fn explicit_invalid_key_answers_mark_the_credential_and_fail_over() {
         ("openai", "invalid_api_key"),
         ("anthropic", "authentication_error"),
     ] {
-        let (_, kids, _, key) = pool(&tg, format, &mock.base_url(), &["fail-401", "sk-ok"], 0).await;
+        let (_, kids, _, key) =
+            pool(&tg, format, &mock.base_url(), &["fail-401", "sk-ok"], 0).await;
         for _ in 0..4 {
             let r = call(&tg, format, &key, "m").await;
             assert_eq!(r.status(), 200, "{format}");
@@ -168,13 +180,16 @@ async fn one_healthy_credential_is_always_reached_and_exhaustion_is_503() {
         let r = call(&tg, "openai", &key, "gpt-4o").await;
         assert_eq!(r.status(), 200, "request {i}");
     }
-    let states: Vec<Value> = futures_util::future::join_all(
-        kids.iter().map(|k| health(&tg, *k)),
-    )
-    .await;
+    let states: Vec<Value> =
+        futures_util::future::join_all(kids.iter().map(|k| health(&tg, *k))).await;
     assert_eq!(states[0]["state"], "invalid");
     assert_eq!(states[1]["state"], "quota_exhausted");
-    assert!(states[1]["reason"].as_str().unwrap().contains("insufficient_quota"));
+    assert!(
+        states[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("insufficient_quota")
+    );
     assert_eq!(states[2]["state"], "cooling_down");
     assert_eq!(states[3]["state"], "healthy");
 
@@ -270,7 +285,8 @@ async fn chaos_every_request_succeeds_and_nothing_is_billed_twice() {
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut workers = Vec::new();
     for _ in 0..16 {
-        let (http, proxy, key, next) = (tg.http.clone(), tg.proxy.clone(), key.clone(), next.clone());
+        let (http, proxy, key, next) =
+            (tg.http.clone(), tg.proxy.clone(), key.clone(), next.clone());
         workers.push(tokio::spawn(async move {
             let mut statuses: HashMap<u16, usize> = HashMap::new();
             while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < total {
@@ -344,9 +360,15 @@ async fn caller_hiding_is_an_allowlist_both_ways() {
         ("x-stainless-async", "false"),
         ("x-stainless-retry-count", "0"),
         ("x-stainless-read-timeout", "600"),
-        ("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+        (
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ),
         ("tracestate", "congo=t61rcWkgMzE"),
-        ("x-amzn-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793"),
+        (
+            "x-amzn-trace-id",
+            "Root=1-5759e988-bd862e3fe1be46a994272793",
+        ),
         ("x-envoy-external-address", "203.0.113.7"),
         ("x-envoy-original-path", "/internal"),
         ("fly-client-ip", "203.0.113.7"),
@@ -415,7 +437,10 @@ async fn caller_hiding_is_an_allowlist_both_ways() {
     assert_eq!(got.header("openai-beta"), Some("assistants=v2"));
     assert_eq!(got.credential.as_deref(), Some("sk-hide"));
     for (name, value) in &got.headers {
-        assert!(!value.contains("203.0.113.7") && !value.contains(&key), "{name}: {value}");
+        assert!(
+            !value.contains("203.0.113.7") && !value.contains(&key),
+            "{name}: {value}"
+        );
     }
     for name in [
         "openai-organization",
@@ -452,7 +477,10 @@ async fn caller_hiding_is_an_allowlist_both_ways() {
         assert!(!r.headers().contains_key(name), "{name} reached the client");
     }
     let got = mock.last_request().unwrap();
-    assert_eq!(got.header("anthropic-beta"), Some("prompt-caching-2024-07-31"));
+    assert_eq!(
+        got.header("anthropic-beta"),
+        Some("prompt-caching-2024-07-31")
+    );
     assert_eq!(got.header("anthropic-version"), Some("2023-06-01"));
     assert!(got.header("x-stainless-os").is_none());
 }

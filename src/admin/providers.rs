@@ -325,10 +325,7 @@ pub async fn create(
                 .map(check_path)
                 .transpose()?,
             retry_after_send: req.retry_after_send.unwrap_or(false),
-            forward_headers: req
-                .forward_headers
-                .map(check_forward_headers)
-                .transpose()?,
+            forward_headers: req.forward_headers.map(check_forward_headers).transpose()?,
         })
         .await?;
     refresh_catalog(&state).await;

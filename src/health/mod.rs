@@ -57,18 +57,25 @@ pub enum Signal {
         ttfb: Duration,
     },
     /// The provider says the credential is invalid; `reason` is its own code.
-    Rejected { reason: String },
+    Rejected {
+        reason: String,
+    },
     /// The credential's account is out of quota or credit.
     OutOfQuota {
         reason: String,
         retry_after: Option<Duration>,
     },
     /// 429, with the provider's reset time when it gave one.
-    RateLimited { retry_after: Option<Duration> },
+    RateLimited {
+        retry_after: Option<Duration>,
+    },
     /// Connect error, timeout, 5xx, overload. `by`: the client key whose request failed, when
     /// the request itself may have caused it (`None`: it cannot have, e.g. a connect error).
     /// `shared`: the credential also serves other client keys.
-    Failure { by: Option<i64>, shared: bool },
+    Failure {
+        by: Option<i64>,
+        shared: bool,
+    },
 }
 
 impl Signal {
@@ -87,7 +94,12 @@ impl Signal {
         by: Option<i64>,
         shared: bool,
     ) -> Option<Signal> {
-        let code = || verdict.code.clone().unwrap_or_else(|| "no code".to_string());
+        let code = || {
+            verdict
+                .code
+                .clone()
+                .unwrap_or_else(|| "no code".to_string())
+        };
         match verdict.class {
             VerdictClass::Success => Some(Signal::Success { ttfb }),
             VerdictClass::CallerFault => None,
@@ -549,7 +561,11 @@ mod tests {
         }
         assert_eq!(h.view().status.state, State::Healthy, "client 7 alone");
         h.record(shared(8), &p);
-        assert_eq!(h.view().status.state, State::CircuitOpen, "a second client key");
+        assert_eq!(
+            h.view().status.state,
+            State::CircuitOpen,
+            "a second client key"
+        );
         // A key serving one client key only: that client's failures count.
         let own = KeyHealth::default();
         for _ in 0..3 {

@@ -43,8 +43,16 @@ impl Prober {
         let outcome = tokio::time::timeout(self.timeout, self.call(provider, key)).await;
         let latency = started.elapsed();
         let (signal, status, error) = match outcome {
-            Err(_) => (Some(Signal::UNRELATED_FAILURE), None, Some("timeout".to_string())),
-            Ok(Err(kind)) => (Some(Signal::UNRELATED_FAILURE), None, Some(kind.to_string())),
+            Err(_) => (
+                Some(Signal::UNRELATED_FAILURE),
+                None,
+                Some("timeout".to_string()),
+            ),
+            Ok(Err(kind)) => (
+                Some(Signal::UNRELATED_FAILURE),
+                None,
+                Some(kind.to_string()),
+            ),
             Ok(Ok((status, verdict))) => {
                 // A check is no request of anyone's: even a "caller fault" answer means the
                 // check itself cannot pass, which counts against the key like a failure.
@@ -103,7 +111,9 @@ impl Prober {
         let resp = session.response_header().ok_or("bad_response")?.clone();
         let status = resp.status.as_u16();
         let body = if status >= 400 {
-            upstream::read_bounded(&mut session, providers::MAX_ERROR_BODY).await.0
+            upstream::read_bounded(&mut session, providers::MAX_ERROR_BODY)
+                .await
+                .0
         } else {
             bytes::Bytes::new()
         };

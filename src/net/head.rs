@@ -23,11 +23,18 @@ pub enum HeadError {
     Timeout,
     /// The head is larger than [`MAX_HEAD`], or has too many fields.
     TooLarge,
-    UriTooLong { path: String },
+    UriTooLong {
+        path: String,
+    },
     Malformed(&'static str),
     /// Framing that two parsers could read differently (request smuggling).
-    Ambiguous { path: String, why: &'static str },
-    MissingHost { path: String },
+    Ambiguous {
+        path: String,
+        why: &'static str,
+    },
+    MissingHost {
+        path: String,
+    },
 }
 
 impl HeadError {
@@ -91,7 +98,7 @@ pub async fn read_head<R: AsyncRead + Unpin>(
     let started = Instant::now();
     let mut deadline = started + first_byte;
     loop {
-        if buf.len() >= MAX_HEAD + 1 {
+        if buf.len() > MAX_HEAD {
             return Err(HeadError::TooLarge);
         }
         if buf.capacity() - buf.len() < 1024 {
@@ -102,7 +109,9 @@ pub async fn read_head<R: AsyncRead + Unpin>(
             Err(_) if buf.is_empty() => return Err(HeadError::Idle),
             Err(_) => return Err(HeadError::Timeout),
             Ok(Err(_)) | Ok(Ok(0)) if buf.is_empty() => return Err(HeadError::Idle),
-            Ok(Err(_)) | Ok(Ok(0)) => return Err(HeadError::Malformed("the connection closed mid-header")),
+            Ok(Err(_)) | Ok(Ok(0)) => {
+                return Err(HeadError::Malformed("the connection closed mid-header"));
+            }
             Ok(Ok(n)) => n,
         };
         if buf.len() == n {
@@ -130,14 +139,23 @@ pub fn check(buf: &[u8]) -> Result<Option<usize>, HeadError> {
             return Ok(None);
         }
         Err(httparse::Error::TooManyHeaders) => return Err(HeadError::TooLarge),
-        Err(httparse::Error::Version) => return Err(HeadError::Malformed("unsupported HTTP version")),
+        Err(httparse::Error::Version) => {
+            return Err(HeadError::Malformed("unsupported HTTP version"));
+        }
         Err(_) => return Err(HeadError::Malformed("invalid request line or header")),
     };
     if len > MAX_HEAD {
         return Err(HeadError::TooLarge);
     }
     let path = req.path.unwrap_or("/");
-    let short_path = || path.split('?').next().unwrap_or("/").chars().take(256).collect::<String>();
+    let short_path = || {
+        path.split('?')
+            .next()
+            .unwrap_or("/")
+            .chars()
+            .take(256)
+            .collect::<String>()
+    };
     if path.len() > MAX_TARGET {
         return Err(HeadError::UriTooLong { path: short_path() });
     }
@@ -204,10 +222,21 @@ mod tests {
     fn accepts_good_heads_and_waits_for_partial_ones() {
         let ok = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}";
         assert_eq!(c(ok).unwrap(), Some(ok.len() - 2));
-        assert_eq!(c("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n").unwrap(), None);
+        assert_eq!(
+            c("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n").unwrap(),
+            None
+        );
         assert_eq!(c("GET / HTTP/1.0\r\n\r\n").unwrap(), Some(18));
-        assert!(c("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap().is_some());
-        assert!(c("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n").unwrap().is_some());
+        assert!(
+            c("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            c("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n")
+                .unwrap()
+                .is_some()
+        );
     }
 
     #[test]
@@ -232,14 +261,26 @@ mod tests {
 
     #[test]
     fn refuses_garbage_and_oversize() {
-        assert!(matches!(c("\x16\x03\x01garbage\r\n\r\n"), Err(HeadError::Malformed(_))));
-        assert!(matches!(c("GET / HTTP/9.9\r\n\r\n"), Err(HeadError::Malformed(_))));
-        let long = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(MAX_TARGET + 1));
+        assert!(matches!(
+            c("\x16\x03\x01garbage\r\n\r\n"),
+            Err(HeadError::Malformed(_))
+        ));
+        assert!(matches!(
+            c("GET / HTTP/9.9\r\n\r\n"),
+            Err(HeadError::Malformed(_))
+        ));
+        let long = format!(
+            "GET /{} HTTP/1.1\r\nHost: x\r\n\r\n",
+            "a".repeat(MAX_TARGET + 1)
+        );
         assert!(matches!(c(&long), Err(HeadError::UriTooLong { .. })));
         let many: String = (0..200).map(|i| format!("x-h{i}: v\r\n")).collect();
         let many = format!("GET / HTTP/1.1\r\nHost: x\r\n{many}\r\n");
         assert_eq!(c(&many), Err(HeadError::TooLarge));
-        let huge = format!("GET / HTTP/1.1\r\nHost: x\r\nx-big: {}\r\n", "a".repeat(MAX_HEAD));
+        let huge = format!(
+            "GET / HTTP/1.1\r\nHost: x\r\nx-big: {}\r\n",
+            "a".repeat(MAX_HEAD)
+        );
         assert_eq!(c(&huge), Err(HeadError::TooLarge));
     }
 

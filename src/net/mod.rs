@@ -280,7 +280,12 @@ async fn admin_connection(
 ) {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use tower::ServiceExt;
-    let head = match read_head(&mut tcp, settings.header_timeout(), settings.header_timeout()).await
+    let head = match read_head(
+        &mut tcp,
+        settings.header_timeout(),
+        settings.header_timeout(),
+    )
+    .await
     {
         Ok(bytes) => bytes,
         Err(e) => {
@@ -291,11 +296,12 @@ async fn admin_connection(
         }
     };
     let io = Inactivity::new(Prefixed::new(head, tcp), settings.body_timeout());
-    let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-        req.extensions_mut()
-            .insert(axum::extract::ConnectInfo(peer));
-        app.clone().oneshot(req.map(axum::body::Body::new))
-    });
+    let service =
+        hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            app.clone().oneshot(req.map(axum::body::Body::new))
+        });
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder
         .http1()

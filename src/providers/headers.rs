@@ -76,8 +76,13 @@ pub enum ResponseHeader {
 /// (organisation, project, the account's rate-limit windows) or the hop.
 pub fn response_header(name: &str) -> ResponseHeader {
     match name {
-        "content-type" | "content-length" | "cache-control" | "content-disposition"
-        | "retry-after" | "openai-processing-ms" | "openai-version" => ResponseHeader::Keep,
+        "content-type"
+        | "content-length"
+        | "cache-control"
+        | "content-disposition"
+        | "retry-after"
+        | "openai-processing-ms"
+        | "openai-version" => ResponseHeader::Keep,
         "x-request-id" | "request-id" => ResponseHeader::UpstreamRequestId,
         _ => ResponseHeader::Drop,
     }
@@ -141,7 +146,11 @@ mod tests {
             "anthropic-version",
             &[]
         ));
-        assert!(forward_request_header(ApiFormat::OpenAi, "openai-beta", &[]));
+        assert!(forward_request_header(
+            ApiFormat::OpenAi,
+            "openai-beta",
+            &[]
+        ));
         for f in ApiFormat::ALL {
             assert!(forward_request_header(f, "content-type", &[]));
         }

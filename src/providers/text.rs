@@ -152,7 +152,14 @@ mod tests {
         collect(br#"{"text":"abcdefgh"}"#, &mut s);
         assert_eq!(s.kept(), b"abcd");
         assert_eq!(s.overflow(), 4);
-        for junk in ["", "x", "{", "[", "{\"text\":", "[[[[[[[[[[[[[[[[[[[[[[[[[[[\"a\"]"] {
+        for junk in [
+            "",
+            "x",
+            "{",
+            "[",
+            "{\"text\":",
+            "[[[[[[[[[[[[[[[[[[[[[[[[[[[\"a\"]",
+        ] {
             collect(junk.as_bytes(), &mut s);
         }
         let deep = "[".repeat(100_000);

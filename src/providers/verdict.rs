@@ -281,10 +281,13 @@ fn retry_after(
         ApiFormat::OpenAi => {
             // The window that ran out; failing that, the sooner of the two.
             let pairs = [
-                ("x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"),
+                (
+                    "x-ratelimit-remaining-requests",
+                    "x-ratelimit-reset-requests",
+                ),
                 ("x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"),
             ];
-            exhausted_reset(headers, &pairs, |v| parse_go_duration(v))
+            exhausted_reset(headers, &pairs, parse_go_duration)
         }
         ApiFormat::Anthropic => {
             let pairs = [
@@ -412,7 +415,13 @@ mod tests {
     }
 
     fn class(format: ApiFormat, status: u16, body: &str) -> (VerdictClass, Option<String>) {
-        let v = verdict(format, status, &http::HeaderMap::new(), body.as_bytes(), NOW);
+        let v = verdict(
+            format,
+            status,
+            &http::HeaderMap::new(),
+            body.as_bytes(),
+            NOW,
+        );
         (v.class, v.code)
     }
 
@@ -500,7 +509,9 @@ mod tests {
     #[test]
     fn anthropic_documented_errors() {
         let body = |t: &str, m: &str| {
-            format!(r#"{{"type":"error","error":{{"type":"{t}","message":"{m}"}},"request_id":"req_011CSHoEeqs5C35K2UUqR7Fy"}}"#)
+            format!(
+                r#"{{"type":"error","error":{{"type":"{t}","message":"{m}"}},"request_id":"req_011CSHoEeqs5C35K2UUqR7Fy"}}"#
+            )
         };
         let cases: Vec<(u16, String, VerdictClass)> = vec![
             (400, body("invalid_request_error", "messages: field required"), CallerFault),
@@ -540,10 +551,20 @@ mod tests {
             ),
         ];
         for (status, body, want) in cases {
-            assert_eq!(class(ApiFormat::Anthropic, status, &body).0, want, "{status} {body}");
+            assert_eq!(
+                class(ApiFormat::Anthropic, status, &body).0,
+                want,
+                "{status} {body}"
+            );
         }
         assert_eq!(
-            class(ApiFormat::Anthropic, 401, &body("authentication_error", "x")).1.as_deref(),
+            class(
+                ApiFormat::Anthropic,
+                401,
+                &body("authentication_error", "x")
+            )
+            .1
+            .as_deref(),
             Some("authentication_error")
         );
     }
@@ -635,7 +656,10 @@ mod tests {
         );
         let code = code.unwrap();
         assert!(code.len() <= 64);
-        assert!(code.chars().all(|c| c.is_ascii_alphanumeric() || "_-.:".contains(c)));
+        assert!(
+            code.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-.:".contains(c))
+        );
     }
 
     #[test]
@@ -731,7 +755,10 @@ mod tests {
         assert_eq!(parse_go_duration("5x"), None);
         assert_eq!(parse_go_duration("s"), None);
         assert_eq!(parse_go_duration("1e400s"), None);
-        assert_eq!(parse_go_duration("99999999h"), Some(Duration::from_secs(86_400)));
+        assert_eq!(
+            parse_go_duration("99999999h"),
+            Some(Duration::from_secs(86_400))
+        );
     }
 
     #[test]

@@ -163,7 +163,9 @@ impl ProxyError {
                 "This API key's settings are invalid; an administrator must correct them.".into()
             }
             ProxyError::KeyExpired => "This API key has expired.".into(),
-            ProxyError::ModelNotAllowed { model: Some(m) } => format!("This API key may not use model `{m}`."),
+            ProxyError::ModelNotAllowed { model: Some(m) } => {
+                format!("This API key may not use model `{m}`.")
+            }
             ProxyError::ModelNotAllowed { model: None } => {
                 "This API key is limited to certain models and the request names none.".into()
             }
@@ -173,20 +175,30 @@ impl ProxyError {
                 r.limit.name(),
                 r.retry_after.as_secs_f64().ceil() as u64
             ),
-            ProxyError::LimitsUnavailable => "The gateway cannot check this key's limits right now.".into(),
+            ProxyError::LimitsUnavailable => {
+                "The gateway cannot check this key's limits right now.".into()
+            }
             ProxyError::BodyTooLarge { limit } => {
                 format!("Request body is larger than the gateway's limit of {limit} bytes.")
             }
             ProxyError::BadBody => "The request body could not be read.".into(),
             ProxyError::BodyTimeout => "The request body stopped arriving.".into(),
-            ProxyError::Busy => "The gateway is holding too many request bodies; retry shortly.".into(),
+            ProxyError::Busy => {
+                "The gateway is holding too many request bodies; retry shortly.".into()
+            }
             ProxyError::NoCredential { .. } | ProxyError::ProviderUnavailable => {
                 "No healthy provider credential is available for this key.".into()
             }
-            ProxyError::Send(e) if e.is_timeout() => "The upstream provider did not answer in time.".into(),
+            ProxyError::Send(e) if e.is_timeout() => {
+                "The upstream provider did not answer in time.".into()
+            }
             ProxyError::Send(_) => "The upstream provider could not be reached.".into(),
-            ProxyError::UpstreamFailed { status } => format!("The upstream provider failed ({status})."),
-            ProxyError::UpstreamOverloaded { .. } => "The upstream provider is overloaded; retry later.".into(),
+            ProxyError::UpstreamFailed { status } => {
+                format!("The upstream provider failed ({status}).")
+            }
+            ProxyError::UpstreamOverloaded { .. } => {
+                "The upstream provider is overloaded; retry later.".into()
+            }
             ProxyError::Internal => "Internal gateway error.".into(),
         }
     }
@@ -196,7 +208,8 @@ impl ProxyError {
         let secs = |d: &Duration| (d.as_secs_f64().ceil() as u64).max(1);
         match self {
             ProxyError::Limited(r) => Some(secs(&r.retry_after)),
-            ProxyError::NoCredential { retry_after } | ProxyError::UpstreamOverloaded { retry_after } => {
+            ProxyError::NoCredential { retry_after }
+            | ProxyError::UpstreamOverloaded { retry_after } => {
                 Some(retry_after.as_ref().map_or(1, secs))
             }
             ProxyError::Busy => Some(1),

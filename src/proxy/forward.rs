@@ -107,11 +107,16 @@ impl Forwarder {
         };
         let status = resp.status.as_u16();
         let (verdict, prefix, body_done) = if status >= 400 {
-            let (body, done) = upstream::read_bounded(&mut upstream, providers::MAX_ERROR_BODY).await;
+            let (body, done) =
+                upstream::read_bounded(&mut upstream, providers::MAX_ERROR_BODY).await;
             let v = providers::verdict(ex.provider.format, status, &resp.headers, &body, now_ms());
             (v, body, done)
         } else {
-            (providers::verdict(ex.provider.format, status, &resp.headers, b"", 0), Bytes::new(), false)
+            (
+                providers::verdict(ex.provider.format, status, &resp.headers, b"", 0),
+                Bytes::new(),
+                false,
+            )
         };
         if verdict.class.try_another_credential() {
             if body_done && reusable && upstream.response_done() {
@@ -168,7 +173,11 @@ impl Forwarder {
             .is_some_and(|ct| ct.starts_with("text/event-stream"));
         let success = out.status < 300;
         let strip = ex.strip_injected_usage && sse && success;
-        let endpoint = if success { ex.endpoint } else { Endpoint::Models };
+        let endpoint = if success {
+            ex.endpoint
+        } else {
+            Endpoint::Models
+        };
         let mut tracker = UsageTracker::new(
             ex.provider.format,
             endpoint,
@@ -192,7 +201,12 @@ impl Forwarder {
         let mut drained = 0u64;
         if !prefix.is_empty() {
             let piece = tracker.feed(&prefix).unwrap_or_else(|| prefix.clone());
-            if !client_gone && session.write_response_body(Some(piece), false).await.is_err() {
+            if !client_gone
+                && session
+                    .write_response_body(Some(piece), false)
+                    .await
+                    .is_err()
+            {
                 client_gone = true;
                 drain_until = Some(tokio::time::Instant::now() + self.drain.timeout);
             }
@@ -224,7 +238,10 @@ impl Forwarder {
                         continue;
                     }
                     if !piece.is_empty()
-                        && session.write_response_body(Some(piece), false).await.is_err()
+                        && session
+                            .write_response_body(Some(piece), false)
+                            .await
+                            .is_err()
                     {
                         client_gone = true;
                         drain_until = Some(tokio::time::Instant::now() + self.drain.timeout);

@@ -9,10 +9,10 @@ mod request;
 pub use error::ProxyError;
 pub use forward::Forwarder;
 
-use budget::{BodyBudget, BodyHold};
 use crate::state::AppState;
 use crate::usage::LogRecord;
 use async_trait::async_trait;
+use budget::{BodyBudget, BodyHold};
 use pingora::proxy::{ProxyHttp, Session};
 use pingora::upstreams::peer::HttpPeer;
 use std::sync::Arc;

@@ -330,9 +330,9 @@ async fn forward_with_failover(
         }
     }
     Err(match last {
-        None | Some(ProxyError::NoCredential { .. }) => {
-            ProxyError::NoCredential { retry_after: soonest }
-        }
+        None | Some(ProxyError::NoCredential { .. }) => ProxyError::NoCredential {
+            retry_after: soonest,
+        },
         Some(e) => e,
     })
 }
@@ -409,7 +409,9 @@ async fn record_delivery(
     let success = d.status < 300;
     let usage = match (d.usage.usage, d.usage.complete) {
         (Some(u), true) => Some((u, UsageSource::Provider)),
-        (reported, _) if success && endpoint.has_usage() && (!d.text.is_empty() || d.body_bytes > 0) => {
+        (reported, _)
+            if success && endpoint.has_usage() && (!d.text.is_empty() || d.body_bytes > 0) =>
+        {
             let u = state
                 .estimator
                 .estimate(EstimateInput {

@@ -73,11 +73,14 @@ pub fn upstream_header(
         path.push('?');
         path.push_str(&q);
     }
-    let mut out = RequestHeader::build(req.method.clone(), path.as_bytes(), Some(8))
-        .map_err(|e| *e)?;
+    let mut out =
+        RequestHeader::build(req.method.clone(), path.as_bytes(), Some(8)).map_err(|e| *e)?;
     for (name, value) in req.headers.iter() {
-        if headers::forward_request_header(provider.format, name.as_str(), &provider.forward_headers)
-        {
+        if headers::forward_request_header(
+            provider.format,
+            name.as_str(),
+            &provider.forward_headers,
+        ) {
             out.append_header(name.clone(), value.clone())
                 .map_err(|e| *e)?;
         }

@@ -35,9 +35,8 @@ pub struct EstimateInput<'a> {
 
 impl Estimator {
     async fn bpe(&self, model: Option<&str>) -> Option<Arc<CoreBPE>> {
-        let legacy = model.is_some_and(|m| {
-            m.starts_with("gpt-4-") || m == "gpt-4" || m.starts_with("gpt-3.5")
-        });
+        let legacy = model
+            .is_some_and(|m| m.starts_with("gpt-4-") || m == "gpt-4" || m.starts_with("gpt-3.5"));
         let (cell, load): (_, fn() -> anyhow::Result<CoreBPE>) = if legacy {
             (&self.cl100k, tiktoken_rs::cl100k_base)
         } else {
@@ -122,8 +121,10 @@ pub fn request_text(body: &[u8]) -> String {
             serde_json::Value::Object(o) => {
                 for (k, x) in o {
                     // Identifiers, not text the model reads.
-                    if !matches!(k.as_str(), "model" | "role" | "type" | "id" | "tool_call_id")
-                    {
+                    if !matches!(
+                        k.as_str(),
+                        "model" | "role" | "type" | "id" | "tool_call_id"
+                    ) {
                         walk(x, out);
                     }
                 }

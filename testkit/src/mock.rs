@@ -204,9 +204,9 @@ impl Shared {
     /// A `chaos-{seed}` credential's behaviour for one request: success 40 %, 429 15 %, 500 15 %,
     /// 529 15 %, reset 12 %, invalid key 3 %.
     fn chaos(&self, credential: &str) -> Behaviour {
-        let seed = credential
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+        let seed = credential.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
         let n = self.seq.fetch_add(1, Ordering::Relaxed);
         match splitmix64(seed ^ n) % 100 {
             0..=39 => Behaviour::Succeed,
