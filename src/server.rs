@@ -8,7 +8,9 @@ use crate::cluster::Cluster;
 use crate::config::{Config, DatabaseKind};
 use crate::health::{HealthPolicy, HealthRegistry, HealthSync, Prober};
 use crate::limits::{Limits, Seed};
+use crate::net;
 use crate::oauth::OAuth;
+use crate::providers;
 use crate::proxy::Gateway;
 use crate::scheduler::Scheduler;
 use crate::snapshot::Catalog;
@@ -16,9 +18,7 @@ use crate::state::AppState;
 use crate::store::{NewUser, ROLE_ADMIN, Store};
 use crate::usage::{Ledger, LedgerWriter, Retention};
 use anyhow::{Context, anyhow};
-use async_trait::async_trait;
 use pingora::server::configuration::ServerConf;
-use pingora::server::{RunArgs, Server, ShutdownSignal, ShutdownSignalWatch};
 use rand::Rng;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -128,18 +128,6 @@ fn check_bind(key: &str, addr: std::net::SocketAddr) -> anyhow::Result<()> {
         .map_err(|e| anyhow!("cannot listen on {addr} ({key}): {e}"))
 }
 
-/// Tells Pingora to stop when our shutdown channel fires.
-struct StopWatch(watch::Receiver<bool>);
-
-#[async_trait]
-impl ShutdownSignalWatch for StopWatch {
-    async fn recv(&self) -> ShutdownSignal {
-        let mut rx = self.0.clone();
-        let _ = rx.wait_for(|stop| *stop).await;
-        ShutdownSignal::GracefulTerminate
-    }
-}
-
 async fn wait_for_signal() -> &'static str {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut int)) = (
@@ -171,6 +159,9 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let config = Arc::new(config);
     let rt = process_runtime()?;
     check_bind("proxy.listen", config.proxy.listen)?;
+    net::raise_fd_limit(
+        (config.proxy.max_connections + config.admin.max_connections) as u64 * 2 + 1024,
+    );
     let admin_listener = rt
         .block_on(tokio::net::TcpListener::bind(config.admin.listen))
         .map_err(|e| {
@@ -217,50 +208,61 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         let stop = ledger_stop_rx.clone();
         rt.spawn(async move { redis_limits.run_flusher(every, stop).await })
     });
-    let app = admin::router(state.clone());
-    let mut admin_stop = stop_rx.clone();
-    let admin_task = rt.spawn(async move {
-        let shutdown = async move {
-            let _ = admin_stop.wait_for(|s| *s).await;
-        };
-        // With the peer address, which the audit trail records.
-        let service = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        if let Err(e) = axum::serve(admin_listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!("admin server failed: {e}");
-        }
-    });
+    // Each port has its own connection budget, so a flood on one cannot silence the other; the
+    // admin server runs here, the proxy on a runtime of its own.
+    let admin_task = rt.spawn(net::serve_admin(
+        admin_listener,
+        admin::router(state.clone()),
+        net::ConnBudget::new(
+            config.admin.max_connections,
+            config.admin.max_connections_per_ip,
+        ),
+        net::PortSettings {
+            limits: config.admin.connections(),
+            render: Arc::new(|_, code, message, _| admin::error_json(code, message)),
+        },
+        stop_rx.clone(),
+        Duration::from_secs(config.server.grace_period_secs),
+    ));
 
     let threads = match config.proxy.threads {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,
     };
-    let conf = ServerConf {
-        threads,
-        grace_period_seconds: Some(config.server.grace_period_secs),
-        graceful_shutdown_timeout_seconds: Some(1),
-        ..Default::default()
-    };
-    let mut server = Server::new_with_opt_and_conf(None, conf);
-    server.bootstrap();
-    let mut proxy = pingora::proxy::http_proxy_service_with_name(
-        &server.configuration,
+    let proxy_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name("tollgate-proxy")
+        .enable_all()
+        .build()
+        .context("cannot start the proxy runtime")?;
+    let proxy_listener = proxy_rt
+        .block_on(tokio::net::TcpListener::bind(config.proxy.listen))
+        .map_err(|e| {
+            anyhow!(
+                "cannot listen on {} (proxy.listen): {e}",
+                config.proxy.listen
+            )
+        })?;
+    let app = Arc::new(pingora::proxy::http_proxy(
+        &Arc::new(ServerConf::default()),
         Gateway::new(state.clone()),
-        "tollgate proxy",
-    );
-    proxy.add_tcp(&config.proxy.listen.to_string());
-    server.add_service(proxy);
-    let pingora_stop = StopWatch(stop_rx);
-    std::thread::Builder::new()
-        .name("pingora".into())
-        .spawn(move || {
-            server.run(RunArgs {
-                shutdown_signal: Box::new(pingora_stop),
-            })
-        })
-        .context("cannot start the proxy")?;
+    ));
+    proxy_rt.spawn(net::serve_proxy(
+        proxy_listener,
+        app,
+        net::ConnBudget::new(
+            config.proxy.max_connections,
+            config.proxy.max_connections_per_ip,
+        ),
+        net::PortSettings {
+            limits: config.proxy.connections(),
+            render: Arc::new(|status, code, message, path| {
+                let format = providers::guess_format(path.unwrap_or("/"), false);
+                providers::error_body(format, status, code, message)
+            }),
+        },
+        stop_rx,
+    ));
     tracing::info!(
         proxy = %config.proxy.listen,
         admin = %config.admin.listen,
@@ -298,6 +300,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         }
         tracing::info!(dropped = state.ledger.dropped(), "shutdown complete");
     });
+    proxy_rt.shutdown_timeout(Duration::from_secs(1));
     Ok(())
 }
 
@@ -313,6 +316,7 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
         failure_threshold: config.health.failure_threshold,
         circuit_open: Duration::from_secs(config.health.circuit_open_secs),
         cooldown_max: Duration::from_secs(config.health.cooldown_max_secs),
+        quota_cooldown: Duration::from_secs(config.health.quota_cooldown_secs),
     }));
     // A new token makes a "credential rejected" mark obsolete (other marks stay).
     let renewed_health = health.clone();
@@ -370,6 +374,7 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
         oauth,
         health,
         prober,
+        estimator: Arc::default(),
         in_flight: Arc::new(AtomicUsize::new(0)),
     });
     Ok((state, writer))

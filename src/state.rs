@@ -29,6 +29,8 @@ pub struct AppState {
     pub scheduler: Scheduler,
     pub prober: Arc<Prober>,
     pub limits: Arc<Limits>,
+    /// Token counts for answers whose provider usage never arrived.
+    pub estimator: Arc<crate::usage::estimate::Estimator>,
     /// OAuth provider tokens, the client-credentials issuer and JWT issuers.
     pub oauth: Arc<OAuth>,
     /// Proxied requests in flight (shutdown waits for them).

@@ -360,7 +360,12 @@ async fn two_instances_200_requests_at_expiry_make_exactly_one_refresh_call() {
 #[tokio::test]
 async fn a_crash_between_refresh_and_use_leaves_a_working_credential() {
     let (oauth, upstream) = oauth_and_upstream(3).await;
-    let opts = || refreshing(Options::default(), 1);
+    // A short lease, so that one a killed instance held does not outlive the test's patience.
+    let opts = || {
+        refreshing(Options::default(), 1)
+            .env("TOLLGATE__OAUTH__HTTP_TIMEOUT_SECS", "2")
+            .env("TOLLGATE__OAUTH__LOCK_TTL_SECS", "3")
+    };
     let mut first = Tollgate::start_with(opts()).await;
     let (pid, kid) = oauth_provider(&first, &oauth, &upstream).await;
     let (_, client_key) = first.create_client_key(pid, &[kid]).await;
@@ -1048,6 +1053,8 @@ async fn refresh_now_is_single_flight_across_services_on_one_database() {
             connect_timeout_ms: 1000,
             first_byte_timeout_ms: 1000,
             health_check_path: None,
+            retry_after_send: false,
+            forward_headers: None,
         })
         .await
         .unwrap();

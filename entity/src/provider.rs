@@ -20,6 +20,12 @@ pub struct Model {
     pub first_byte_timeout_ms: i64,
     /// Path of the active health check; NULL means the format's default.
     pub health_check_path: Option<String>,
+    /// Resend a request whose body was fully sent when the upstream timed out or reset before
+    /// answering (the provider may bill both): off unless the provider is known to be safe.
+    pub retry_after_send: bool,
+    /// JSON array of extra request header names forwarded to this provider, beyond its API
+    /// format's allowlist.
+    pub forward_headers: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

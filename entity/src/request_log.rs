@@ -30,6 +30,12 @@ pub struct Model {
     pub partial: bool,
     /// JSON array of every attempt (key, status, error, latency); NULL when none reached a key.
     pub attempts: Option<String>,
+    /// Where the token figures came from: `provider` (its own usage report) or `estimated`
+    /// (the stream ended before the provider reported; tokens counted with a tokenizer).
+    /// NULL when the answer carried no usage.
+    pub usage_source: Option<String>,
+    /// The model the answer named (priced in preference to the requested one).
+    pub response_model: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ mod m20261122_000004_limits;
 mod m20261122_000005_accounts_audit;
 mod m20261122_000006_bundled_prices;
 mod m20261122_000007_rollups;
+mod m20261203_000008_proxy_correctness;
 mod m20261203_000010_roles;
 mod m20261203_000011_log_indexes;
 mod m20261203_000012_ttfb_rollups;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_accounts_audit::Migration),
             Box::new(m20261122_000006_bundled_prices::Migration),
             Box::new(m20261122_000007_rollups::Migration),
+            Box::new(m20261203_000008_proxy_correctness::Migration),
             Box::new(m20261203_000010_roles::Migration),
             Box::new(m20261203_000011_log_indexes::Migration),
             Box::new(m20261203_000012_ttfb_rollups::Migration),

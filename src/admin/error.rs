@@ -98,6 +98,13 @@ pub struct ErrorDetail {
     pub field: Option<String>,
 }
 
+/// The management API's error body, for answers made outside a handler (the connection layer's
+/// refusals and protocol errors).
+pub fn error_json(code: &str, message: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({"error": {"code": code, "message": message}}))
+        .unwrap_or_default()
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();

@@ -38,6 +38,13 @@ pub struct LogView {
     pub priced: bool,
     pub stream: bool,
     pub partial: bool,
+    /// Where the token figures came from: `provider` (its own usage report) or `estimated`
+    /// (the answer ended before the provider reported; counted with a tokenizer). Null when
+    /// the answer carried no usage.
+    #[schema(value_type = Option<String>, example = "provider")]
+    pub usage_source: Option<String>,
+    /// The model the answer named (priced in preference to `model`).
+    pub response_model: Option<String>,
     /// Every key tried, in order: `provider_key_id`, `status`, `error_kind`, `latency_ms`.
     pub attempts: Vec<AttemptRecord>,
 }
@@ -66,6 +73,8 @@ impl From<entity::request_log::Model> for LogView {
             priced: m.cost_nanos.is_some(),
             stream: m.stream,
             partial: m.partial,
+            usage_source: m.usage_source,
+            response_model: m.response_model,
             attempts: m
                 .attempts
                 .as_deref()

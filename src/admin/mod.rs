@@ -18,7 +18,7 @@ mod roles;
 mod stats;
 mod users;
 
-pub use error::ApiError;
+pub use error::{ApiError, error_json};
 
 use crate::cluster::RedisStatus;
 use crate::state::AppState;

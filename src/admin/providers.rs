@@ -33,6 +33,12 @@ pub struct ProviderView {
     pub first_byte_timeout_ms: i64,
     /// The active health check's path (the format's default when not set).
     pub health_check_path: String,
+    /// Whether a request whose body was fully sent is sent again (to another credential) when
+    /// the upstream times out or resets before answering. Off by default: the provider may
+    /// have processed, and will bill, the first one.
+    pub retry_after_send: bool,
+    /// Request headers forwarded to this provider beyond its API format's allowlist.
+    pub forward_headers: Vec<String>,
     /// The OAuth2 client configuration, when OAuth2 keys of this provider can be connected.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oauth: Option<OAuthConfigView>,
@@ -58,6 +64,12 @@ impl From<entity::provider::Model> for ProviderView {
             connect_timeout_ms: m.connect_timeout_ms,
             first_byte_timeout_ms: m.first_byte_timeout_ms,
             health_check_path,
+            retry_after_send: m.retry_after_send,
+            forward_headers: m
+                .forward_headers
+                .as_deref()
+                .and_then(|j| serde_json::from_str(j).ok())
+                .unwrap_or_default(),
             oauth: None,
             created_at: m.created_at,
             updated_at: m.updated_at,
@@ -89,6 +101,12 @@ pub struct CreateProvider {
     /// A path starting with `/`; the format's default when left out.
     #[schema(max_length = 512, pattern = r"^/[^\s]*$")]
     pub health_check_path: Option<String>,
+    /// false when left out.
+    pub retry_after_send: Option<bool>,
+    /// Lower-case header names (at most 32); credentials, the caller's address and identity
+    /// headers are refused.
+    #[schema(max_items = 32)]
+    pub forward_headers: Option<Vec<String>>,
 }
 
 /// Every field optional.
@@ -110,6 +128,11 @@ pub struct UpdateProvider {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>, max_length = 512, pattern = r"^/[^\s]*$")]
     pub health_check_path: Option<Option<String>>,
+    pub retry_after_send: Option<bool>,
+    /// The list, or null for none.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Vec<String>>, max_items = 32)]
+    pub forward_headers: Option<Option<Vec<String>>>,
     /// The OAuth2 client for keys of kind `oauth2`; null removes it. Its `client_secret` is
     /// write-only.
     #[serde(default, deserialize_with = "double_option")]
@@ -139,6 +162,33 @@ fn check_path(path: &str) -> Result<String, ApiError> {
         ));
     }
     Ok(path.to_string())
+}
+
+/// The list as stored (a JSON array), each name checked.
+fn check_forward_headers(names: Vec<String>) -> Result<String, ApiError> {
+    if names.len() > 32 {
+        return Err(ApiError::invalid(
+            "forward_headers",
+            "must have at most 32 names",
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    for name in names {
+        let name = name.trim().to_ascii_lowercase();
+        if !crate::providers::headers::may_configure(&name) {
+            return Err(ApiError::invalid(
+                "forward_headers",
+                format!(
+                    "`{name}` cannot be forwarded (credentials, the caller's address or identity, \
+                     hop-by-hop and account headers are never forwarded)"
+                ),
+            ));
+        }
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    serde_json::to_string(&out).map_err(|_| ApiError::Internal)
 }
 
 fn check_name(name: &str) -> Result<String, ApiError> {
@@ -274,6 +324,8 @@ pub async fn create(
                 .as_deref()
                 .map(check_path)
                 .transpose()?,
+            retry_after_send: req.retry_after_send.unwrap_or(false),
+            forward_headers: req.forward_headers.map(check_forward_headers).transpose()?,
         })
         .await?;
     refresh_catalog(&state).await;
@@ -319,6 +371,8 @@ pub async fn update(
             .map(|v| check_timeout("first_byte_timeout_ms", v))
             .transpose()?,
         health_check_path: map_patch(req.health_check_path, |p| check_path(&p))?,
+        retry_after_send: req.retry_after_send,
+        forward_headers: map_patch(req.forward_headers, check_forward_headers)?,
     };
     let updated = state.store.update_provider(id, patch).await?;
     if let Some(oauth) = req.oauth {

@@ -36,8 +36,43 @@ pub struct ProxyConfig {
     pub listen: SocketAddr,
     pub threads: usize,
     pub max_body_bytes: u64,
+    /// Request bytes all requests may hold buffered at once; past it new bodies wait briefly,
+    /// then get 503.
+    pub max_buffered_bytes: u64,
     pub max_usage_buffer_bytes: u64,
     pub upstream_idle_timeout_secs: u64,
+    /// No new attempt on another credential starts after this long.
+    pub failover_deadline_secs: u64,
+    /// When the client leaves mid-answer, the upstream is read on (to get the provider's own
+    /// usage) for at most this many bytes and seconds.
+    pub drain_max_bytes: u64,
+    pub drain_timeout_secs: u64,
+    /// Open connections at once; past it new ones get 503 and are closed.
+    pub max_connections: usize,
+    /// Open connections at once from one client address (0: no per-address cap).
+    pub max_connections_per_ip: usize,
+    /// A request's header must arrive whole within this many seconds.
+    pub header_timeout_secs: u64,
+    /// An idle keep-alive connection is closed after this many seconds.
+    pub idle_timeout_secs: u64,
+    /// A request body that stalls this long gets 408.
+    pub body_timeout_secs: u64,
+}
+
+/// A listening port's budget of connections and time (`proxy.*` and `admin.*` keys).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Open connections at once; past it new ones get 503 and are closed.
+    pub max_connections: usize,
+    /// Open connections at once from one client address (0: no per-address cap).
+    pub max_connections_per_ip: usize,
+    /// A request's header must arrive whole within this many seconds of the connection
+    /// opening (or of the first byte after an idle keep-alive).
+    pub header_timeout_secs: u64,
+    /// An idle keep-alive connection is closed after this many seconds.
+    pub idle_timeout_secs: u64,
+    /// A request body that stalls this long gets 408.
+    pub body_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -55,6 +90,15 @@ pub struct AdminConfig {
     pub lockout_secs: u64,
     /// Lifetime of a key-pair login challenge.
     pub challenge_ttl_secs: u64,
+    /// Open connections at once; past it new ones get 503 and are closed.
+    pub max_connections: usize,
+    /// Open connections at once from one client address (0: no per-address cap).
+    pub max_connections_per_ip: usize,
+    /// A request's header must arrive whole within this many seconds; a keep-alive connection
+    /// idle this long is closed.
+    pub header_timeout_secs: u64,
+    /// A connection that transfers nothing for this long (a stalled body) is closed.
+    pub body_timeout_secs: u64,
     /// Live (unused, unexpired) challenges per username; a new one replaces the oldest.
     pub challenges_per_username: u64,
     /// Live challenges in all; past it, challenges are refused with 429.
@@ -111,6 +155,8 @@ pub struct HealthConfig {
     pub failure_threshold: u32,
     pub circuit_open_secs: u64,
     pub cooldown_max_secs: u64,
+    /// Cool-down of a key whose account is out of quota, when the provider gives no time.
+    pub quota_cooldown_secs: u64,
     pub sync_interval_ms: u64,
 }
 
@@ -268,6 +314,24 @@ impl Config {
         }
         if self.proxy.threads > 1024 {
             return invalid("proxy.threads", "must be at most 1024");
+        }
+        if self.proxy.max_buffered_bytes < self.proxy.max_body_bytes {
+            return invalid(
+                "proxy.max_buffered_bytes",
+                "must be at least proxy.max_body_bytes",
+            );
+        }
+        if !(1..=3_600).contains(&self.proxy.failover_deadline_secs) {
+            return invalid("proxy.failover_deadline_secs", "must be between 1 and 3600");
+        }
+        if self.proxy.drain_timeout_secs > 600 {
+            return invalid("proxy.drain_timeout_secs", "must be at most 600");
+        }
+        for (prefix, c) in [
+            ("proxy", &self.proxy.connections()),
+            ("admin", &self.admin.connections()),
+        ] {
+            c.validate(prefix)?;
         }
         if self.admin.token_ttl_secs < 60 {
             return invalid("admin.token_ttl_secs", "must be at least 60");
@@ -466,6 +530,75 @@ impl Config {
         }
         Some(PathBuf::from(path))
     }
+}
+
+impl ProxyConfig {
+    pub fn connections(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            max_connections: self.max_connections,
+            max_connections_per_ip: self.max_connections_per_ip,
+            header_timeout_secs: self.header_timeout_secs,
+            idle_timeout_secs: self.idle_timeout_secs,
+            body_timeout_secs: self.body_timeout_secs,
+        }
+    }
+}
+
+impl AdminConfig {
+    /// On :9090 an idle keep-alive connection is closed when the next header is due.
+    pub fn connections(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            max_connections: self.max_connections,
+            max_connections_per_ip: self.max_connections_per_ip,
+            header_timeout_secs: self.header_timeout_secs,
+            idle_timeout_secs: self.header_timeout_secs,
+            body_timeout_secs: self.body_timeout_secs,
+        }
+    }
+}
+
+impl ConnectionLimits {
+    fn validate(&self, prefix: &str) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: &str| {
+            Err(ConfigError::Invalid {
+                key: full_key(prefix, key),
+                message: message.to_string(),
+            })
+        };
+        if self.max_connections == 0 {
+            return invalid("max_connections", "must be at least 1");
+        }
+        if !(1..=3_600).contains(&self.header_timeout_secs) {
+            return invalid("header_timeout_secs", "must be between 1 and 3600");
+        }
+        if !(1..=86_400).contains(&self.idle_timeout_secs) {
+            return invalid("idle_timeout_secs", "must be between 1 and 86400");
+        }
+        if !(1..=3_600).contains(&self.body_timeout_secs) {
+            return invalid("body_timeout_secs", "must be between 1 and 3600");
+        }
+        Ok(())
+    }
+}
+
+/// The full key for an error message (`proxy.max_connections`).
+fn full_key(prefix: &str, key: &str) -> &'static str {
+    const KEYS: [&str; 10] = [
+        "proxy.max_connections",
+        "proxy.header_timeout_secs",
+        "proxy.idle_timeout_secs",
+        "proxy.body_timeout_secs",
+        "proxy.max_connections_per_ip",
+        "admin.max_connections",
+        "admin.header_timeout_secs",
+        "admin.idle_timeout_secs",
+        "admin.body_timeout_secs",
+        "admin.max_connections_per_ip",
+    ];
+    KEYS.iter()
+        .find(|k| k.strip_prefix(prefix).and_then(|r| r.strip_prefix('.')) == Some(key))
+        .copied()
+        .unwrap_or("connections")
 }
 
 /// `\`proxy.listen\` invalid socket address syntax (from TOLLGATE__ environment variable(s))`.

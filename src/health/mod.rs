@@ -7,6 +7,7 @@ mod shared;
 pub use probe::{CheckResult, Prober};
 pub use shared::HealthSync;
 
+use crate::providers::{Verdict, VerdictClass};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -22,6 +23,9 @@ pub struct HealthPolicy {
     pub circuit_open: Duration,
     /// Cooldown for a 429 without `Retry-After`: doubles per consecutive 429, capped here.
     pub cooldown_max: Duration,
+    /// How long a key whose account is out of quota or credit stays out of rotation when the
+    /// provider does not say.
+    pub quota_cooldown: Duration,
 }
 
 impl Default for HealthPolicy {
@@ -30,6 +34,7 @@ impl Default for HealthPolicy {
             failure_threshold: 3,
             circuit_open: Duration::from_secs(30),
             cooldown_max: Duration::from_secs(300),
+            quota_cooldown: Duration::from_secs(3600),
         }
     }
 }
@@ -40,25 +45,77 @@ pub enum State {
     Healthy,
     CoolingDown,
     CircuitOpen,
+    /// The account behind the key is out of quota or credit (a long cool-down).
+    QuotaExhausted,
     Invalid,
 }
 
 /// What an attempt on a key ended with, as far as health is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Signal {
     Success {
         ttfb: Duration,
     },
-    /// 401/403: the provider refuses this credential.
+    /// The provider says the credential is invalid; `reason` is its own code.
     Rejected {
-        status: u16,
+        reason: String,
     },
-    /// 429, with the provider's `Retry-After` when it gave one.
+    /// The credential's account is out of quota or credit.
+    OutOfQuota {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+    /// 429, with the provider's reset time when it gave one.
     RateLimited {
         retry_after: Option<Duration>,
     },
-    /// Connect error, timeout, 5xx.
-    Failure,
+    /// Connect error, timeout, 5xx, overload. `by`: the client key whose request failed, when
+    /// the request itself may have caused it (`None`: it cannot have, e.g. a connect error).
+    /// `shared`: the credential also serves other client keys.
+    Failure {
+        by: Option<i64>,
+        shared: bool,
+    },
+}
+
+impl Signal {
+    /// A failure that no request can have caused (connect, DNS, TLS, an active check).
+    pub const UNRELATED_FAILURE: Signal = Signal::Failure {
+        by: None,
+        shared: true,
+    };
+
+    /// What a provider's verdict on an answer says about the key; `None` for the caller's own
+    /// faults, which say nothing about it. `ttfb` is used for a success; `by` and `shared` as
+    /// in [`Signal::Failure`].
+    pub fn from_verdict(
+        verdict: &Verdict,
+        ttfb: Duration,
+        by: Option<i64>,
+        shared: bool,
+    ) -> Option<Signal> {
+        let code = || {
+            verdict
+                .code
+                .clone()
+                .unwrap_or_else(|| "no code".to_string())
+        };
+        match verdict.class {
+            VerdictClass::Success => Some(Signal::Success { ttfb }),
+            VerdictClass::CallerFault => None,
+            VerdictClass::CredentialInvalid => Some(Signal::Rejected { reason: code() }),
+            VerdictClass::CredentialQuota => Some(Signal::OutOfQuota {
+                reason: code(),
+                retry_after: verdict.retry_after,
+            }),
+            VerdictClass::RateLimited => Some(Signal::RateLimited {
+                retry_after: verdict.retry_after,
+            }),
+            VerdictClass::Overloaded | VerdictClass::ServerError => {
+                Some(Signal::Failure { by, shared })
+            }
+        }
+    }
 }
 
 /// Shared, serialisable part of a key's health (what other instances learn through Redis).
@@ -88,6 +145,10 @@ impl Default for Status {
 struct Inner {
     status: Status,
     consecutive_failures: u32,
+    /// Who caused the current run of failures: the first client key, and whether another
+    /// client key (or a cause no request controls) failed too.
+    run_by: Option<i64>,
+    run_mixed: bool,
     consecutive_429: u32,
     /// A half-open trial is under way (only one request probes an open circuit).
     trial_in_flight: bool,
@@ -139,7 +200,7 @@ impl KeyHealth {
         match g.status.state {
             State::Healthy => true,
             State::Invalid => false,
-            State::CoolingDown => {
+            State::CoolingDown | State::QuotaExhausted => {
                 if g.status.retry_at_ms.is_some_and(|t| now >= t) {
                     g.status = Status {
                         state: State::Healthy,
@@ -170,7 +231,9 @@ impl KeyHealth {
         match g.status.state {
             State::Healthy => true,
             State::Invalid => false,
-            State::CoolingDown => g.status.retry_at_ms.is_some_and(|t| now >= t),
+            State::CoolingDown | State::QuotaExhausted => {
+                g.status.retry_at_ms.is_some_and(|t| now >= t)
+            }
             State::CircuitOpen => {
                 g.status.retry_at_ms.is_some_and(|t| now >= t) && !g.trial_in_flight
             }
@@ -196,6 +259,8 @@ impl KeyHealth {
                 });
                 g.error_ewma *= 1.0 - ERROR_ALPHA;
                 g.consecutive_failures = 0;
+                g.run_by = None;
+                g.run_mixed = false;
                 g.consecutive_429 = 0;
                 if g.status.state != State::Healthy {
                     g.status = Status {
@@ -206,13 +271,27 @@ impl KeyHealth {
                     };
                 }
             }
-            Signal::Rejected { status } => {
+            Signal::Rejected { reason } => {
                 g.error_ewma += ERROR_ALPHA * (1.0 - g.error_ewma);
                 g.status = Status {
                     state: State::Invalid,
-                    reason: Some(format!("provider answered {status}: credential rejected")),
+                    reason: Some(format!("credential rejected by the provider ({reason})")),
                     since_ms: now,
                     retry_at_ms: None,
+                };
+            }
+            Signal::OutOfQuota {
+                reason,
+                retry_after,
+            } => {
+                let wait = retry_after
+                    .filter(|d| !d.is_zero())
+                    .unwrap_or(policy.quota_cooldown);
+                g.status = Status {
+                    state: State::QuotaExhausted,
+                    reason: Some(format!("out of quota or credit ({reason})")),
+                    since_ms: now,
+                    retry_at_ms: Some(now + wait.as_millis() as u64),
                 };
             }
             Signal::RateLimited { retry_after } => {
@@ -233,11 +312,20 @@ impl KeyHealth {
                     retry_at_ms: Some(now + wait.as_millis() as u64),
                 };
             }
-            Signal::Failure => {
+            Signal::Failure { by, shared } => {
                 g.error_ewma += ERROR_ALPHA * (1.0 - g.error_ewma);
                 g.consecutive_failures += 1;
+                match (by, g.run_by) {
+                    // Not caused by a request, or the key serves this client key alone.
+                    (None, _) => g.run_mixed = true,
+                    (Some(_), _) if !shared => g.run_mixed = true,
+                    (Some(c), None) => g.run_by = Some(c),
+                    (Some(c), Some(first)) if c != first => g.run_mixed = true,
+                    _ => {}
+                }
                 let reopen = g.status.state == State::CircuitOpen;
-                if reopen || g.consecutive_failures >= policy.failure_threshold {
+                // One client key's requests never open a circuit other client keys share.
+                if reopen || (g.consecutive_failures >= policy.failure_threshold && g.run_mixed) {
                     g.status = Status {
                         state: State::CircuitOpen,
                         reason: Some(format!("{} consecutive failures", g.consecutive_failures)),
@@ -266,6 +354,8 @@ impl KeyHealth {
             ..Status::default()
         };
         g.consecutive_failures = 0;
+        g.run_by = None;
+        g.run_mixed = false;
         g.consecutive_429 = 0;
         g.trial_in_flight = false;
         g.version += 1;
@@ -376,13 +466,20 @@ mod tests {
             failure_threshold: 3,
             circuit_open: Duration::from_millis(50),
             cooldown_max: Duration::from_secs(8),
+            quota_cooldown: Duration::from_secs(3600),
         }
     }
 
     #[test]
     fn rejected_keys_leave_rotation_until_reset() {
         let h = KeyHealth::default();
-        h.record(Signal::Rejected { status: 401 }, &policy());
+        h.record(
+            Signal::Rejected {
+                reason: "invalid_api_key".into(),
+            },
+            &policy(),
+        );
+        assert!(h.view().status.reason.unwrap().contains("invalid_api_key"));
         assert_eq!(h.view().status.state, State::Invalid);
         assert!(!h.try_admit(now_ms() + 10_000_000));
         h.reset();
@@ -424,17 +521,17 @@ mod tests {
     fn circuit_opens_after_a_run_of_failures_and_a_trial_decides() {
         let h = KeyHealth::default();
         let p = policy();
-        h.record(Signal::Failure, &p);
-        h.record(Signal::Failure, &p);
+        h.record(Signal::UNRELATED_FAILURE, &p);
+        h.record(Signal::UNRELATED_FAILURE, &p);
         assert_eq!(h.view().status.state, State::Healthy);
-        h.record(Signal::Failure, &p);
+        h.record(Signal::UNRELATED_FAILURE, &p);
         let v = h.view().status;
         assert_eq!(v.state, State::CircuitOpen);
         let at = v.retry_at_ms.unwrap();
         assert!(!h.try_admit(at - 1));
         assert!(h.try_admit(at), "half-open trial");
         assert!(!h.try_admit(at), "only one trial at a time");
-        h.record(Signal::Failure, &p);
+        h.record(Signal::UNRELATED_FAILURE, &p);
         assert_eq!(
             h.view().status.state,
             State::CircuitOpen,
@@ -449,6 +546,75 @@ mod tests {
             &p,
         );
         assert_eq!(h.view().status.state, State::Healthy);
+    }
+
+    #[test]
+    fn one_client_key_cannot_open_a_shared_circuit() {
+        let p = policy();
+        let shared = |by| Signal::Failure {
+            by: Some(by),
+            shared: true,
+        };
+        let h = KeyHealth::default();
+        for _ in 0..10 {
+            h.record(shared(7), &p);
+        }
+        assert_eq!(h.view().status.state, State::Healthy, "client 7 alone");
+        h.record(shared(8), &p);
+        assert_eq!(
+            h.view().status.state,
+            State::CircuitOpen,
+            "a second client key"
+        );
+        // A key serving one client key only: that client's failures count.
+        let own = KeyHealth::default();
+        for _ in 0..3 {
+            own.record(
+                Signal::Failure {
+                    by: Some(7),
+                    shared: false,
+                },
+                &p,
+            );
+        }
+        assert_eq!(own.view().status.state, State::CircuitOpen);
+        // A failure no request causes counts whoever asked.
+        let mixed = KeyHealth::default();
+        mixed.record(shared(7), &p);
+        mixed.record(shared(7), &p);
+        mixed.record(Signal::UNRELATED_FAILURE, &p);
+        assert_eq!(mixed.view().status.state, State::CircuitOpen);
+        // A success ends the run.
+        let reset = KeyHealth::default();
+        reset.record(shared(7), &p);
+        reset.record(
+            Signal::Success {
+                ttfb: Duration::from_millis(1),
+            },
+            &p,
+        );
+        reset.record(shared(8), &p);
+        reset.record(shared(8), &p);
+        assert_eq!(reset.view().status.state, State::Healthy);
+    }
+
+    #[test]
+    fn out_of_quota_is_a_long_cooldown_shown_as_such() {
+        let h = KeyHealth::default();
+        h.record(
+            Signal::OutOfQuota {
+                reason: "insufficient_quota".into(),
+                retry_after: None,
+            },
+            &policy(),
+        );
+        let v = h.view().status;
+        assert_eq!(v.state, State::QuotaExhausted);
+        assert!(v.reason.unwrap().contains("insufficient_quota"));
+        let at = v.retry_at_ms.unwrap();
+        assert!(at - v.since_ms >= 3_600_000);
+        assert!(!h.try_admit(at - 1));
+        assert!(h.try_admit(at));
     }
 
     #[test]
@@ -472,8 +638,8 @@ mod tests {
         let _busy: Vec<_> = (0..20).map(|_| fast.begin()).collect();
         assert!(fast.score() > slow.score(), "in-flight load counts");
         drop(_busy);
-        fast.record(Signal::Failure, &p);
-        fast.record(Signal::Failure, &p);
+        fast.record(Signal::UNRELATED_FAILURE, &p);
+        fast.record(Signal::UNRELATED_FAILURE, &p);
         let failing = fast.score();
         fast.record(
             Signal::Success {

@@ -1,8 +1,8 @@
 //! Active health checks: a cheap call per key (the provider's health-check path, as data) on
 //! an interval and on demand, moving keys in and out of rotation.
 
-use super::{HealthRegistry, Signal};
-use crate::providers::ApiFormat;
+use super::{HealthRegistry, Signal, now_ms};
+use crate::providers::{self, ApiFormat, Verdict};
 use crate::snapshot::{Catalog, ProviderEntry, ProviderKeyEntry};
 use crate::upstream::{self, UpstreamClient};
 use chrono::{DateTime, Utc};
@@ -43,28 +43,39 @@ impl Prober {
         let outcome = tokio::time::timeout(self.timeout, self.call(provider, key)).await;
         let latency = started.elapsed();
         let (signal, status, error) = match outcome {
-            Err(_) => (Signal::Failure, None, Some("timeout".to_string())),
-            Ok(Err(kind)) => (Signal::Failure, None, Some(kind.to_string())),
-            Ok(Ok((status, retry_after))) => {
-                let signal = match status {
-                    200..=299 => Signal::Success { ttfb: latency },
-                    401 | 403 => Signal::Rejected { status },
-                    429 => Signal::RateLimited { retry_after },
-                    _ => Signal::Failure,
-                };
-                let error = (!(200..=299).contains(&status)).then(|| format!("status {status}"));
+            Err(_) => (
+                Some(Signal::UNRELATED_FAILURE),
+                None,
+                Some("timeout".to_string()),
+            ),
+            Ok(Err(kind)) => (
+                Some(Signal::UNRELATED_FAILURE),
+                None,
+                Some(kind.to_string()),
+            ),
+            Ok(Ok((status, verdict))) => {
+                // A check is no request of anyone's: even a "caller fault" answer means the
+                // check itself cannot pass, which counts against the key like a failure.
+                let signal = Signal::from_verdict(&verdict, latency, None, true)
+                    .or(Some(Signal::UNRELATED_FAILURE));
+                let error = (!(200..=299).contains(&status)).then(|| match &verdict.code {
+                    Some(code) => format!("status {status} ({code})"),
+                    None => format!("status {status}"),
+                });
                 (signal, Some(status), error)
             }
         };
         let result = CheckResult {
-            ok: matches!(signal, Signal::Success { .. }),
+            ok: matches!(signal, Some(Signal::Success { .. })),
             status,
             latency_ms: latency.as_millis() as u64,
             error,
             checked_at: Utc::now(),
         };
         let health = self.registry.get(key.id);
-        health.record(signal, &self.registry.policy);
+        if let Some(signal) = signal {
+            health.record(signal, &self.registry.policy);
+        }
         health.set_last_check(result.clone());
         result
     }
@@ -73,7 +84,7 @@ impl Prober {
         &self,
         provider: &ProviderEntry,
         key: &ProviderKeyEntry,
-    ) -> Result<(u16, Option<Duration>), &'static str> {
+    ) -> Result<(u16, Verdict), &'static str> {
         let peer = self.client.peer(provider).await.map_err(|e| e.kind())?;
         let path = format!(
             "{}{}",
@@ -91,13 +102,23 @@ impl Prober {
         }
         upstream::set_credential(&mut header, provider.auth, key.credential().expose())
             .map_err(|_| "bad_credential")?;
-        let session = self
+        let mut session = self
             .client
             .send(&peer, &header, &bytes::Bytes::new())
             .await
-            .map_err(|e| e.kind())?;
-        let resp = session.response_header().ok_or("bad_response")?;
-        Ok((resp.status.as_u16(), upstream::retry_after(&resp.headers)))
+            .map_err(|e| e.kind())?
+            .session;
+        let resp = session.response_header().ok_or("bad_response")?.clone();
+        let status = resp.status.as_u16();
+        let body = if status >= 400 {
+            upstream::read_bounded(&mut session, providers::MAX_ERROR_BODY)
+                .await
+                .0
+        } else {
+            bytes::Bytes::new()
+        };
+        let verdict = providers::verdict(provider.format, status, &resp.headers, &body, now_ms());
+        Ok((status, verdict))
     }
 
     /// Checks every enabled key of every enabled provider on an interval.

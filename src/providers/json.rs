@@ -285,6 +285,32 @@ impl Iterator for Members<'_> {
     }
 }
 
+/// The raw elements of the JSON array in `s`, without allocating; stops at the first malformed
+/// byte.
+pub(crate) fn elements(s: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut i = skip_ws(s, 0);
+    let mut ok = s.get(i) == Some(&b'[');
+    i += 1;
+    std::iter::from_fn(move || {
+        if !ok {
+            return None;
+        }
+        i = skip_ws(s, i);
+        if s.get(i) == Some(&b']') {
+            ok = false;
+            return None;
+        }
+        let end = skip_value(s, i)?;
+        let value = &s[i..end];
+        i = skip_ws(s, end);
+        match s.get(i) {
+            Some(b',') => i += 1,
+            _ => ok = false,
+        }
+        Some(value)
+    })
+}
+
 /// The value of the last member named `key` in the object `obj` (JSON parsers keep the last
 /// duplicate). `None` if absent or `obj` is not an object.
 pub(crate) fn member<'a>(obj: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {

@@ -4,11 +4,14 @@
 
 mod anthropic;
 mod gemini;
+pub mod headers;
 mod json;
 mod openai;
 pub mod sse;
+mod text;
 mod tracker;
 pub mod translate;
+mod verdict;
 
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -17,10 +20,14 @@ use json::Scalar;
 
 pub use gemini::model_from_gemini_path;
 pub use sse::{SseEvent, SseItem, SseSplitter};
-pub use tracker::UsageTracker;
+pub use text::TextSink;
+pub use tracker::{MAX_TEXT_KEPT, UsageTracker};
 pub use translate::{
     ResponseTranslator, TranslateError, TranslateOptions, Translated, translate_error,
     translate_request,
+};
+pub use verdict::{
+    MAX_ERROR_BODY, Verdict, VerdictClass, parse_go_duration, parse_retry_after, verdict,
 };
 
 /// The wire format (API family) a client speaks and a provider serves.

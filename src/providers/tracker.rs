@@ -6,18 +6,29 @@ use std::ops::Range;
 
 use bytes::Bytes;
 
-use super::json::{JsonStream, Root};
+use super::json::{JsonStream, Root, member, members, string_contents};
 use super::sse::{SseEvent, SseItem, SseSplitter};
+use super::text::{self, TextSink};
 use super::{ApiFormat, Endpoint, Usage, UsageOutcome, anthropic, gemini, openai};
 
+/// Most generated text kept per response for estimating a cut stream's tokens; beyond it the
+/// bytes are only counted.
+pub const MAX_TEXT_KEPT: usize = 64 * 1024;
+
 /// What has been learned from a response so far.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Progress {
     pub usage: Option<Usage>,
     /// The terminal event was seen.
     pub complete: bool,
     /// The provider reported an error mid-stream.
     pub failed: bool,
+    /// The model the answer says served it.
+    pub model: Option<String>,
+    /// Generated text seen (streams only).
+    pub text: TextSink,
+    /// Body bytes seen.
+    pub body_bytes: u64,
 }
 
 /// What to do with one SSE event in strip mode.
@@ -45,13 +56,32 @@ enum Mode {
     Json(JsonStream),
 }
 
-const USAGE_KEYS: &[&[u8]] = &[b"usage"];
-const GEMINI_KEYS: &[&[u8]] = &[b"usageMetadata"];
-const GEMINI_STREAM_KEYS: &[&[u8]] = &[b"usageMetadata", b"candidates", b"promptFeedback"];
+impl Default for Progress {
+    fn default() -> Self {
+        Progress {
+            usage: None,
+            complete: false,
+            failed: false,
+            model: None,
+            text: TextSink::new(MAX_TEXT_KEPT),
+            body_bytes: 0,
+        }
+    }
+}
+
+const USAGE_KEYS: &[&[u8]] = &[b"usage", b"model"];
+const GEMINI_KEYS: &[&[u8]] = &[b"usageMetadata", b"modelVersion"];
+const GEMINI_STREAM_KEYS: &[&[u8]] = &[
+    b"usageMetadata",
+    b"candidates",
+    b"promptFeedback",
+    b"modelVersion",
+];
 
 /// Watches a response body as it streams to the client, chunk by chunk, in any chunking.
 pub struct UsageTracker {
     format: ApiFormat,
+    json_keys: &'static [&'static [u8]],
     flavor: Flavor,
     strip: bool,
     mode: Mode,
@@ -89,22 +119,23 @@ impl UsageTracker {
             (ApiFormat::Anthropic, _) => Flavor::Anthropic,
             (ApiFormat::Gemini, _) => Flavor::Gemini,
         };
+        let json_keys = match (format, endpoint) {
+            (ApiFormat::Gemini, Endpoint::StreamGenerateContent) => GEMINI_STREAM_KEYS,
+            (ApiFormat::Gemini, _) => GEMINI_KEYS,
+            _ => USAGE_KEYS,
+        };
         let mode = if !endpoint.has_usage() {
             Mode::Opaque
         } else if sse {
             Mode::Sse(SseSplitter::new(max_buffer))
         } else {
-            let keys = match (format, endpoint) {
-                (ApiFormat::Gemini, Endpoint::StreamGenerateContent) => GEMINI_STREAM_KEYS,
-                (ApiFormat::Gemini, _) => GEMINI_KEYS,
-                _ => USAGE_KEYS,
-            };
-            Mode::Json(JsonStream::new(keys, max_buffer))
+            Mode::Json(JsonStream::new(json_keys, max_buffer))
         };
         let strip =
             strip_injected_usage && flavor == Flavor::OpenAiChat && matches!(mode, Mode::Sse(_));
         UsageTracker {
             format,
+            json_keys,
             flavor,
             strip,
             mode,
@@ -122,17 +153,19 @@ impl UsageTracker {
         }
         let UsageTracker {
             format,
+            json_keys,
             flavor,
             strip,
             mode,
             progress,
             ..
         } = self;
+        progress.body_bytes += chunk.len() as u64;
         match mode {
             Mode::Opaque => None,
             Mode::Json(js) => {
                 js.feed(chunk, |key, value| {
-                    on_json_member(*format, key, value, progress)
+                    on_json_member(*format, json_keys[key], value, progress)
                 });
                 if js.root() == Root::Object && js.root_closed() {
                     progress.complete = true;
@@ -198,17 +231,58 @@ impl UsageTracker {
             complete: self.progress.complete && !self.progress.failed,
         }
     }
+
+    /// The model the answer itself names (it wins over the requested one for pricing).
+    pub fn model(&self) -> Option<&str> {
+        self.progress.model.as_deref()
+    }
+
+    /// Generated text seen in a streamed answer (bounded), for estimating its tokens.
+    pub fn text(&self) -> &TextSink {
+        &self.progress.text
+    }
+
+    /// Body bytes seen so far.
+    pub fn body_bytes(&self) -> u64 {
+        self.progress.body_bytes
+    }
 }
 
-/// A wanted member of a JSON body ended: `key` indexes the tracker's key list.
-fn on_json_member(format: ApiFormat, key: usize, value: &[u8], progress: &mut Progress) {
+/// The model an answer names: top-level `model` (OpenAI, Anthropic JSON) or `modelVersion`
+/// (Gemini), or inside `message` (Anthropic `message_start`) / `response` (OpenAI responses).
+fn find_model(data: &[u8]) -> Option<String> {
+    for m in members(data) {
+        let value = &data[m.value.clone()];
+        let found = match &data[m.key.clone()] {
+            b"model" | b"modelVersion" => string_contents(value),
+            b"message" | b"response" => member(value, b"model").and_then(string_contents),
+            _ => None,
+        };
+        if let Some(name) = found.filter(|n| !n.is_empty() && n.len() <= 256) {
+            return std::str::from_utf8(name).ok().map(str::to_string);
+        }
+    }
+    None
+}
+
+/// A wanted member of a JSON body ended.
+fn on_json_member(format: ApiFormat, key: &[u8], value: &[u8], progress: &mut Progress) {
+    if matches!(key, b"model" | b"modelVersion") {
+        if progress.model.is_none() {
+            progress.model = string_contents(value)
+                .filter(|n| !n.is_empty() && n.len() <= 256)
+                .and_then(|n| std::str::from_utf8(n).ok())
+                .map(str::to_string);
+        }
+        return;
+    }
     let usage = match format {
         ApiFormat::OpenAi => openai::parse_usage(value),
         ApiFormat::Anthropic => anthropic::parse_usage(value),
         ApiFormat::Gemini => {
             match key {
-                0 => gemini::on_response(Some(value), None, None, progress),
-                1 => gemini::on_response(None, Some(value), None, progress),
+                b"usageMetadata" => gemini::on_response(Some(value), None, None, progress),
+                b"candidates" => gemini::on_response(None, Some(value), None, progress),
                 _ => gemini::on_response(None, None, Some(value), progress),
             }
             return;
@@ -223,6 +297,10 @@ fn on_event(flavor: Flavor, ev: &SseEvent<'_>, strip: bool, progress: &mut Progr
     let Some(data) = ev.data else {
         return Action::Keep;
     };
+    if progress.model.is_none() {
+        progress.model = find_model(data);
+    }
+    text::collect(data, &mut progress.text);
     match flavor {
         Flavor::OpenAiChat => openai::on_chat_event(data, strip, progress),
         Flavor::OpenAiResponses => {

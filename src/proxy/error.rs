@@ -31,21 +31,25 @@ pub enum ProxyError {
     BodyTooLarge { limit: u64 },
     #[error("could not read the request body")]
     BadBody,
+    #[error("the request body stalled")]
+    BodyTimeout,
+    #[error("too many request bytes buffered")]
+    Busy,
+    /// Every credential is unusable or refused the request (invalid, out of quota, rate
+    /// limited), or none is left to try.
     #[error("no usable provider credential")]
-    NoCredential,
+    NoCredential { retry_after: Option<Duration> },
     #[error("provider unavailable")]
     ProviderUnavailable,
     /// The upstream could not be reached or did not answer.
     #[error("upstream failure: {}", .0.kind())]
     Send(SendError),
-    #[error("upstream rejected the provider credential ({status})")]
-    UpstreamAuth { status: u16 },
-    /// A 429 or 5xx held back to try another key.
+    /// The last credential tried got a server error.
     #[error("upstream answered {status}")]
-    UpstreamStatus {
-        status: u16,
-        retry_after: Option<Duration>,
-    },
+    UpstreamFailed { status: u16 },
+    /// The last credential tried found the provider overloaded.
+    #[error("upstream overloaded")]
+    UpstreamOverloaded { retry_after: Option<Duration> },
     #[error("internal error")]
     Internal,
 }
@@ -78,14 +82,14 @@ impl ProxyError {
             ProxyError::LimitsUnavailable => 503,
             ProxyError::BodyTooLarge { .. } => 413,
             ProxyError::BadBody => 400,
-            // A rejected credential was the last usable one: the pool is exhausted.
-            ProxyError::NoCredential
+            ProxyError::BodyTimeout => 408,
+            // 429 is only ever this client's own limit; the pool's trouble is 502/503/504.
+            ProxyError::Busy
+            | ProxyError::NoCredential { .. }
             | ProxyError::ProviderUnavailable
-            | ProxyError::UpstreamAuth { .. } => 503,
+            | ProxyError::UpstreamOverloaded { .. } => 503,
             ProxyError::Send(e) if e.is_timeout() => 504,
-            ProxyError::Send(_) => 502,
-            ProxyError::UpstreamStatus { status: 429, .. } => 429,
-            ProxyError::UpstreamStatus { .. } => 502,
+            ProxyError::Send(_) | ProxyError::UpstreamFailed { .. } => 502,
             ProxyError::Internal => 500,
         }
     }
@@ -104,12 +108,14 @@ impl ProxyError {
             ProxyError::LimitsUnavailable => "limits_unavailable",
             ProxyError::BodyTooLarge { .. } => "request_too_large",
             ProxyError::BadBody => "bad_request",
-            ProxyError::NoCredential
-            | ProxyError::ProviderUnavailable
-            | ProxyError::UpstreamAuth { .. } => "no_healthy_credential",
+            ProxyError::BodyTimeout => "request_timeout",
+            ProxyError::Busy => "gateway_busy",
+            ProxyError::NoCredential { .. } | ProxyError::ProviderUnavailable => {
+                "no_healthy_credential"
+            }
+            ProxyError::UpstreamOverloaded { .. } => "upstream_overloaded",
             ProxyError::Send(e) if e.is_timeout() => "upstream_timeout",
-            ProxyError::UpstreamStatus { status: 429, .. } => "rate_limited",
-            ProxyError::Send(_) | ProxyError::UpstreamStatus { .. } => "upstream_error",
+            ProxyError::Send(_) | ProxyError::UpstreamFailed { .. } => "upstream_error",
             ProxyError::Internal => "internal_error",
         }
     }
@@ -118,9 +124,8 @@ impl ProxyError {
     pub fn kind(&self) -> &'static str {
         match self {
             ProxyError::Send(e) => e.kind(),
-            ProxyError::UpstreamAuth { .. } => "upstream_auth",
-            ProxyError::UpstreamStatus { status: 429, .. } => "upstream_429",
-            ProxyError::UpstreamStatus { .. } => "upstream_5xx",
+            ProxyError::UpstreamFailed { .. } => "upstream_5xx",
+            ProxyError::UpstreamOverloaded { .. } => "upstream_overloaded",
             ProxyError::NotFound => "not_found",
             ProxyError::MissingKey => "missing_key",
             ProxyError::InvalidKey => "invalid_key",
@@ -139,7 +144,9 @@ impl ProxyError {
             ProxyError::LimitsUnavailable => "limits_unavailable",
             ProxyError::BodyTooLarge { .. } => "body_too_large",
             ProxyError::BadBody => "bad_body",
-            ProxyError::NoCredential => "no_credential",
+            ProxyError::BodyTimeout => "body_timeout",
+            ProxyError::Busy => "gateway_busy",
+            ProxyError::NoCredential { .. } => "no_credential",
             ProxyError::ProviderUnavailable => "provider_unavailable",
             ProxyError::Internal => "internal",
         }
@@ -156,7 +163,9 @@ impl ProxyError {
                 "This API key's settings are invalid; an administrator must correct them.".into()
             }
             ProxyError::KeyExpired => "This API key has expired.".into(),
-            ProxyError::ModelNotAllowed { model: Some(m) } => format!("This API key may not use model `{m}`."),
+            ProxyError::ModelNotAllowed { model: Some(m) } => {
+                format!("This API key may not use model `{m}`.")
+            }
             ProxyError::ModelNotAllowed { model: None } => {
                 "This API key is limited to certain models and the request names none.".into()
             }
@@ -166,49 +175,44 @@ impl ProxyError {
                 r.limit.name(),
                 r.retry_after.as_secs_f64().ceil() as u64
             ),
-            ProxyError::LimitsUnavailable => "The gateway cannot check this key's limits right now.".into(),
+            ProxyError::LimitsUnavailable => {
+                "The gateway cannot check this key's limits right now.".into()
+            }
             ProxyError::BodyTooLarge { limit } => {
                 format!("Request body is larger than the gateway's limit of {limit} bytes.")
             }
             ProxyError::BadBody => "The request body could not be read.".into(),
-            ProxyError::NoCredential | ProxyError::ProviderUnavailable => {
+            ProxyError::BodyTimeout => "The request body stopped arriving.".into(),
+            ProxyError::Busy => {
+                "The gateway is holding too many request bodies; retry shortly.".into()
+            }
+            ProxyError::NoCredential { .. } | ProxyError::ProviderUnavailable => {
                 "No healthy provider credential is available for this key.".into()
             }
-            ProxyError::Send(e) if e.is_timeout() => "The upstream provider did not answer in time.".into(),
+            ProxyError::Send(e) if e.is_timeout() => {
+                "The upstream provider did not answer in time.".into()
+            }
             ProxyError::Send(_) => "The upstream provider could not be reached.".into(),
-            ProxyError::UpstreamAuth { .. } => {
-                "No healthy provider credential is available for this key: the provider rejected the last one.".into()
+            ProxyError::UpstreamFailed { status } => {
+                format!("The upstream provider failed ({status}).")
             }
-            ProxyError::UpstreamStatus { status: 429, .. } => {
-                "Every provider credential for this key is rate limited; retry later.".into()
+            ProxyError::UpstreamOverloaded { .. } => {
+                "The upstream provider is overloaded; retry later.".into()
             }
-            ProxyError::UpstreamStatus { status, .. } => format!("The upstream provider failed ({status})."),
             ProxyError::Internal => "Internal gateway error.".into(),
-        }
-    }
-
-    /// Worth trying on another key: nothing reached the client, and the upstream either never
-    /// took the request or answered with a status that says another key may do better.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            ProxyError::UpstreamAuth { .. } | ProxyError::UpstreamStatus { .. } => true,
-            ProxyError::Send(e) => e.is_retryable(),
-            _ => false,
         }
     }
 
     /// `Retry-After` to send with this error, in whole seconds.
     pub fn retry_after_secs(&self) -> Option<u64> {
+        let secs = |d: &Duration| (d.as_secs_f64().ceil() as u64).max(1);
         match self {
-            ProxyError::Limited(r) => Some((r.retry_after.as_secs_f64().ceil() as u64).max(1)),
-            ProxyError::UpstreamStatus {
-                status: 429,
-                retry_after,
-            } => Some(
-                retry_after
-                    .map_or(1, |d| d.as_secs_f64().ceil() as u64)
-                    .max(1),
-            ),
+            ProxyError::Limited(r) => Some(secs(&r.retry_after)),
+            ProxyError::NoCredential { retry_after }
+            | ProxyError::UpstreamOverloaded { retry_after } => {
+                Some(retry_after.as_ref().map_or(1, secs))
+            }
+            ProxyError::Busy => Some(1),
             _ => None,
         }
     }

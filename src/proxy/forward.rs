@@ -1,10 +1,15 @@
-//! Sends a fully-read request to the chosen upstream and streams the answer back to the caller
-//! untouched, watching it for usage on the way.
+//! One attempt on one credential: send the fully-read request, classify the upstream's answer
+//! with the provider's verdict, and either hand a refusal back for failover or stream the
+//! answer to the client untouched, watching it for usage. When the client leaves mid-answer
+//! the upstream is read on (bounded) so the provider's own usage is still captured.
 
-use super::error::ProxyError;
-use crate::providers::{ApiFormat, Endpoint, UsageOutcome, UsageTracker};
+use crate::health::now_ms;
+use crate::providers::{
+    self, Endpoint, TextSink, UsageOutcome, UsageTracker, Verdict, VerdictClass,
+    headers::ResponseHeader as Allowed,
+};
 use crate::snapshot::ProviderEntry;
-use crate::upstream::{self, UpstreamClient};
+use crate::upstream::{self, SendError, UpstreamClient};
 use bytes::Bytes;
 use pingora::ErrorType;
 use pingora::http::{RequestHeader, ResponseHeader};
@@ -16,160 +21,236 @@ pub struct Exchange<'a> {
     pub provider: &'a ProviderEntry,
     pub header: RequestHeader,
     pub body: Bytes,
-    pub format: ApiFormat,
     pub endpoint: Endpoint,
     /// We asked the upstream for usage the client did not ask for; hide it from the client.
     pub strip_injected_usage: bool,
-    /// No other key will be tried after this one: a 429/5xx answer is passed to the client
-    /// instead of being turned into a retry.
-    pub final_attempt: bool,
     pub request_id: &'a str,
+    /// Headers of our own for the client (its key's rate-limit figures).
+    pub extra_headers: &'a [(&'static str, String)],
 }
 
-/// What happened, for the ledger and key health.
-#[derive(Debug, Default)]
-pub struct Outcome {
-    pub status: Option<u16>,
-    pub ttfb: Option<Duration>,
+/// How one attempt ended.
+pub enum Attempt {
+    /// An answer went to the client: a success, or the caller's own fault relayed as the
+    /// provider gave it.
+    Delivered(Box<Delivery>),
+    /// The upstream refused in a way another credential may not; nothing reached the client.
+    Refused {
+        status: u16,
+        verdict: Verdict,
+        ttfb: Duration,
+    },
+    /// No answer; nothing reached the client.
+    Failed(SendError),
+}
+
+/// What happened to an answer that went to the client, for the ledger and key health.
+#[derive(Debug)]
+pub struct Delivery {
+    pub status: u16,
+    /// `Success` or `CallerFault`.
+    pub class: VerdictClass,
+    /// The provider's error code, for a relayed error.
+    pub code: Option<String>,
+    pub ttfb: Duration,
     pub usage: UsageOutcome,
+    /// The model the answer named.
+    pub model: Option<String>,
+    /// Generated text seen (for estimating a cut answer's tokens).
+    pub text: TextSink,
+    pub body_bytes: u64,
     /// The body did not reach the client whole (upstream cut, client gone).
     pub partial: bool,
+    /// `client_closed`, `upstream_cut`, `upstream_stalled`, `drain_limit`.
     pub error_kind: Option<&'static str>,
-    /// `Retry-After` of a 429 passed through to the client.
-    pub retry_after: Option<Duration>,
+}
+
+/// Limits on reading an answer the client no longer waits for.
+#[derive(Debug, Clone, Copy)]
+pub struct DrainLimits {
+    pub max_bytes: u64,
+    pub timeout: Duration,
 }
 
 pub struct Forwarder {
     client: UpstreamClient,
     max_usage_buffer: usize,
-}
-
-/// Response headers that belong to one hop or describe the gateway's provider account.
-fn drop_response_header(name: &str) -> bool {
-    matches!(
-        name,
-        "connection"
-            | "keep-alive"
-            | "proxy-connection"
-            | "te"
-            | "trailer"
-            | "upgrade"
-            | "set-cookie"
-            | "openai-organization"
-            | "openai-project"
-            | "anthropic-organization-id"
-    )
+    drain: DrainLimits,
 }
 
 impl Forwarder {
-    pub fn new(idle_timeout: Duration, max_usage_buffer: usize) -> Self {
+    pub fn new(idle_timeout: Duration, max_usage_buffer: usize, drain: DrainLimits) -> Self {
         Self {
             client: UpstreamClient::new(idle_timeout),
             max_usage_buffer,
+            drain,
         }
     }
 
-    /// Forwards and streams back. `Err` means nothing was written to the client yet, so the
-    /// caller may try another key or answer with an error in the client's format; once headers
-    /// went out every failure is reported in the outcome instead.
-    pub async fn forward(
-        &self,
-        session: &mut Session,
-        ex: Exchange<'_>,
-        outcome: &mut Outcome,
-    ) -> Result<(), ProxyError> {
+    /// Sends the request on one credential and, unless the answer is a refusal worth another
+    /// credential, delivers it to the client.
+    pub async fn attempt(&self, session: &mut Session, ex: Exchange<'_>) -> Attempt {
         let started = Instant::now();
-        let peer = self
-            .client
-            .peer(ex.provider)
-            .await
-            .map_err(ProxyError::from)?;
-        let mut upstream = self
-            .client
-            .send(&peer, &ex.header, &ex.body)
-            .await
-            .map_err(ProxyError::from)?;
-        outcome.ttfb = Some(started.elapsed());
+        let peer = match self.client.peer(ex.provider).await {
+            Ok(p) => p,
+            Err(e) => return Attempt::Failed(e),
+        };
+        let sent = match self.client.send(&peer, &ex.header, &ex.body).await {
+            Ok(s) => s,
+            Err(e) => return Attempt::Failed(e),
+        };
+        let ttfb = started.elapsed();
+        let reusable = sent.body_complete;
+        let mut upstream = sent.session;
         let Some(resp) = upstream.response_header().cloned() else {
-            return Err(ProxyError::Send(upstream::SendError::BadResponse));
+            return Attempt::Failed(SendError::BadResponse);
         };
         let status = resp.status.as_u16();
-        outcome.status = Some(status);
-        if status == 401 || status == 403 {
-            // The provider refused our credential; its message may quote part of the key.
-            return Err(ProxyError::UpstreamAuth { status });
-        }
-        if (status == 429 || status >= 500) && !ex.final_attempt {
-            return Err(ProxyError::UpstreamStatus {
+        let (verdict, prefix, body_done) = if status >= 400 {
+            let (body, done) =
+                upstream::read_bounded(&mut upstream, providers::MAX_ERROR_BODY).await;
+            let v = providers::verdict(ex.provider.format, status, &resp.headers, &body, now_ms());
+            (v, body, done)
+        } else {
+            (
+                providers::verdict(ex.provider.format, status, &resp.headers, b"", 0),
+                Bytes::new(),
+                false,
+            )
+        };
+        if verdict.class.try_another_credential() {
+            if body_done && reusable && upstream.response_done() {
+                self.client.release(upstream, &peer).await;
+            }
+            return Attempt::Refused {
                 status,
-                retry_after: upstream::retry_after(&resp.headers),
-            });
+                verdict,
+                ttfb,
+            };
         }
+        let mut delivery = Delivery {
+            status,
+            class: verdict.class,
+            code: verdict.code,
+            ttfb,
+            usage: UsageOutcome::default(),
+            model: None,
+            text: TextSink::default(),
+            body_bytes: 0,
+            partial: false,
+            error_kind: None,
+        };
+        let upstream_clean = self
+            .deliver(
+                session,
+                &ex,
+                &mut upstream,
+                &resp,
+                (prefix, body_done),
+                &mut delivery,
+            )
+            .await;
+        if upstream_clean && reusable && upstream.response_done() {
+            self.client.release(upstream, &peer).await;
+        }
+        Attempt::Delivered(Box::new(delivery))
+    }
 
-        outcome.retry_after = upstream::retry_after(&resp.headers);
+    /// Streams the answer to the client; returns whether the upstream body ended cleanly.
+    async fn deliver(
+        &self,
+        session: &mut Session,
+        ex: &Exchange<'_>,
+        upstream: &mut pingora::protocols::http::client::HttpSession,
+        resp: &ResponseHeader,
+        (prefix, prefix_is_all): (Bytes, bool),
+        out: &mut Delivery,
+    ) -> bool {
         let sse = resp
             .headers
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("text/event-stream"));
-        let strip = ex.strip_injected_usage && sse && status < 300;
-        let mut tracker =
-            UsageTracker::new(ex.format, ex.endpoint, sse, strip, self.max_usage_buffer);
-        let mut down = ResponseHeader::build(resp.status, Some(resp.headers.len() + 1))
-            .map_err(|_| ProxyError::Internal)?;
-        for (name, value) in resp.headers.iter() {
-            let n = name.as_str();
-            if drop_response_header(n) || (strip && n == "content-length") {
-                continue;
+        let success = out.status < 300;
+        let strip = ex.strip_injected_usage && sse && success;
+        let endpoint = if success {
+            ex.endpoint
+        } else {
+            Endpoint::Models
+        };
+        let mut tracker = UsageTracker::new(
+            ex.provider.format,
+            endpoint,
+            sse,
+            strip,
+            self.max_usage_buffer,
+        );
+        let down = match client_header(resp, ex, strip, prefix_is_all.then_some(prefix.len())) {
+            Ok(h) => h,
+            Err(_) => {
+                out.error_kind = Some("bad_response");
+                return false;
             }
-            if n == "x-request-id" {
-                // Ours goes to the client; the provider's stays available for support tickets.
-                down.append_header("x-upstream-request-id", value.clone())
-                    .map_err(|_| ProxyError::Internal)?;
-                continue;
-            }
-            down.append_header(name.clone(), value.clone())
-                .map_err(|_| ProxyError::Internal)?;
-        }
+        };
         let chunked = down.headers.get(http::header::CONTENT_LENGTH).is_none();
-        if strip && down.headers.get(http::header::TRANSFER_ENCODING).is_none() {
-            down.insert_header(http::header::TRANSFER_ENCODING, "chunked")
-                .map_err(|_| ProxyError::Internal)?;
-        }
-        down.insert_header("x-request-id", ex.request_id)
-            .map_err(|_| ProxyError::Internal)?;
-
-        if session
+        let mut client_gone = session
             .write_response_header(Box::new(down), false)
             .await
-            .is_err()
-        {
-            outcome.partial = true;
-            outcome.error_kind = Some("client_closed");
-            return Ok(());
+            .is_err();
+        let mut drain_until = client_gone.then(|| tokio::time::Instant::now() + self.drain.timeout);
+        let mut drained = 0u64;
+        if !prefix.is_empty() {
+            let piece = tracker.feed(&prefix).unwrap_or_else(|| prefix.clone());
+            if !client_gone
+                && session
+                    .write_response_body(Some(piece), false)
+                    .await
+                    .is_err()
+            {
+                client_gone = true;
+                drain_until = Some(tokio::time::Instant::now() + self.drain.timeout);
+            }
         }
-
-        let mut upstream_clean = false;
-        loop {
-            match upstream.read_response_body().await {
-                Ok(Some(chunk)) => {
-                    let out = tracker.feed(&chunk).unwrap_or(chunk);
-                    if !out.is_empty()
-                        && session.write_response_body(Some(out), false).await.is_err()
-                    {
-                        outcome.partial = true;
-                        outcome.error_kind = Some("client_closed");
-                        outcome.usage = tracker.outcome();
-                        return Ok(());
+        let mut upstream_clean = prefix_is_all;
+        while !upstream_clean {
+            let read = match drain_until {
+                Some(deadline) => {
+                    match tokio::time::timeout_at(deadline, upstream.read_response_body()).await {
+                        Ok(r) => r,
+                        Err(_) => {
+                            out.error_kind = Some("drain_limit");
+                            break;
+                        }
                     }
                 }
-                Ok(None) => {
-                    upstream_clean = true;
-                    break;
+                None => upstream.read_response_body().await,
+            };
+            match read {
+                Ok(Some(chunk)) => {
+                    let len = chunk.len() as u64;
+                    let piece = tracker.feed(&chunk).unwrap_or(chunk);
+                    if client_gone {
+                        drained += len;
+                        if drained > self.drain.max_bytes {
+                            out.error_kind = Some("drain_limit");
+                            break;
+                        }
+                        continue;
+                    }
+                    if !piece.is_empty()
+                        && session
+                            .write_response_body(Some(piece), false)
+                            .await
+                            .is_err()
+                    {
+                        client_gone = true;
+                        drain_until = Some(tokio::time::Instant::now() + self.drain.timeout);
+                    }
                 }
+                Ok(None) => upstream_clean = true,
                 Err(e) => {
                     tracing::debug!(request_id = ex.request_id, "upstream body ended early: {e}");
-                    outcome.error_kind = Some(if matches!(e.etype(), ErrorType::ReadTimedout) {
+                    out.error_kind = Some(if matches!(e.etype(), ErrorType::ReadTimedout) {
                         "upstream_stalled"
                     } else {
                         "upstream_cut"
@@ -179,22 +260,67 @@ impl Forwarder {
             }
         }
         let tail = tracker.flush();
-        outcome.usage = tracker.outcome();
-        outcome.partial = !upstream_clean || !outcome.usage.complete;
+        out.usage = tracker.outcome();
+        out.model = tracker.model().map(str::to_string);
+        out.text = tracker.text().clone();
+        out.body_bytes = tracker.body_bytes();
+        out.partial = !upstream_clean || (success && !out.usage.complete);
+        if client_gone {
+            out.partial = true;
+            // The client's leaving is the story; an upstream cut during the drain only means
+            // the usage had to be estimated.
+            out.error_kind = Some("client_closed");
+            return upstream_clean;
+        }
         if !upstream_clean && !chunked {
             // A fixed-length body cannot be finished: close the connection so the client sees
             // the truncation instead of waiting.
             session.set_keepalive(None);
             let _ = session.write_response_body(Some(tail), false).await;
-            return Ok(());
+            return false;
         }
         if session.write_response_body(Some(tail), true).await.is_err() {
-            outcome.partial = true;
-            outcome.error_kind.get_or_insert("client_closed");
+            out.partial = true;
+            out.error_kind.get_or_insert("client_closed");
         }
-        if upstream_clean && upstream.response_done() {
-            self.client.release(upstream, &peer).await;
-        }
-        Ok(())
+        upstream_clean
     }
+}
+
+/// The client's response header: the provider's status and only the allowlisted headers,
+/// our request id, and the client key's own rate-limit figures.
+fn client_header(
+    resp: &ResponseHeader,
+    ex: &Exchange<'_>,
+    strip: bool,
+    known_length: Option<usize>,
+) -> Result<ResponseHeader, Box<pingora::Error>> {
+    let mut down = ResponseHeader::build(resp.status, Some(resp.headers.len() + 4))?;
+    for (name, value) in resp.headers.iter() {
+        let n = name.as_str();
+        match providers::headers::response_header(n) {
+            Allowed::Keep => {
+                let length = n == "content-length";
+                if !(length && (strip || known_length.is_some())) {
+                    down.append_header(name.clone(), value.clone())?;
+                }
+            }
+            Allowed::UpstreamRequestId => {
+                down.append_header("x-upstream-request-id", value.clone())?;
+            }
+            Allowed::Drop => {}
+        }
+    }
+    match known_length {
+        Some(n) => down.insert_header(http::header::CONTENT_LENGTH, n.to_string())?,
+        None if down.headers.get(http::header::CONTENT_LENGTH).is_none() => {
+            down.insert_header(http::header::TRANSFER_ENCODING, "chunked")?
+        }
+        None => {}
+    }
+    down.insert_header("x-request-id", ex.request_id)?;
+    for (name, value) in ex.extra_headers {
+        down.insert_header(*name, value.as_str())?;
+    }
+    Ok(down)
 }

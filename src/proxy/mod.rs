@@ -1,5 +1,6 @@
 //! The data plane on :8080: a Pingora `ProxyHttp` whose hooks stay thin and call the pipeline.
 
+mod budget;
 mod error;
 mod forward;
 mod pipeline;
@@ -11,6 +12,7 @@ pub use forward::Forwarder;
 use crate::state::AppState;
 use crate::usage::LogRecord;
 use async_trait::async_trait;
+use budget::{BodyBudget, BodyHold};
 use pingora::proxy::{ProxyHttp, Session};
 use pingora::upstreams::peer::HttpPeer;
 use std::sync::Arc;
@@ -20,15 +22,26 @@ use std::time::Instant;
 pub struct Gateway {
     state: Arc<AppState>,
     forwarder: Forwarder,
+    bodies: Arc<BodyBudget>,
 }
 
 impl Gateway {
     pub fn new(state: Arc<AppState>) -> Self {
+        let proxy = &state.config.proxy;
         let forwarder = Forwarder::new(
-            std::time::Duration::from_secs(state.config.proxy.upstream_idle_timeout_secs),
-            usize::try_from(state.config.proxy.max_usage_buffer_bytes).unwrap_or(usize::MAX),
+            std::time::Duration::from_secs(proxy.upstream_idle_timeout_secs),
+            usize::try_from(proxy.max_usage_buffer_bytes).unwrap_or(usize::MAX),
+            forward::DrainLimits {
+                max_bytes: proxy.drain_max_bytes,
+                timeout: std::time::Duration::from_secs(proxy.drain_timeout_secs),
+            },
         );
-        Self { state, forwarder }
+        let bodies = BodyBudget::new(proxy.max_buffered_bytes);
+        Self {
+            state,
+            forwarder,
+            bodies,
+        }
     }
 }
 
@@ -52,6 +65,8 @@ impl Drop for InFlight {
 pub struct RequestCtx {
     pub started: Instant,
     pub record: LogRecord,
+    /// The request body's share of the buffered-bytes budget.
+    body: BodyHold,
     _in_flight: InFlight,
 }
 
@@ -67,6 +82,7 @@ impl ProxyHttp for Gateway {
                 created_at: chrono::Utc::now(),
                 ..Default::default()
             },
+            body: self.bodies.hold(),
             _in_flight: InFlight::enter(&self.state.in_flight),
         }
     }

@@ -1,6 +1,7 @@
 //! Reading the caller's request: where its key is, and what of it may reach the upstream.
 
-use crate::snapshot::{ProviderEntry, ProviderKeyEntry};
+use crate::providers::headers;
+use crate::snapshot::ProviderEntry;
 use pingora::http::RequestHeader;
 
 /// The client key, found wherever the caller's SDK puts its key.
@@ -55,45 +56,16 @@ pub fn upstream_query(query: Option<&str>) -> Option<String> {
     (!kept.is_empty()).then(|| kept.join("&"))
 }
 
-/// Headers that say who or where the caller is, carry its credentials, or belong to one hop.
-fn is_stripped(name: &str) -> bool {
-    const EXACT: [&str; 24] = [
-        "host",
-        "authorization",
-        "x-api-key",
-        "x-goog-api-key",
-        "cookie",
-        "forwarded",
-        "via",
-        "x-real-ip",
-        "true-client-ip",
-        "x-client-ip",
-        "x-cluster-client-ip",
-        "fastly-client-ip",
-        "x-original-forwarded-for",
-        "connection",
-        "keep-alive",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "content-length",
-        "accept-encoding",
-        "expect",
-    ];
-    const PREFIXES: [&str; 3] = ["x-forwarded-", "cf-", "proxy-"];
-    const ACCOUNT: [&str; 2] = ["openai-organization", "openai-project"];
-    EXACT.contains(&name) || ACCOUNT.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
-}
+/// What the gateway calls itself upstream: the caller's SDK and runtime stay private.
+pub const USER_AGENT: &str = concat!("tollgate/", env!("CARGO_PKG_VERSION"));
 
 /// The request the upstream receives: the caller's method, path (under the provider's prefix)
-/// and harmless headers, with the provider credential in the provider's own place.
+/// and only the headers its API format allows (plus the provider's own extras), with the
+/// provider credential in the provider's own place and Tollgate's own `User-Agent`.
 pub fn upstream_header(
     req: &RequestHeader,
     provider: &ProviderEntry,
-    key: &ProviderKeyEntry,
+    credential: &str,
     body_len: usize,
 ) -> Result<RequestHeader, pingora::Error> {
     let mut path = format!("{}{}", provider.upstream.path_prefix, req.uri.path());
@@ -101,22 +73,23 @@ pub fn upstream_header(
         path.push('?');
         path.push_str(&q);
     }
-    let mut out = RequestHeader::build(
-        req.method.clone(),
-        path.as_bytes(),
-        Some(req.headers.len() + 4),
-    )
-    .map_err(|e| *e)?;
+    let mut out =
+        RequestHeader::build(req.method.clone(), path.as_bytes(), Some(8)).map_err(|e| *e)?;
     for (name, value) in req.headers.iter() {
-        if !is_stripped(name.as_str()) {
+        if headers::forward_request_header(
+            provider.format,
+            name.as_str(),
+            &provider.forward_headers,
+        ) {
             out.append_header(name.clone(), value.clone())
                 .map_err(|e| *e)?;
         }
     }
     out.insert_header(http::header::HOST, provider.upstream.host_header.as_str())
         .map_err(|e| *e)?;
-    crate::upstream::set_credential(&mut out, provider.auth, key.credential().expose())
+    out.insert_header(http::header::USER_AGENT, USER_AGENT)
         .map_err(|e| *e)?;
+    crate::upstream::set_credential(&mut out, provider.auth, credential).map_err(|e| *e)?;
     if body_len > 0 || req.method == http::Method::POST || req.method == http::Method::PUT {
         out.insert_header(http::header::CONTENT_LENGTH, body_len.to_string())
             .map_err(|e| *e)?;
@@ -164,31 +137,5 @@ mod tests {
         assert_eq!(upstream_query(Some("k%65y=tg-d&x=1")).unwrap(), "x=1");
         assert!(upstream_query(Some("key=tg-d")).is_none());
         assert!(upstream_query(None).is_none());
-    }
-
-    #[test]
-    fn caller_identity_never_passes() {
-        for h in [
-            "x-forwarded-for",
-            "x-real-ip",
-            "forwarded",
-            "via",
-            "cf-connecting-ip",
-            "true-client-ip",
-            "cookie",
-            "authorization",
-            "x-api-key",
-        ] {
-            assert!(is_stripped(h), "{h}");
-        }
-        for h in [
-            "content-type",
-            "anthropic-version",
-            "anthropic-beta",
-            "user-agent",
-            "accept",
-        ] {
-            assert!(!is_stripped(h), "{h}");
-        }
     }
 }

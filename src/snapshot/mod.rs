@@ -101,6 +101,10 @@ pub struct ProviderEntry {
     pub first_byte_timeout: Duration,
     /// Path of the cheap call the active health check makes.
     pub health_check_path: String,
+    /// Resend after a timeout or reset once the body was sent (the provider may bill twice).
+    pub retry_after_send: bool,
+    /// Extra request headers forwarded beyond the API format's allowlist (lower-case).
+    pub forward_headers: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -150,6 +154,8 @@ pub struct Snapshot {
     provider_keys: HashMap<i64, Arc<ProviderKeyEntry>>,
     /// Per model, sorted by `effective_from` ascending.
     prices: HashMap<String, Vec<PriceEntry>>,
+    /// Provider keys in the pools of more than one client key.
+    shared_keys: std::collections::HashSet<i64>,
 }
 
 impl Snapshot {
@@ -173,16 +179,30 @@ impl Snapshot {
         self.provider_keys.values()
     }
 
-    /// The price in force for `model` at `at`. A dated snapshot name falls back to its base
-    /// model (`gpt-4o-mini-2024-07-18` → `gpt-4o-mini`, `claude-sonnet-4-5-20250929` →
-    /// `claude-sonnet-4-5`); other suffixes do not (`o3-pro` is not `o3`).
+    /// Whether the provider key serves more than one client key.
+    pub fn is_shared(&self, provider_key_id: i64) -> bool {
+        self.shared_keys.contains(&provider_key_id)
+    }
+
+    /// The price in force for `model` at `at`. A name the provider aliases falls back to the
+    /// model it stands for: a snapshot date (`gpt-4o-mini-2024-07-18` → `gpt-4o-mini`,
+    /// `claude-sonnet-4-5-20250929` → `claude-sonnet-4-5`), `-latest`
+    /// (`claude-3-5-haiku-latest`), a preview or experimental tag
+    /// (`gemini-2.5-flash-preview-05-20` → `gemini-2.5-flash`) and a three-digit version
+    /// (`gemini-1.5-pro-002`). Other suffixes name other models (`o3-pro` is not `o3`).
     pub fn price_at(&self, model: &str, at: DateTime<Utc>) -> Option<&PriceEntry> {
         let find = |name: &str| {
             self.prices
                 .get(name)
                 .and_then(|list| list.iter().rev().find(|p| p.effective_from <= at))
         };
-        find(model).or_else(|| find(without_date(model)?))
+        let mut name = model;
+        loop {
+            if let Some(p) = find(name) {
+                return Some(p);
+            }
+            name = alias_base(name)?;
+        }
     }
 
     fn build(
@@ -225,6 +245,15 @@ impl Snapshot {
                     health_check_path: p
                         .health_check_path
                         .unwrap_or_else(|| default_health_check_path(format).to_string()),
+                    retry_after_send: p.retry_after_send,
+                    forward_headers: p
+                        .forward_headers
+                        .as_deref()
+                        .and_then(|j| serde_json::from_str::<Vec<String>>(j).ok())
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|h| crate::providers::headers::may_configure(h))
+                        .collect(),
                 }),
             );
         }
@@ -253,6 +282,15 @@ impl Snapshot {
             }
         }
         let mut pools: HashMap<i64, Vec<i64>> = HashMap::new();
+        let mut users: HashMap<i64, u32> = HashMap::new();
+        for row in &rows.pools {
+            *users.entry(row.provider_key_id).or_default() += 1;
+        }
+        let shared_keys = users
+            .into_iter()
+            .filter(|(_, n)| *n > 1)
+            .map(|(id, _)| id)
+            .collect();
         for row in rows.pools {
             pools
                 .entry(row.client_key_id)
@@ -309,6 +347,7 @@ impl Snapshot {
             providers,
             provider_keys,
             prices,
+            shared_keys,
         }
     }
 }
@@ -361,6 +400,28 @@ pub fn default_health_check_path(format: ApiFormat) -> &'static str {
         ApiFormat::OpenAi | ApiFormat::Anthropic => "/v1/models",
         ApiFormat::Gemini => "/v1beta/models",
     }
+}
+
+/// The model an alias stands for, one step at a time: without a snapshot date, `-latest`, a
+/// `-preview…` / `-exp…` tag or a three-digit version. `None` when the name is no alias.
+fn alias_base(model: &str) -> Option<&str> {
+    if let Some(base) = without_date(model) {
+        return Some(base);
+    }
+    if let Some(base) = model.strip_suffix("-latest") {
+        return Some(base).filter(|b| !b.is_empty());
+    }
+    for tag in ["-preview", "-exp"] {
+        if let Some(at) = model.find(tag) {
+            let rest = &model[at + tag.len()..];
+            if (rest.is_empty() || rest.starts_with('-')) && at > 0 {
+                return Some(&model[..at]);
+            }
+        }
+    }
+    let (base, tail) = model.rsplit_once('-')?;
+    (tail.len() == 3 && tail.bytes().all(|b| b.is_ascii_digit()) && !base.is_empty())
+        .then_some(base)
 }
 
 /// The name without a trailing snapshot date: `-YYYY-MM-DD` or `-YYYYMMDD`.
@@ -559,5 +620,23 @@ mod tests {
         );
         assert!(snap.price_at("m-2024", t0).is_none());
         assert!(snap.price_at("mx", t0).is_none());
+        // Provider aliases.
+        for alias in [
+            "m-latest",
+            "m-preview-05-20",
+            "m-preview",
+            "m-exp-1206",
+            "m-002",
+            "m-preview-2025-05-20",
+        ] {
+            assert_eq!(
+                snap.price_at(alias, t0).map(|p| p.input_nanos_per_mtok),
+                Some(2),
+                "{alias}"
+            );
+        }
+        for other in ["m-pro", "m-12", "m-previewx", "-latest", "m-0002"] {
+            assert!(snap.price_at(other, t0).is_none(), "{other}");
+        }
     }
 }

@@ -14,6 +14,9 @@ pub struct NewProvider {
     pub connect_timeout_ms: i64,
     pub first_byte_timeout_ms: i64,
     pub health_check_path: Option<String>,
+    pub retry_after_send: bool,
+    /// JSON array of header names, or NULL.
+    pub forward_headers: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -26,6 +29,9 @@ pub struct ProviderPatch {
     pub first_byte_timeout_ms: Option<i64>,
     /// `Some(None)` goes back to the format's default.
     pub health_check_path: Option<Option<String>>,
+    pub retry_after_send: Option<bool>,
+    /// `Some(None)` clears the list.
+    pub forward_headers: Option<Option<String>>,
 }
 
 impl Store {
@@ -54,6 +60,8 @@ impl Store {
             connect_timeout_ms: Set(p.connect_timeout_ms),
             first_byte_timeout_ms: Set(p.first_byte_timeout_ms),
             health_check_path: Set(p.health_check_path),
+            retry_after_send: Set(p.retry_after_send),
+            forward_headers: Set(p.forward_headers),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -90,6 +98,12 @@ impl Store {
         }
         if let Some(v) = patch.health_check_path {
             m.health_check_path = Set(v);
+        }
+        if let Some(v) = patch.retry_after_send {
+            m.retry_after_send = Set(v);
+        }
+        if let Some(v) = patch.forward_headers {
+            m.forward_headers = Set(v);
         }
         m.updated_at = Set(chrono::Utc::now());
         m.update(&self.db)

@@ -20,11 +20,15 @@ pub enum SendError {
     Connect,
     ConnectTimeout,
     Tls,
-    /// No byte of response within the provider's first-byte timeout.
-    FirstByteTimeout,
+    /// Writing the request failed before it was complete: the upstream cannot have acted on it.
+    Write,
+    /// Writing the request stalled before it was complete.
     WriteTimeout,
-    /// The upstream closed a fresh connection after receiving the request.
-    Closed,
+    /// No byte of response within the provider's first-byte timeout, after the whole request
+    /// was sent.
+    FirstByteTimeout,
+    /// The upstream closed or reset the connection after the whole request was sent.
+    Reset,
     BadResponse,
 }
 
@@ -35,9 +39,10 @@ impl SendError {
             SendError::Connect => "connect_error",
             SendError::ConnectTimeout => "connect_timeout",
             SendError::Tls => "tls_error",
-            SendError::FirstByteTimeout => "first_byte_timeout",
+            SendError::Write => "write_error",
             SendError::WriteTimeout => "write_timeout",
-            SendError::Closed => "upstream_closed",
+            SendError::FirstByteTimeout => "first_byte_timeout",
+            SendError::Reset => "upstream_reset",
             SendError::BadResponse => "bad_response",
         }
     }
@@ -49,18 +54,35 @@ impl SendError {
         )
     }
 
-    /// Safe to try on another key: nothing was sent, or nothing came back within the first-byte
-    /// timeout. A connection the upstream closed after taking the request is not retried.
-    pub fn is_retryable(self) -> bool {
+    /// The upstream provably did not act on the request: it was never connected to, or never
+    /// received the whole request. Such a request is safe to send elsewhere.
+    pub fn before_send(self) -> bool {
         matches!(
             self,
             SendError::Dns
                 | SendError::Connect
                 | SendError::ConnectTimeout
                 | SendError::Tls
-                | SendError::FirstByteTimeout
+                | SendError::Write
+                | SendError::WriteTimeout
         )
     }
+
+    /// No request can have caused it (the connection itself failed).
+    pub fn is_connection_failure(self) -> bool {
+        matches!(
+            self,
+            SendError::Dns | SendError::Connect | SendError::ConnectTimeout | SendError::Tls
+        )
+    }
+}
+
+/// A request that reached the upstream and got a response header.
+pub struct Sent {
+    pub session: HttpSession,
+    /// The whole body was written. `false`: the upstream answered before reading all of it
+    /// (typically refusing it).
+    pub body_complete: bool,
 }
 
 pub struct UpstreamClient {
@@ -99,16 +121,20 @@ impl UpstreamClient {
         Ok(peer)
     }
 
-    /// Writes the request and reads the response header, retrying on a fresh connection when a
-    /// pooled one turns out to be stale (closed by the upstream before it answered anything).
+    /// Writes the request and reads the response header. A pooled connection that fails while
+    /// the request is being written (stale: the upstream closed it) is replaced by a fresh one;
+    /// once the whole request was written, a failure ends the exchange (the upstream may have
+    /// acted on it). An upstream that answers before reading the whole body (refusing it) has
+    /// its answer returned.
     pub async fn send(
         &self,
         peer: &HttpPeer,
         header: &RequestHeader,
         body: &Bytes,
-    ) -> Result<HttpSession, SendError> {
+    ) -> Result<Sent, SendError> {
         const MAX_STALE: usize = 3;
-        for _ in 0..=MAX_STALE {
+        let mut attempt = 0;
+        loop {
             let (mut session, reused) = self
                 .connector
                 .get_http_session(peer)
@@ -117,16 +143,39 @@ impl UpstreamClient {
             // The connector does not apply these; Pingora's own proxy loop sets them likewise.
             session.set_read_timeout(peer.options.read_timeout);
             session.set_write_timeout(peer.options.write_timeout);
-            match exchange(&mut session, header, body).await {
-                Ok(()) => return Ok(session),
-                Err(e) if reused && is_stale(&e) => {
+            if let Err(e) = write_request(&mut session, header, body).await {
+                // The request is incomplete, so the upstream cannot have acted on it; but it may
+                // have answered already (an early refusal of the body).
+                let early = peer
+                    .options
+                    .read_timeout
+                    .unwrap_or(EARLY_ANSWER_WAIT)
+                    .min(EARLY_ANSWER_WAIT);
+                if let Ok(Ok(())) =
+                    tokio::time::timeout(early, session.read_response_header()).await
+                {
+                    if session.response_header().is_some() {
+                        return Ok(Sent {
+                            session,
+                            body_complete: false,
+                        });
+                    }
+                }
+                if reused && attempt < MAX_STALE {
                     tracing::debug!("stale pooled connection: {e}");
+                    attempt += 1;
                     continue;
                 }
-                Err(e) => return Err(exchange_error(&e)),
+                return Err(write_error(&e));
             }
+            return match session.read_response_header().await {
+                Ok(()) => Ok(Sent {
+                    session,
+                    body_complete: true,
+                }),
+                Err(e) => Err(read_error(&e)),
+            };
         }
-        Err(SendError::Closed)
     }
 
     /// Returns a connection whose response was read to the end to the pool.
@@ -137,7 +186,28 @@ impl UpstreamClient {
     }
 }
 
-async fn exchange(
+/// Reads a response body up to `max` bytes; returns them and whether the body ended cleanly
+/// (`false` after a read error or at the limit).
+pub async fn read_bounded(session: &mut HttpSession, max: usize) -> (Bytes, bool) {
+    let mut buf = bytes::BytesMut::new();
+    loop {
+        match session.read_response_body().await {
+            Ok(Some(chunk)) => {
+                buf.extend_from_slice(&chunk);
+                if buf.len() >= max {
+                    return (buf.freeze(), false);
+                }
+            }
+            Ok(None) => return (buf.freeze(), true),
+            Err(_) => return (buf.freeze(), false),
+        }
+    }
+}
+
+/// How long to look for an early answer after the upstream stopped taking the request body.
+const EARLY_ANSWER_WAIT: Duration = Duration::from_secs(1);
+
+async fn write_request(
     session: &mut HttpSession,
     header: &RequestHeader,
     body: &Bytes,
@@ -148,15 +218,7 @@ async fn exchange(
     if !body.is_empty() {
         session.write_request_body(body.clone(), true).await?;
     }
-    session.finish_request_body().await?;
-    session.read_response_header().await
-}
-
-fn is_stale(e: &Error) -> bool {
-    matches!(
-        e.etype(),
-        ErrorType::ConnectionClosed | ErrorType::ReadError | ErrorType::WriteError
-    )
+    session.finish_request_body().await
 }
 
 fn connect_error(e: &Error) -> SendError {
@@ -169,26 +231,21 @@ fn connect_error(e: &Error) -> SendError {
     }
 }
 
-fn exchange_error(e: &Error) -> SendError {
+fn write_error(e: &Error) -> SendError {
     match e.etype() {
-        ErrorType::ReadTimedout => SendError::FirstByteTimeout,
         ErrorType::WriteTimedout => SendError::WriteTimeout,
-        ErrorType::InvalidHTTPHeader | ErrorType::H1Error | ErrorType::H2Error => {
-            SendError::BadResponse
-        }
-        _ => SendError::Closed,
+        _ => SendError::Write,
     }
 }
 
-/// Parses `Retry-After` given in seconds (integer or decimal).
-pub fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
-    let v = headers
-        .get(http::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim();
-    let secs: f64 = v.parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)))
+fn read_error(e: &Error) -> SendError {
+    match e.etype() {
+        ErrorType::ReadTimedout => SendError::FirstByteTimeout,
+        ErrorType::InvalidHTTPHeader | ErrorType::H1Error | ErrorType::H2Error => {
+            SendError::BadResponse
+        }
+        _ => SendError::Reset,
+    }
 }
 
 /// Puts a provider credential where the provider expects it.

@@ -17,6 +17,9 @@ pub struct AttemptRecord {
     pub provider_key_id: i64,
     pub status: Option<u16>,
     pub error_kind: Option<String>,
+    /// The provider's own error code or type (`invalid_api_key`, `overloaded_error`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     pub latency_ms: u64,
 }
 
@@ -45,6 +48,28 @@ pub struct LogRecord {
     pub attempts: Vec<AttemptRecord>,
     /// The provider's prompt figure already includes cached tokens (OpenAI, Gemini).
     pub provider_format_includes_cache: bool,
+    /// `provider` or `estimated`; `None` when the answer carried no usage.
+    pub usage_source: Option<UsageSource>,
+    /// The model the answer named.
+    pub response_model: Option<String>,
+}
+
+/// Where a request's token figures came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsageSource {
+    /// The provider's own usage report.
+    Provider,
+    /// The answer ended before the provider reported usage: tokens counted with a tokenizer.
+    Estimated,
+}
+
+impl UsageSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UsageSource::Provider => "provider",
+            UsageSource::Estimated => "estimated",
+        }
+    }
 }
 
 impl LogRecord {
@@ -83,6 +108,8 @@ impl LogRecord {
             attempts: Set((!self.attempts.is_empty())
                 .then(|| serde_json::to_string(&self.attempts).ok())
                 .flatten()),
+            usage_source: Set(self.usage_source.map(|s| s.as_str().to_string())),
+            response_model: Set(self.response_model),
             ..Default::default()
         }
     }

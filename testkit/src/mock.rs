@@ -1,9 +1,18 @@
 //! Mock AI provider upstream: one Axum app that speaks the OpenAI, Anthropic and Gemini wire
 //! formats (streaming and not), records every request, and fails on demand by credential.
 //!
-//! The credential a request carries (in its provider's own place) chooses the behaviour:
-//! `fail-401`, `fail-403`, `fail-429` (with `Retry-After: 2`), `fail-500`, `fail-503` answer
-//! with that status in the provider's error shape; `limited-{secs}` answers 429 with
+//! The credential a request carries (in its provider's own place) chooses the behaviour, with
+//! the provider's documented error bodies: `fail-401` is an invalid key (OpenAI 401
+//! `invalid_api_key`, Anthropic 401 `authentication_error`, Gemini **400** `API_KEY_INVALID`);
+//! `fail-403` is a model the key's account may not use (OpenAI 404 `model_not_found`,
+//! Anthropic 403 `permission_error`, Gemini 403 `PERMISSION_DENIED`); `fail-quota` is an
+//! account out of credit (OpenAI 429 `insufficient_quota`, Anthropic 400 "credit balance is
+//! too low", Gemini 400 `FAILED_PRECONDITION`); `fail-429` (with `Retry-After: 2` and the
+//! provider's reset headers), `fail-500`, `fail-503` and `fail-529` (Anthropic
+//! `overloaded_error`; 503 elsewhere) answer with that status; `reset` takes the whole request
+//! and resets the connection without answering; `max-body-{bytes}` answers 413 before reading
+//! a larger body; `chaos-{seed}` picks one of these (or success) at random for each request;
+//! a model named `forbidden…` gets the model-permission answer whatever the credential; `limited-{secs}` answers 429 with
 //! `Retry-After: {secs}` from its first request until that window has passed, then succeeds
 //! (a rate limit that lifts); `hang` never answers; `slow-header-{ms}`
 //! waits before answering; `cut` sends about half of the response and then drops the
@@ -13,6 +22,7 @@
 //! provider's own wire format (rules in [`tools`]); images in requests are accepted.
 
 mod anthropic;
+mod conn;
 mod gemini;
 mod openai;
 mod tools;
@@ -27,7 +37,6 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::serve::ListenerExt;
 use bytes::Bytes;
 use serde_json::Value;
 use tokio::sync::watch;
@@ -104,6 +113,8 @@ pub struct RecordedRequest {
     pub credential: Option<String>,
     /// The usage the mock sent back so far (None if no usage figures were sent).
     pub usage_sent: Option<SentUsage>,
+    /// The status the mock answered (None: no answer, e.g. a reset or a hang).
+    pub status: Option<u16>,
 }
 
 impl RecordedRequest {
@@ -144,6 +155,8 @@ struct Shared {
     limited_until: Mutex<std::collections::HashMap<String, std::time::Instant>>,
     /// When set, a credential it refuses is answered 401 (see [`MockUpstream::set_credential_check`]).
     credential_check: Mutex<Option<CredentialCheck>>,
+    /// Answers with a 2xx status, recorded or not.
+    successes: AtomicUsize,
 }
 
 /// Decides whether the mock accepts a credential (e.g. only live OAuth access tokens).
@@ -165,6 +178,19 @@ impl Shared {
         log.cleared + log.entries.len() - 1
     }
 
+    fn set_status(&self, index: usize, status: u16) {
+        if (200..300).contains(&status) {
+            self.successes.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut log = self.log();
+        let Some(position) = index.checked_sub(log.cleared) else {
+            return;
+        };
+        if let Some(entry) = log.entries.get_mut(position) {
+            entry.status = Some(status);
+        }
+    }
+
     fn set_usage(&self, index: usize, usage: SentUsage) {
         let mut log = self.log();
         let Some(position) = index.checked_sub(log.cleared) else {
@@ -172,6 +198,23 @@ impl Shared {
         };
         if let Some(entry) = log.entries.get_mut(position) {
             entry.usage_sent = Some(usage);
+        }
+    }
+
+    /// A `chaos-{seed}` credential's behaviour for one request: success 40 %, 429 15 %, 500 15 %,
+    /// 529 15 %, reset 12 %, invalid key 3 %.
+    fn chaos(&self, credential: &str) -> Behaviour {
+        let seed = credential.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+        let n = self.seq.fetch_add(1, Ordering::Relaxed);
+        match splitmix64(seed ^ n) % 100 {
+            0..=39 => Behaviour::Succeed,
+            40..=54 => Behaviour::Fail(429),
+            55..=69 => Behaviour::Fail(500),
+            70..=84 => Behaviour::Fail(529),
+            85..=96 => Behaviour::Reset,
+            _ => Behaviour::Fail(401),
         }
     }
 
@@ -244,12 +287,10 @@ impl MockUpstream {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(opts));
         let app = router(Arc::clone(&shared));
-        let listener = listener.tap_io(|tcp| {
-            // Best effort: without it streamed events may be held back by Nagle.
-            let _ = tcp.set_nodelay(true);
-        });
+        let listener = conn::Conns(listener);
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            let service = app.into_make_service_with_connect_info::<conn::Conn>();
+            let _ = axum::serve(listener, service).await;
         });
         Ok(MockUpstream {
             addr,
@@ -304,6 +345,11 @@ impl MockUpstream {
     /// Number of requests received so far (also those received while recording was off).
     pub fn request_count(&self) -> usize {
         self.shared.count.load(Ordering::Relaxed)
+    }
+
+    /// Number of requests answered with a 2xx status (the ones a provider would bill).
+    pub fn successes(&self) -> usize {
+        self.shared.successes.load(Ordering::Relaxed)
     }
 
     /// Forgets the recorded requests (the count goes on).
@@ -362,6 +408,7 @@ impl Shared {
             seq: AtomicU64::new(1),
             limited_until: Mutex::default(),
             credential_check: Mutex::default(),
+            successes: AtomicUsize::new(0),
         }
     }
 }
@@ -563,13 +610,34 @@ enum Behaviour {
     SlowHeader(u64),
     Cut,
     Limited(u64),
+    /// Take the request, then reset the connection without answering.
+    Reset,
+    /// Refuse bodies larger than this before reading them.
+    MaxBody(u64),
+    /// One of the behaviours above, drawn at random per request (seeded).
+    Chaos,
 }
 
 impl Behaviour {
     fn of(credential: &str) -> Behaviour {
-        for status in [401u16, 403, 429, 500, 503] {
+        for status in [401u16, 403, 429, 500, 503, 529] {
             if credential.starts_with(&format!("fail-{status}")) {
                 return Behaviour::Fail(status);
+            }
+        }
+        if credential.starts_with("fail-quota") {
+            return Behaviour::Fail(QUOTA);
+        }
+        if credential.starts_with("reset") {
+            return Behaviour::Reset;
+        }
+        if credential.starts_with("chaos") {
+            return Behaviour::Chaos;
+        }
+        if let Some(rest) = credential.strip_prefix("max-body-") {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            if let Ok(n) = digits.parse() {
+                return Behaviour::MaxBody(n);
             }
         }
         if credential.starts_with("hang") {
@@ -736,17 +804,46 @@ pub(crate) fn now_secs() -> u64 {
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let conn = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<conn::Conn>>()
+        .map(|c| c.0.clone());
     let (parts, body) = request.into_parts();
-    let body = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(body) => body,
-        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response(),
-    };
     let method = parts.method.as_str().to_string();
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().map(str::to_string);
     let route = Route::classify(&method, &path, &parts.headers);
     let provider = route.provider();
     let credential = credential(provider, &parts.headers, query.as_deref());
+    let mut behaviour = credential.as_deref().map(Behaviour::of);
+    if behaviour == Some(Behaviour::Chaos) {
+        behaviour = Some(shared.chaos(credential.as_deref().unwrap_or_default()));
+    }
+    // A provider that refuses a body it will not take answers before reading it.
+    if let (Some(Behaviour::MaxBody(max)), Some(p)) = (behaviour, provider) {
+        let declared = header_str(&parts.headers, "content-length")
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        if declared > max {
+            let index = shared.record(RecordedRequest {
+                method,
+                path,
+                query,
+                headers: Vec::new(),
+                body: Bytes::new(),
+                credential,
+                usage_sent: None,
+                status: None,
+            });
+            let mut reply = failure(p, 413, "");
+            reply.set_header("connection", "close".to_string());
+            return render(&shared, index, reply, false);
+        }
+    }
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(body) => body,
+        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response(),
+    };
     let headers = parts
         .headers
         .iter()
@@ -765,7 +862,15 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         body: body.clone(),
         credential: credential.clone(),
         usage_sent: None,
+        status: None,
     });
+    if behaviour == Some(Behaviour::Reset) && provider.is_some() {
+        // The whole request was read; the provider's front end dies before answering.
+        if let Some(conn) = &conn {
+            conn.reset();
+        }
+        return StatusCode::BAD_GATEWAY.into_response();
+    }
 
     let Some(provider) = provider else {
         return (
@@ -783,15 +888,13 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         &path,
         &parts.headers,
         credential.as_deref(),
+        behaviour,
         body,
         query,
     )
     .await;
     reply.push_headers(provider_headers(provider, &request_id));
-    let cut = matches!(
-        credential.as_deref().map(Behaviour::of),
-        Some(Behaviour::Cut)
-    );
+    let cut = behaviour == Some(Behaviour::Cut);
     render(&shared, index, reply, cut)
 }
 
@@ -804,6 +907,7 @@ async fn dispatch(
     path: &str,
     headers: &HeaderMap,
     credential: Option<&str>,
+    behaviour: Option<Behaviour>,
     body: Bytes,
     query: Option<String>,
 ) -> Reply {
@@ -830,8 +934,7 @@ async fn dispatch(
     if check.is_some_and(|accepts| !accepts(credential)) {
         return failure(provider, 401, credential);
     }
-    let behaviour = Behaviour::of(credential);
-    match behaviour {
+    match behaviour.unwrap_or(Behaviour::Succeed) {
         Behaviour::Fail(status) => return failure(provider, status, credential),
         Behaviour::Hang => {
             tokio::time::sleep(HANG_FOR).await;
@@ -856,7 +959,11 @@ async fn dispatch(
                 return reply;
             }
         }
-        Behaviour::Succeed | Behaviour::Cut => {}
+        Behaviour::Succeed
+        | Behaviour::Cut
+        | Behaviour::MaxBody(_)
+        | Behaviour::Reset
+        | Behaviour::Chaos => {}
     }
     let json = if body.is_empty() {
         Value::Null
@@ -868,6 +975,14 @@ async fn dispatch(
     };
     if method == "POST" && !json.is_object() {
         return bad_json(provider, "the request body must be a JSON object");
+    }
+    // A model no credential's account may use: the provider's permission answer.
+    let model = match route {
+        Route::GeminiGenerate(m) | Route::GeminiStream(m) => Some(m.as_str()),
+        _ => json.get("model").and_then(Value::as_str),
+    };
+    if model.is_some_and(|m| m.starts_with("forbidden")) {
+        return failure(provider, 403, credential);
     }
     let call = Call {
         shared: Arc::clone(shared),
@@ -898,12 +1013,23 @@ async fn dispatch(
 
 fn provider_headers(provider: Provider, request_id: &str) -> Vec<(&'static str, String)> {
     match provider {
+        // The account headers real providers send; the gateway must not pass them on.
         Provider::OpenAi => vec![
             ("x-request-id", request_id.to_string()),
             ("openai-version", "2020-10-01".to_string()),
             ("openai-processing-ms", "1".to_string()),
+            ("openai-organization", "org-mockaccount".to_string()),
+            ("openai-project", "proj_mockaccount".to_string()),
         ],
-        Provider::Anthropic => vec![("request-id", request_id.to_string())],
+        Provider::Anthropic => vec![
+            ("request-id", request_id.to_string()),
+            (
+                "anthropic-organization-id",
+                "6f0b1a8e-0000-4000-8000-mockaccount0".to_string(),
+            ),
+            ("anthropic-ratelimit-requests-limit", "4000".to_string()),
+            ("anthropic-ratelimit-requests-remaining", "3999".to_string()),
+        ],
         Provider::Gemini => vec![("server-timing", "gfet4t7; dur=1".to_string())],
     }
 }
@@ -964,13 +1090,16 @@ fn bad_json(provider: Provider, detail: &str) -> Reply {
     Reply::error(StatusCode::BAD_REQUEST, body)
 }
 
+/// `fail-quota`: the account behind the key is out of credit.
+const QUOTA: u16 = 1;
+
+/// A failure as each provider really answers it (status, body and headers from its docs).
 fn failure(provider: Provider, status: u16, credential: &str) -> Reply {
-    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut headers = Vec::new();
     if status == 429 {
         headers.push(("retry-after", "2".to_string()));
     }
-    let body = match provider {
+    let (status, body) = match provider {
         Provider::OpenAi => {
             if status == 429 {
                 headers.extend([
@@ -982,7 +1111,13 @@ fn failure(provider: Provider, status: u16, credential: &str) -> Reply {
                     ("x-ratelimit-reset-tokens", "2s".to_string()),
                 ]);
             }
-            openai::failure_body(status, credential)
+            match status {
+                // A model the account may not use.
+                403 => (404, openai::failure_body(404, credential)),
+                QUOTA => (429, openai::failure_body(QUOTA, credential)),
+                529 => (503, openai::failure_body(503, credential)),
+                s => (s, openai::failure_body(s, credential)),
+            }
         }
         Provider::Anthropic => {
             if status == 429 {
@@ -995,12 +1130,21 @@ fn failure(provider: Provider, status: u16, credential: &str) -> Reply {
                     ),
                 ]);
             }
-            anthropic::failure_body(status)
+            match status {
+                QUOTA => (400, anthropic::failure_body(QUOTA)),
+                s => (s, anthropic::failure_body(s)),
+            }
         }
-        Provider::Gemini => gemini::failure_body(status),
+        Provider::Gemini => match status {
+            // Gemini answers a bad key with 400 INVALID_ARGUMENT.
+            401 => (400, gemini::failure_body(401)),
+            QUOTA => (400, gemini::failure_body(QUOTA)),
+            529 => (503, gemini::failure_body(503)),
+            s => (s, gemini::failure_body(s)),
+        },
     };
     Reply::Json {
-        status: code,
+        status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         body,
         usage: None,
         headers,
@@ -1023,6 +1167,7 @@ fn render(shared: &Arc<Shared>, index: usize, reply: Reply, cut: bool) -> Respon
             if let Some(usage) = usage {
                 shared.set_usage(index, usage);
             }
+            shared.set_status(index, status.as_u16());
             let mut response = Response::new(Body::from(bytes));
             *response.status_mut() = status;
             set_headers(response.headers_mut(), content_type, headers);
@@ -1033,6 +1178,7 @@ fn render(shared: &Arc<Shared>, index: usize, reply: Reply, cut: bool) -> Respon
             events,
             headers,
         } => {
+            shared.set_status(index, 200);
             let body = stream_body(Arc::clone(shared), index, events, cut);
             let mut response = Response::new(body);
             set_headers(response.headers_mut(), content_type, headers);

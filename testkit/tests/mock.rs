@@ -714,8 +714,19 @@ async fn failures_by_credential_in_each_error_shape() {
     let mock = fast_mock().await;
     let chat = json!({"model": "gpt-4o-mini", "messages": []});
     let msg = json!({"model": "claude-sonnet-4-6", "max_tokens": 10, "messages": []});
-    for status in [401u16, 403, 429, 500, 503] {
-        let key = format!("fail-{status}-pool-key");
+    // (credential, OpenAI status, Anthropic status, Gemini status), as each provider answers.
+    let cases: [(&str, u16, u16, u16); 7] = [
+        ("fail-401", 401, 401, 400),
+        ("fail-403", 404, 403, 403),
+        ("fail-quota", 429, 400, 400),
+        ("fail-429", 429, 429, 429),
+        ("fail-500", 500, 500, 500),
+        ("fail-503", 503, 503, 503),
+        ("fail-529", 503, 529, 503),
+    ];
+    for (name, openai_status, anthropic_status, gemini_status) in cases {
+        let status = openai_status;
+        let key = format!("{name}-pool-key");
         let r = post_openai(&mock, "/v1/chat/completions", &key, &chat).await;
         assert_eq!(r.status().as_u16(), status);
         let retry_after = r
@@ -728,12 +739,22 @@ async fn failures_by_credential_in_each_error_shape() {
             json["error"]["message"].is_string() && json["error"]["type"].is_string(),
             "{json}"
         );
-        if status == 429 {
+        if name == "fail-429" {
             assert_eq!(retry_after.as_deref(), Some("2"));
             assert!(ratelimit);
             assert_eq!(json["error"]["code"], "rate_limit_exceeded");
         }
+        let want_code = match name {
+            "fail-401" => Some("invalid_api_key"),
+            "fail-403" => Some("model_not_found"),
+            "fail-quota" => Some("insufficient_quota"),
+            _ => None,
+        };
+        if let Some(code) = want_code {
+            assert_eq!(json["error"]["code"], code, "{json}");
+        }
 
+        let status = anthropic_status;
         let r = post_anthropic(&mock, "/v1/messages", &key, &msg).await;
         assert_eq!(r.status().as_u16(), status);
         if status == 429 {
@@ -742,7 +763,18 @@ async fn failures_by_credential_in_each_error_shape() {
         let json: Value = r.json().await.unwrap();
         assert_eq!(json["type"], "error");
         assert!(json["error"]["type"].is_string() && json["error"]["message"].is_string());
+        let want_type = match name {
+            "fail-401" => "authentication_error",
+            "fail-403" => "permission_error",
+            "fail-quota" => "invalid_request_error",
+            "fail-529" => "overloaded_error",
+            _ => "",
+        };
+        if !want_type.is_empty() {
+            assert_eq!(json["error"]["type"], want_type, "{json}");
+        }
 
+        let status = gemini_status;
         let r = post_gemini(
             &mock,
             "/v1beta/models/gemini-2.5-flash:generateContent",
@@ -757,6 +789,9 @@ async fn failures_by_credential_in_each_error_shape() {
         let json: Value = r.json().await.unwrap();
         assert_eq!(u(&json["error"]["code"]), u64::from(status));
         assert!(json["error"]["status"].is_string() && json["error"]["message"].is_string());
+        if name == "fail-401" {
+            assert_eq!(json["error"]["details"][0]["reason"], "API_KEY_INVALID");
+        }
     }
     let none = client()
         .post(format!("{}/v1/chat/completions", mock.base_url()))

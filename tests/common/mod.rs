@@ -61,6 +61,9 @@ pub fn command(dir: &std::path::Path, proxy_port: u16, admin_port: u16, opts: &O
         // tests of the login limits set their own.
         .env("TOLLGATE__ADMIN__LOGIN_PER_ADDRESS_PER_MINUTE", "100000")
         .env("TOLLGATE__ADMIN__LOGIN_PER_USERNAME_PER_MINUTE", "100000")
+        // Every test client is 127.0.0.1; tests of the per-address caps set their own.
+        .env("TOLLGATE__ADMIN__MAX_CONNECTIONS_PER_IP", "0")
+        .env("TOLLGATE__PROXY__MAX_CONNECTIONS_PER_IP", "0")
         .env(
             "TOLLGATE__LOG__LEVEL",
             "info,pingora_core=warn,pingora_proxy=warn,sqlx=warn,sea_orm=warn",

@@ -23,11 +23,19 @@ pub(crate) fn failure_body(status: u16) -> Value {
             "permission_error",
             "Your API key does not have permission to use the specified resource.",
         ),
+        413 => error_body(
+            "request_too_large",
+            "Request exceeds the maximum allowed number of bytes.",
+        ),
+        super::QUOTA => error_body(
+            "invalid_request_error",
+            "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.",
+        ),
         429 => error_body(
             "rate_limit_error",
             "Number of request tokens has exceeded your per-minute rate limit. Please try again later.",
         ),
-        503 => error_body("overloaded_error", "Overloaded"),
+        503 | 529 => error_body("overloaded_error", "Overloaded"),
         504 => error_body("timeout_error", "Request timed out"),
         _ => error_body("api_error", "Internal server error"),
     }

@@ -24,9 +24,9 @@ pub(crate) fn error_body(code: u16, message: &str, status: &str) -> Value {
 pub(crate) fn failure_body(status: u16) -> Value {
     match status {
         401 => json!({"error": {
-            "code": 401,
+            "code": 400,
             "message": "API key not valid. Please pass a valid API key.",
-            "status": "UNAUTHENTICATED",
+            "status": "INVALID_ARGUMENT",
             "details": [{
                 "@type": "type.googleapis.com/google.rpc.ErrorInfo",
                 "reason": "API_KEY_INVALID",
@@ -36,8 +36,18 @@ pub(crate) fn failure_body(status: u16) -> Value {
         }}),
         403 => error_body(
             403,
-            "Permission denied: Consumer has been suspended.",
+            "The caller does not have permission",
             "PERMISSION_DENIED",
+        ),
+        413 => error_body(
+            400,
+            "Request payload size exceeds the limit: 20971520 bytes.",
+            "INVALID_ARGUMENT",
+        ),
+        super::QUOTA => error_body(
+            400,
+            "User location is not supported for the API use.",
+            "FAILED_PRECONDITION",
         ),
         429 => json!({"error": {
             "code": 429,

@@ -38,10 +38,20 @@ pub(crate) fn failure_body(status: u16, credential: &str) -> Value {
                 Some("invalid_api_key"),
             )
         }
-        403 => error_body(
-            "Country, region, or territory not supported",
-            "request_forbidden",
-            Some("unsupported_country_region_territory"),
+        404 => error_body(
+            "The model `gpt-4o` does not exist or you do not have access to it.",
+            "invalid_request_error",
+            Some("model_not_found"),
+        ),
+        super::QUOTA => error_body(
+            "You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.",
+            "insufficient_quota",
+            Some("insufficient_quota"),
+        ),
+        413 => error_body(
+            "Request too large for the model. Please reduce the length of the messages.",
+            "invalid_request_error",
+            Some("request_too_large"),
         ),
         429 => error_body(
             "Rate limit reached for requests per min (RPM): Limit 500, Used 500, Requested 1. Please try again in 2s.",
