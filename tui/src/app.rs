@@ -333,13 +333,14 @@ impl App {
                 self.overview.loading = true;
                 vec![Request::Overview]
             }
+            // Provider names change rarely, but a new provider should not show as a number.
             Tab::Credentials if force || self.credentials.due(every, now) => {
                 self.credentials.loading = true;
-                vec![Request::Credentials]
+                vec![Request::Credentials, Request::Providers]
             }
             Tab::ClientKeys if force || self.client_keys.due(every, now) => {
                 self.client_keys.loading = true;
-                vec![Request::ClientKeys]
+                vec![Request::ClientKeys, Request::Providers]
             }
             Tab::Logs if !self.logs.paused && due(self.logs.loading, self.logs.at) => {
                 self.logs.loading = true;

@@ -66,6 +66,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         .style(theme.header()),
     )
     .row_highlight_style(theme.selected())
+    .highlight_symbol("> ")
     .column_spacing(1);
     let mut state = TableState::default().with_selected(Some(app.selection(Tab::Audit)));
     frame.render_stateful_widget(table, table_area, &mut state);

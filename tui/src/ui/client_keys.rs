@@ -27,12 +27,12 @@ fn usage_cells(k: &ClientKey) -> [String; 4] {
         against(n(u.day_requests), k.rpd.map(compact)),
         against(n(u.day_tokens), k.tpd.map(compact)),
         against(
-            cost(&u.day_cost, 6),
-            k.cost_per_day.as_deref().map(|c| cost(c, 5)),
+            cost(&u.day_cost, if k.cost_per_day.is_some() { 6 } else { 10 }),
+            k.cost_per_day.as_deref().map(|c| cost(c, 3)),
         ),
         against(
-            cost(&u.lifetime_spend, 6),
-            k.budget.as_deref().map(|c| cost(c, 6)),
+            cost(&u.lifetime_spend, if k.budget.is_some() { 7 } else { 12 }),
+            k.budget.as_deref().map(|c| cost(c, 4)),
         ),
     ]
 }
@@ -110,6 +110,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         .style(theme.header()),
     )
     .row_highlight_style(theme.selected())
+    .highlight_symbol("> ")
     .column_spacing(1);
     let mut state = TableState::default().with_selected(Some(app.selection(Tab::ClientKeys)));
     frame.render_stateful_widget(table, table_area, &mut state);

@@ -93,6 +93,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         .style(theme.header()),
     )
     .row_highlight_style(theme.selected())
+    .highlight_symbol("> ")
     .column_spacing(1);
     let mut state_ = TableState::default().with_selected(Some(app.selection(Tab::Credentials)));
     frame.render_stateful_widget(table, table_area, &mut state_);
@@ -258,7 +259,7 @@ mod tests {
             ),
             t0(),
         );
-        assert_eq!(out, vec![Request::Credentials]);
+        assert_eq!(out, vec![Request::Credentials, Request::Providers]);
         assert!(screen(&app).contains("Credential 1: check failed (status 500)"));
     }
 

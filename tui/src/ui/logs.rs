@@ -10,8 +10,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
+/// Prompt + completion. Cache figures are in the detail: whether the prompt figure includes
+/// them depends on the provider (OpenAI's does, Anthropic's does not).
 fn tokens(r: &LogRow) -> i64 {
-    r.prompt_tokens + r.completion_tokens + r.cache_write_tokens + r.cache_read_tokens
+    r.prompt_tokens + r.completion_tokens
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
@@ -92,6 +94,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         .style(theme.header()),
     )
     .row_highlight_style(theme.selected())
+    .highlight_symbol("> ")
     .column_spacing(1);
     let mut state = TableState::default().with_selected(Some(app.selection(Tab::Logs)));
     frame.render_stateful_widget(table, table_area, &mut state);

@@ -159,13 +159,13 @@ fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, theme: Th
 
 fn draw_modal(frame: &mut Frame, area: Rect, app: &App, modal: &Modal, theme: Theme) {
     match modal {
-        Modal::Help => popup(
-            frame,
-            centered(area, 64, 22),
-            "Keys",
-            help_lines(app, theme),
-            theme,
-        ),
+        Modal::Help => {
+            let lines = help_lines(app, theme);
+            let height = u16::try_from(lines.len())
+                .unwrap_or(u16::MAX)
+                .saturating_add(2);
+            popup(frame, centered(area, 72, height), "Keys", lines, theme);
+        }
         Modal::Confirm { prompt, .. } => popup(
             frame,
             centered(area, 60, 6),
@@ -235,7 +235,7 @@ fn help_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
         Line::from(Span::styled(app.tab.title().to_string(), theme.title())),
     ];
     match app.tab {
-        Tab::Overview => lines.push(key("", "requests, errors and cost; refreshed every 5 s")),
+        Tab::Overview => lines.push(key("", "requests, errors, cost; refreshed every 5 s")),
         Tab::Credentials => {
             if app.perms.check_credentials() {
                 lines.push(key("c", "check the selected credential now"));
@@ -243,14 +243,14 @@ fn help_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
             if app.perms.write_credentials() {
                 lines.push(key("e / d", "enable / disable it (disable asks first)"));
             }
-            lines.push(key("", "the last error of the selected one is shown below"));
+            lines.push(key("", "the selected one's last error is shown below"));
         }
         Tab::ClientKeys => {
             if app.perms.write_client_keys() {
                 lines.push(key("n", "new client key (its secret is shown once)"));
                 lines.push(key("e / d", "enable / disable the selected key"));
             }
-            lines.push(key("", "usage today against its limits; lifetime spend"));
+            lines.push(key("", "usage today against limits; spend/budget"));
         }
         Tab::Logs => {
             lines.push(key("Enter", "the request's attempts, tokens and cost"));
@@ -260,7 +260,7 @@ fn help_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
         }
         Tab::Audit => lines.push(key(
             "",
-            "who changed what; details of the selected entry below",
+            "who changed what; the selected entry's details below",
         )),
     }
     lines.push(Line::default());
@@ -384,18 +384,26 @@ pub fn grouped(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
-/// A decimal cost for a narrow column: as sent when it fits, else rounded.
+/// A decimal cost for a narrow column: as sent when it fits, else with as many decimals as
+/// fit; an amount too small for the column shows as `<0.001`.
 pub fn cost(text: &str, width: usize) -> String {
     if text.len() <= width {
         return text.to_string();
     }
-    match text.parse::<f64>() {
-        Ok(v) if v >= 1000.0 => format!("{v:.0}"),
-        Ok(v) if v >= 1.0 => format!("{v:.2}"),
-        Ok(v) if v > 0.0 && v < 0.0001 => "<0.0001".to_string(),
-        Ok(v) => format!("{v:.4}"),
-        Err(_) => truncate(text, width),
+    let Ok(v) = text.parse::<f64>() else {
+        return truncate(text, width);
+    };
+    for decimals in (0..=9).rev() {
+        let s = format!("{v:.decimals$}");
+        if s.len() <= width {
+            if v > 0.0 && s.parse::<f64>().is_ok_and(|r| r == 0.0) {
+                let zeros = width.saturating_sub(4);
+                return format!("<0.{}1", "0".repeat(zeros));
+            }
+            return s;
+        }
     }
+    format!("{v:.0}")
 }
 
 pub fn truncate(s: &str, width: usize) -> String {
@@ -566,8 +574,12 @@ pub(crate) mod tests {
         assert_eq!(grouped(1_234_567), "1,234,567");
         assert_eq!(grouped(12), "12");
         assert_eq!(cost("0.000123", 9), "0.000123");
-        assert_eq!(cost("0.0000001234", 9), "<0.0001");
-        assert_eq!(cost("17.0812345678", 9), "17.08");
+        assert_eq!(cost("0.000011925", 9), "0.0000119");
+        assert_eq!(cost("0.000000001", 9), "<0.000001");
+        assert_eq!(cost("0.000011925", 6), "<0.001");
+        assert_eq!(cost("17.0812345678", 9), "17.081235");
+        assert_eq!(cost("17.0812345678", 5), "17.08");
+        assert_eq!(cost("123456789012", 9), "123456789012");
         assert_eq!(truncate("gpt-4o-mini-2024-07-18", 10), "gpt-4o-mi…");
     }
 

@@ -4,18 +4,20 @@ use super::{bold, cost, grouped, status_line, updated};
 use crate::api::Overview;
 use crate::app::App;
 use crate::theme::Theme;
+use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-fn window(o: &Overview) -> String {
-    match (o.from, o.to) {
-        (Some(from), Some(to)) if to - from <= chrono::Duration::hours(23) => {
-            format!("{}–{}", from.format("%H:%M"), to.format("%H:%M"))
+/// An end of the window the server answered for: the hour, with the date when it is not today's.
+fn edge(at: Option<DateTime<Utc>>, today: Option<DateTime<Utc>>) -> String {
+    match at {
+        Some(at) if today.is_some_and(|t| t.date_naive() == at.date_naive()) => {
+            at.format("%H:%M").to_string()
         }
-        (Some(from), Some(to)) => format!("{}–{}", from.format("%d %H:%M"), to.format("%d %H:%M")),
-        _ => String::new(),
+        Some(at) => at.format("%b %d %H:%M").to_string(),
+        None => String::new(),
     }
 }
 
@@ -54,7 +56,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         }
     };
     let rows = vec![
-        row("Window (UTC)", window(hour), window(day)),
+        row(
+            "From (UTC)",
+            edge(hour.from, app.overview.at),
+            edge(day.from, app.overview.at),
+        ),
+        row(
+            "To (UTC)",
+            edge(hour.to, app.overview.at),
+            edge(day.to, app.overview.at),
+        ),
         Row::new(vec![Cell::from("")]),
         row("Requests", grouped(hour.requests), grouped(day.requests)).style(bold()),
         Row::new(vec![
@@ -151,8 +162,13 @@ mod tests {
             text.contains("Last hour") && text.contains("Last 24 hours"),
             "{text}"
         );
-        assert!(text.contains("09:00–11:00"), "{text}");
-        assert!(text.contains("21 11:00–22 11:00"), "{text}");
+        let from = text.lines().find(|l| l.contains("From (UTC)")).unwrap();
+        assert!(
+            from.contains("09:00") && from.contains("Nov 21 11:00"),
+            "{text}"
+        );
+        let to = text.lines().find(|l| l.contains("To (UTC)")).unwrap();
+        assert!(to.contains("11:00"), "{text}");
         let line = |label: &str| {
             text.lines()
                 .find(|l| l.contains(label))
