@@ -128,6 +128,14 @@ impl Drop for Tmux {
     }
 }
 
+/// `tollgate tui` signing in as `ops` with the key at `key`, plus `extra` arguments.
+fn tui_as_ops(tg: &Tollgate, key: &Path, extra: &[&str], env: &[(&str, &str)]) -> Tmux {
+    let key = key.to_str().unwrap();
+    let mut args = vec!["tui", "--url", &tg.admin, "--user", "ops", "--key", key];
+    args.extend_from_slice(extra);
+    Tmux::start(tg.dir.path(), &args, env)
+}
+
 /// Keeps a screen for docs/tui.md.
 fn save(name: &str, screen: &str) {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("tui-captures");
@@ -229,12 +237,7 @@ async fn keygen_sign_in_live_log_and_disabling_a_key_from_the_tui() {
     let (_, client_keys) = tg.api("GET", "/api/client-keys", None).await;
     let prefix = client_keys[0]["key_prefix"].as_str().unwrap().to_string();
 
-    let key_arg = key_path.to_str().unwrap();
-    let tui = Tmux::start(
-        &dir,
-        &["tui", "--url", &tg.admin, "--user", "ops", "--key", key_arg],
-        &[],
-    );
+    let tui = tui_as_ops(&tg, &key_path, &[], &[]);
     let screen = tui.wait_for(&["Last 24 hours", "Requests", "ops (admin)"]);
     assert!(screen.lines().next().unwrap().contains("1 Overview"));
 
@@ -447,19 +450,7 @@ async fn replayed_expired_and_unregistered_signatures_are_refused_and_shown() {
     );
 
     // The same in the real TUI: a clear sign-in error, no crash, and q leaves cleanly.
-    let tui = Tmux::start(
-        &dir,
-        &[
-            "tui",
-            "--url",
-            &tg.admin,
-            "--user",
-            "ops",
-            "--key",
-            stranger_path.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let tui = tui_as_ops(&tg, &stranger_path, &[], &[]);
     let screen = tui.wait_for(&[
         "Sign-in refused: the server did not accept the signed challenge",
         "Is this public key registered",
@@ -505,19 +496,7 @@ async fn an_ended_session_and_a_revoked_key_return_to_the_sign_in_screen() {
     let key_path = dir.join("id_ed25519");
     let line = keygen(&key_path, "ops@e2e");
     let (ops_token, key_id) = ops_with_key(&tg, "admin", &line).await;
-    let tui = Tmux::start(
-        &dir,
-        &[
-            "tui",
-            "--url",
-            &tg.admin,
-            "--user",
-            "ops",
-            "--key",
-            key_path.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let tui = tui_as_ops(&tg, &key_path, &[], &[]);
     tui.wait_for(&["Last 24 hours"]);
     // The key is revoked and every session of the user ended (from another login).
     let (s, _) = tg
@@ -572,14 +551,9 @@ async fn a_passphrase_protected_openssh_key_signs_in_after_the_prompt() {
     );
     let line = std::fs::read_to_string(keys::pub_path(&key_path)).unwrap();
     ops_with_key(&tg, "admin", line.trim()).await;
-    let key_arg = key_path.to_str().unwrap();
 
     // Asked for before the TUI starts; typed into the terminal.
-    let tui = Tmux::start(
-        &dir,
-        &["tui", "--url", &tg.admin, "--user", "ops", "--key", key_arg],
-        &[],
-    );
+    let tui = tui_as_ops(&tg, &key_path, &[], &[]);
     tui.wait_for(&["Passphrase for"]);
     tui.type_text("open sesame");
     tui.send(&["Enter"]);
@@ -588,19 +562,10 @@ async fn a_passphrase_protected_openssh_key_signs_in_after_the_prompt() {
     tui.wait_for(&["EXIT=0"]);
 
     // From an environment variable; a wrong one is a clear error before any screen.
-    let tui = Tmux::start(
-        &dir,
-        &[
-            "tui",
-            "--url",
-            &tg.admin,
-            "--user",
-            "ops",
-            "--key",
-            key_arg,
-            "--passphrase-env",
-            "KEY_PASS",
-        ],
+    let tui = tui_as_ops(
+        &tg,
+        &key_path,
+        &["--passphrase-env", "KEY_PASS"],
         &[("KEY_PASS", "not it")],
     );
     let screen = tui.wait_for(&["EXIT=1"]);
@@ -609,19 +574,10 @@ async fn a_passphrase_protected_openssh_key_signs_in_after_the_prompt() {
         screen.replace('\n', "").contains("the passphrase is wrong"),
         "{screen}"
     );
-    let tui = Tmux::start(
-        &dir,
-        &[
-            "tui",
-            "--url",
-            &tg.admin,
-            "--user",
-            "ops",
-            "--key",
-            key_arg,
-            "--passphrase-env",
-            "KEY_PASS",
-        ],
+    let tui = tui_as_ops(
+        &tg,
+        &key_path,
+        &["--passphrase-env", "KEY_PASS"],
         &[("KEY_PASS", "open sesame")],
     );
     tui.wait_for(&["Last 24 hours"]);
@@ -654,19 +610,7 @@ async fn a_member_sees_refusals_and_only_their_own_keys() {
         )
         .await;
     assert_eq!(s, 201, "{own}");
-    let tui = Tmux::start(
-        &dir,
-        &[
-            "tui",
-            "--url",
-            &tg.admin,
-            "--user",
-            "ops",
-            "--key",
-            key_path.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let tui = tui_as_ops(&tg, &key_path, &[], &[]);
     tui.wait_for(&["Last 24 hours", "ops (member)"]);
     tui.send(&["2"]);
     let screen = tui.wait_for(&["403: "]);

@@ -18,7 +18,10 @@ use std::sync::Arc;
 
 /// `tollgate tui …`: the arguments, flattened into the main binary's `tui` subcommand.
 #[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    next_help_heading = "Terminal client"
+)]
 pub struct TuiArgs {
     #[command(subcommand)]
     pub command: Option<TuiCommand>,
@@ -43,6 +46,7 @@ pub enum TuiCommand {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Key")]
 pub struct KeygenArgs {
     /// Private key path (the public key goes to PATH.pub) [default: ~/.config/tollgate/id_ed25519].
     #[arg(long, value_name = "PATH")]

@@ -1,13 +1,13 @@
 //! The audit trail: who changed what, newest first; the selected entry's details below.
 
-use super::{clock, status_line, truncate, updated};
+use super::{clock, draw_detail_pane, draw_list, status_line, truncate};
 use crate::api::AuditEntry;
 use crate::app::{App, Tab};
 use crate::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row};
 
 fn status(e: &AuditEntry) -> Option<i64> {
     e.details.get("status").and_then(serde_json::Value::as_i64)
@@ -47,9 +47,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             Cell::from(e.address.clone().unwrap_or_default()),
         ])
     });
-    let table = Table::new(
+    draw_list(
+        frame,
+        table_area,
         rows,
-        [
+        &[
             Constraint::Length(8),
             Constraint::Length(12),
             Constraint::Length(18),
@@ -58,23 +60,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             Constraint::Length(3),
             Constraint::Min(6),
         ],
-    )
-    .header(
-        Row::new(vec![
-            "Time", "User", "Action", "Resource", "ID", "St", "Address",
-        ])
-        .style(theme.header()),
-    )
-    .row_highlight_style(theme.selected())
-    .highlight_symbol("> ")
-    .column_spacing(1);
-    let mut state = TableState::default().with_selected(Some(app.selection(Tab::Audit)));
-    frame.render_stateful_widget(table, table_area, &mut state);
-
-    let mut lines = vec![Line::from(Span::styled(
-        "─".repeat(usize::from(detail.width)),
-        theme.dim(),
-    ))];
+        &["Time", "User", "Action", "Resource", "ID", "St", "Address"],
+        app.selection(Tab::Audit),
+        theme,
+    );
+    let mut lines = Vec::new();
     if let Some(e) = app.selected_audit() {
         let d = details(e);
         lines.push(Line::from(vec![
@@ -96,29 +86,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
     } else {
         lines.push(Line::from(Span::styled("No entries.", theme.dim())));
     }
-    let tail = match &app.audit.error {
-        Some(e) => Line::from(Span::styled(e.clone(), theme.error())),
-        None => Line::from(Span::styled(updated(&app.audit), theme.dim())),
-    };
-    let [text, bottom] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(detail);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), text);
-    frame.render_widget(Paragraph::new(tail), bottom);
+    draw_detail_pane(frame, detail, lines, &app.audit, theme);
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    use super::super::tests::{app_on, press, screen, t0};
-    use crate::api::{AuditEntry, ClientError, Me};
+    use super::super::tests::{app_on, at, member, press, screen, t0};
+    use crate::api::{AuditEntry, ClientError};
     use crate::app::{Response, Tab};
-    use chrono::{DateTime, Utc};
     use ratatui::crossterm::event::KeyCode;
     use serde_json::json;
-
-    fn at(s: &str) -> Option<DateTime<Utc>> {
-        Some(DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc))
-    }
 
     #[test]
     fn audit_lists_who_changed_what() {
@@ -166,15 +144,7 @@ mod tests {
     #[test]
     fn a_member_sees_why_the_audit_is_closed() {
         let mut app = app_on(Tab::Audit);
-        app.on_response(
-            Response::Me(Ok(Me {
-                id: 3,
-                username: "mia".into(),
-                role: "member".into(),
-                permissions: None,
-            })),
-            t0(),
-        );
+        app.on_response(member(), t0());
         app.on_response(
             Response::Audit(Err(ClientError::Api {
                 status: 403,

@@ -1,14 +1,14 @@
 //! Client keys: today's usage against each key's limits, lifetime spend against its budget,
 //! and the create form.
 
-use super::{centered, compact, cost, popup, status_line, truncate, updated};
+use super::{centered, compact, cost, draw_detail_pane, draw_list, popup, status_line, truncate};
 use crate::api::ClientKey;
 use crate::app::{App, KeyForm, Tab};
 use crate::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row};
 
 /// `used/limit`, or just `used` without a limit.
 fn against(used: String, limit: Option<String>) -> String {
@@ -83,9 +83,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
         ])
         .style(style)
     });
-    let table = Table::new(
+    draw_list(
+        frame,
+        table_area,
         rows,
-        [
+        &[
             Constraint::Length(4),
             Constraint::Length(12),
             Constraint::Length(10),
@@ -95,9 +97,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             Constraint::Length(10),
             Constraint::Length(12),
         ],
-    )
-    .header(
-        Row::new(vec![
+        &[
             "ID",
             "Name",
             "Prefix",
@@ -106,19 +106,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             "Tok today",
             "Cost today",
             "Spend/budget",
-        ])
-        .style(theme.header()),
-    )
-    .row_highlight_style(theme.selected())
-    .highlight_symbol("> ")
-    .column_spacing(1);
-    let mut state = TableState::default().with_selected(Some(app.selection(Tab::ClientKeys)));
-    frame.render_stateful_widget(table, table_area, &mut state);
-
-    let mut lines = vec![Line::from(Span::styled(
-        "─".repeat(usize::from(detail.width)),
-        theme.dim(),
-    ))];
+        ],
+        app.selection(Tab::ClientKeys),
+        theme,
+    );
+    let mut lines = Vec::new();
     match app.selected_client_key() {
         Some(k) => {
             let provider = app
@@ -155,14 +147,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             theme.dim(),
         ))),
     }
-    let tail = Line::from(match &app.client_keys.error {
-        Some(e) => Span::styled(e.clone(), theme.error()),
-        None => Span::styled(updated(&app.client_keys), theme.dim()),
-    });
-    let [text, bottom] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(detail);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), text);
-    frame.render_widget(Paragraph::new(tail), bottom);
+    draw_detail_pane(frame, detail, lines, &app.client_keys, theme);
 }
 
 pub fn draw_form(frame: &mut Frame, area: Rect, form: &KeyForm, theme: Theme) {

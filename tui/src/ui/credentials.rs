@@ -1,13 +1,13 @@
 //! Provider credentials: state, health, cool-down and the last error of each.
 
-use super::{clock, status_line, truncate, updated};
+use super::{clock, draw_detail_pane, draw_list, status_line, truncate};
 use crate::api::ProviderKey;
 use crate::app::{App, Tab};
 use crate::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
 
 /// The state as shown: the API's word, `disabled` for a disabled key.
 fn state(k: &ProviderKey) -> &str {
@@ -72,9 +72,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             Cell::from(cool),
         ])
     });
-    let table = Table::new(
+    draw_list(
+        frame,
+        table_area,
         rows,
-        [
+        &[
             Constraint::Length(4),
             Constraint::Length(14),
             Constraint::Length(9),
@@ -85,23 +87,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             Constraint::Length(6),
             Constraint::Length(8),
         ],
-    )
-    .header(
-        Row::new(vec![
+        &[
             "ID", "Name", "Provider", "State", "On", "Lat ms", "Err", "Score", "Cool-off",
-        ])
-        .style(theme.header()),
-    )
-    .row_highlight_style(theme.selected())
-    .highlight_symbol("> ")
-    .column_spacing(1);
-    let mut state_ = TableState::default().with_selected(Some(app.selection(Tab::Credentials)));
-    frame.render_stateful_widget(table, table_area, &mut state_);
-
-    let mut lines = vec![Line::from(Span::styled(
-        "─".repeat(usize::from(detail.width)),
-        theme.dim(),
-    ))];
+        ],
+        app.selection(Tab::Credentials),
+        theme,
+    );
+    let mut lines = Vec::new();
     match app.selected_credential() {
         Some(k) => {
             lines.push(Line::from(vec![
@@ -124,28 +116,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             theme.dim(),
         ))),
     }
-    let tail = match &app.credentials.error {
-        Some(e) => Span::styled(e.clone(), theme.error()),
-        None => Span::styled(updated(&app.credentials), theme.dim()),
-    };
-    let [text, bottom] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(detail);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), text);
-    frame.render_widget(Paragraph::new(Line::from(tail)), bottom);
+    draw_detail_pane(frame, detail, lines, &app.credentials, theme);
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    use super::super::tests::{app_on, press, screen, t0};
-    use crate::api::{CheckOutcome, ClientError, Health, LastCheck, Me, Provider, ProviderKey};
+    use super::super::tests::{app_on, at, member, press, screen, t0};
+    use crate::api::{CheckOutcome, ClientError, Health, LastCheck, Provider, ProviderKey};
     use crate::app::{Request, Response, Tab};
-    use chrono::{DateTime, Utc};
     use ratatui::crossterm::event::KeyCode;
-
-    fn at(s: &str) -> Option<DateTime<Utc>> {
-        Some(DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc))
-    }
 
     fn keys() -> Vec<ProviderKey> {
         vec![
@@ -266,15 +246,7 @@ mod tests {
     #[test]
     fn a_member_sees_the_apis_refusal_and_no_write_keys() {
         let mut app = app_on(Tab::Credentials);
-        app.on_response(
-            Response::Me(Ok(Me {
-                id: 3,
-                username: "mia".into(),
-                role: "member".into(),
-                permissions: None,
-            })),
-            t0(),
-        );
+        app.on_response(member(), t0());
         app.on_response(
             Response::Credentials(Err(ClientError::Api {
                 status: 403,

@@ -1,14 +1,14 @@
 //! The live log: new requests as they are recorded, filtered by key, model or status; Enter
 //! shows one request's attempts, tokens and cost.
 
-use super::{centered, clock, compact, cost, popup, truncate};
+use super::{centered, clock, compact, cost, draw_list, popup, truncate};
 use crate::api::LogRow;
 use crate::app::{App, Loaded, Tab, format_filter};
 use crate::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Cell, Paragraph, Row};
 
 /// Prompt + completion. Cache figures are in the detail: whether the prompt figure includes
 /// them depends on the provider (OpenAI's does, Anthropic's does not).
@@ -74,9 +74,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             row
         }
     });
-    let table = Table::new(
+    draw_list(
+        frame,
+        table_area,
         rows,
-        [
+        &[
             Constraint::Length(8),
             Constraint::Length(3),
             Constraint::Length(4),
@@ -86,18 +88,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
             Constraint::Length(9),
             Constraint::Min(8),
         ],
-    )
-    .header(
-        Row::new(vec![
-            "Time", "St", "Key", "Model", "ms", "Tokens", "Cost", "Path",
-        ])
-        .style(theme.header()),
-    )
-    .row_highlight_style(theme.selected())
-    .highlight_symbol("> ")
-    .column_spacing(1);
-    let mut state = TableState::default().with_selected(Some(app.selection(Tab::Logs)));
-    frame.render_stateful_widget(table, table_area, &mut state);
+        &["Time", "St", "Key", "Model", "ms", "Tokens", "Cost", "Path"],
+        app.selection(Tab::Logs),
+        theme,
+    );
 }
 
 /// The lines of a request's detail.
@@ -231,15 +225,10 @@ pub fn draw_detail(frame: &mut Frame, area: Rect, id: i64, detail: &Loaded<LogRo
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    use super::super::tests::{app_on, press, screen, t0};
+    use super::super::tests::{app_on, at, press, screen, t0};
     use crate::api::{Attempt, ClientError, LogFilter, LogRow};
     use crate::app::{Response, Tab};
-    use chrono::{DateTime, Utc};
     use ratatui::crossterm::event::KeyCode;
-
-    fn at(s: &str) -> Option<DateTime<Utc>> {
-        Some(DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc))
-    }
 
     fn rows() -> Vec<LogRow> {
         vec![

@@ -15,7 +15,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Tabs, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph, Row, Table, TableState, Tabs, Wrap};
 
 pub use logs::detail_lines;
 
@@ -336,6 +336,52 @@ fn capitalize(s: &str) -> String {
     }
 }
 
+/// A view's list: header, selection marked with `>`, columns a space apart.
+fn draw_list<'a>(
+    frame: &mut Frame,
+    area: Rect,
+    rows: impl IntoIterator<Item = Row<'a>>,
+    widths: &[Constraint],
+    header: &[&'a str],
+    selected: usize,
+    theme: Theme,
+) {
+    let table = Table::new(rows, widths.to_vec())
+        .header(Row::new(header.to_vec()).style(theme.header()))
+        .row_highlight_style(theme.selected())
+        .highlight_symbol("> ")
+        .column_spacing(1);
+    let mut state = TableState::default().with_selected(Some(selected));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// The pane under a list: a rule, `lines` about the selected row (wrapped), and last the
+/// view's error or when it was read.
+fn draw_detail_pane<T>(
+    frame: &mut Frame,
+    area: Rect,
+    lines: Vec<Line>,
+    loaded: &Loaded<T>,
+    theme: Theme,
+) {
+    let [rule, text, bottom] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    frame.render_widget(
+        Span::styled("─".repeat(usize::from(rule.width)), theme.dim()),
+        rule,
+    );
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), text);
+    let tail = match &loaded.error {
+        Some(e) => Span::styled(e.clone(), theme.error()),
+        None => Span::styled(updated(loaded), theme.dim()),
+    };
+    frame.render_widget(Paragraph::new(Line::from(tail)), bottom);
+}
+
 /// A line saying why a view has nothing to show: loading, or the API's error.
 fn status_line<T>(loaded: &Loaded<T>, theme: Theme) -> Option<Line<'static>> {
     if let Some(error) = &loaded.error {
@@ -449,6 +495,20 @@ pub(crate) mod tests {
     use crate::api::{ClientError, Me};
     use crate::app::{Response, SignIn};
     use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    pub fn at(s: &str) -> Option<DateTime<Utc>> {
+        Some(DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc))
+    }
+
+    /// `/me` of a member on a server without the permissions model.
+    pub fn member() -> Response {
+        Response::Me(Ok(Me {
+            id: 3,
+            username: "mia".into(),
+            role: "member".into(),
+            permissions: None,
+        }))
+    }
 
     pub fn t0() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-11-22T10:00:05Z")

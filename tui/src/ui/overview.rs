@@ -121,14 +121,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: Theme) {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    use super::super::tests::{app_on, screen, t0};
+    use super::super::tests::{app_on, at, screen, t0};
     use crate::api::{ClientError, Overview, Tokens};
     use crate::app::{Response, Tab};
-    use chrono::{DateTime, Utc};
-
-    fn at(s: &str) -> Option<DateTime<Utc>> {
-        Some(DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc))
-    }
 
     #[test]
     fn overview_shows_the_hour_and_the_day() {
