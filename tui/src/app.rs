@@ -342,7 +342,8 @@ impl App {
                 self.client_keys.loading = true;
                 vec![Request::ClientKeys, Request::Providers]
             }
-            Tab::Logs if !self.logs.paused && due(self.logs.loading, self.logs.at) => {
+            // Paused: no polls, but `r` still reads once.
+            Tab::Logs if (force || !self.logs.paused) && due(self.logs.loading, self.logs.at) => {
                 self.logs.loading = true;
                 vec![Request::Logs(self.logs.filter.clone())]
             }
@@ -979,6 +980,10 @@ mod tests {
         app.on_response(Response::Logs(LogFilter::default(), Ok(vec![])), t0());
         app.on_key(key(KeyCode::Char('p')), t0());
         assert!(app.tick(t0() + Duration::seconds(60)).is_empty());
+        assert_eq!(
+            app.on_key(key(KeyCode::Char('r')), t0()),
+            vec![Request::Logs(LogFilter::default())]
+        );
     }
 
     #[test]
