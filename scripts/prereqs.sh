@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building Tollgate needs beyond the Rust toolchain: a C compiler and cmake
-# (Pingora's zlib-ng), Node.js and npm for the web console, and, when the caller sets
-# TOLLGATE_NEED_CHROMIUM=1 (the console's browser tests), Debian's chromium. Idempotent;
-# sourced by run.sh, test.sh and console-test.sh.
+# (Pingora's zlib-ng), Node.js and npm for the web console, what the tests drive (tmux for the
+# terminal client's end-to-end tests, ssh-keygen for the keys they sign in with), and, when the
+# caller sets TOLLGATE_NEED_CHROMIUM=1 (the console's browser tests), Debian's chromium.
+# Idempotent; sourced by run.sh, test.sh and console-test.sh.
 set -euo pipefail
 
 missing=()
@@ -11,6 +12,8 @@ command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
 if [ "${TOLLGATE_NEED_CHROMIUM:-}" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   missing+=(chromium)
 fi

@@ -35,6 +35,8 @@ enum Command {
     Migrate,
     /// Validate the configuration and exit.
     CheckConfig,
+    /// The terminal client: sign in to a Tollgate with an Ed25519 key (`tui keygen` makes one).
+    Tui(tollgate_tui::TuiArgs),
 }
 
 fn init_telemetry(config: &Config) {
@@ -56,6 +58,10 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Tui(args)) = cli.command {
+        // A client of some Tollgate's API: it needs none of this instance's configuration.
+        return tollgate_tui::main(args);
+    }
     let overrides = CliOverrides {
         proxy_listen: cli.proxy_listen,
         admin_listen: cli.admin_listen,
@@ -69,7 +75,7 @@ fn main() -> ExitCode {
     init_telemetry(&config);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => tollgate::server::run(config),
-        Command::CheckConfig => Ok(()),
+        Command::CheckConfig | Command::Tui(_) => Ok(()),
         Command::Migrate => tollgate::server::process_runtime().and_then(|rt| {
             rt.block_on(async {
                 let store = tollgate::server::connect_store(&config).await?;

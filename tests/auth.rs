@@ -636,6 +636,67 @@ async fn key_pair_login_with_single_use_challenges() {
 }
 
 #[tokio::test]
+async fn openssh_public_key_lines_register_with_their_comment_as_name() {
+    let tg = Tollgate::start().await;
+    tg.create_user("olga", MEMBER_PASSWORD, "member").await;
+    let olga = tg.session("olga", MEMBER_PASSWORD).await;
+    let add = |body: Value| {
+        let (tg, olga) = (&tg, olga.clone());
+        async move {
+            tg.call(Some(&olga), "POST", "/api/auth/public-keys", Some(body))
+                .await
+        }
+    };
+    let (key, public) = keypair(3);
+    let line = tollgate_tui::keys::public_line(key.verifying_key().as_bytes(), "olga@laptop");
+    assert!(line.starts_with("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI"));
+
+    // The OpenSSH line alone: stored as the raw key, named by its comment.
+    let (s, created) = add(json!({"public_key": format!("{line}\n")})).await;
+    assert_eq!(s, 201, "{created}");
+    assert_eq!(created["name"], "olga@laptop");
+    assert_eq!(created["public_key"], public.as_str());
+    // The same key again, in either form, is a conflict.
+    assert_eq!(
+        add(json!({"name": "b64", "public_key": public})).await.0,
+        409
+    );
+    assert_eq!(add(json!({"public_key": line})).await.0, 409);
+
+    // A name given wins over the comment; a line without a comment needs one.
+    let (key2, _) = keypair(4);
+    let bare = tollgate_tui::keys::public_line(key2.verifying_key().as_bytes(), "");
+    let (s, v) = add(json!({"public_key": bare})).await;
+    assert_eq!(s, 400, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("`name`"));
+    let (s, v) =
+        add(json!({"name": "desk", "public_key": format!("{bare} ignored-comment")})).await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["name"], "desk");
+
+    // Other algorithms and damaged lines are refused like bad base64.
+    for bad in [
+        line.replacen("ssh-ed25519", "ssh-rsa", 1),
+        line.replacen("AAAAC3", "AAAAC4", 1),
+        "ssh-ed25519 c2hvcnQ= x".to_string(),
+    ] {
+        let (s, v) = add(json!({"name": "x", "public_key": bad})).await;
+        assert_eq!(s, 400, "{bad}: {v}");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("public_key")
+        );
+    }
+
+    // The key registered from its OpenSSH line signs in.
+    let nonce = challenge(&tg, "olga").await;
+    let (s, v) = answer(&tg, "olga", &nonce, &sign(&key, &nonce)).await;
+    assert_eq!(s, 200, "{v}");
+}
+
+#[tokio::test]
 async fn users_api_validates_and_keeps_an_admin_in_charge() {
     let tg = Tollgate::start().await;
     let (_, me) = tg.api("GET", "/api/auth/me", None).await;

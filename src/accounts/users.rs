@@ -197,20 +197,34 @@ impl Accounts {
         Ok(self.store.list_public_keys(user_id).await?)
     }
 
+    /// Registers a key given as base64 or as an OpenSSH line. Without a `name`, the OpenSSH
+    /// line's comment names the key.
     pub async fn add_public_key(
         &self,
         user_id: i64,
-        name: &str,
+        name: Option<&str>,
         public_key: &str,
     ) -> Result<user_public_key::Model, AccountError> {
-        let name = check_key_name(name)?;
-        let key = auth::parse_public_key(public_key).ok_or_else(|| {
+        let parsed = auth::parse_public_key(public_key).ok_or_else(|| {
             AccountError::invalid(
                 "public_key",
-                "must be the base64 of a 32-byte Ed25519 public key",
+                "must be the base64 of a 32-byte Ed25519 public key, or an OpenSSH \
+                 `ssh-ed25519 AAAA…` line",
             )
         })?;
-        Ok(self.store.create_public_key(user_id, &name, &key).await?)
+        let name = match name.or(parsed.comment.as_deref()) {
+            Some(name) => check_key_name(name)?,
+            None => {
+                return Err(AccountError::invalid(
+                    "name",
+                    "is required when the key has no comment",
+                ));
+            }
+        };
+        Ok(self
+            .store
+            .create_public_key(user_id, &name, &parsed.key)
+            .await?)
     }
 
     pub async fn delete_public_key(&self, user_id: i64, id: i64) -> Result<(), AccountError> {

@@ -40,11 +40,16 @@ impl From<entity::user_public_key::Model> for PublicKeyView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePublicKey {
-    /// 1 to 64 characters.
+    /// 1 to 64 characters. Optional when `public_key` is an OpenSSH line with a comment: the
+    /// comment is the name then.
     #[schema(min_length = 1, max_length = 64, pattern = r"\S")]
-    pub name: String,
-    /// Standard base64 of the 32-byte Ed25519 public key.
-    #[schema(pattern = r"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$")]
+    pub name: Option<String>,
+    /// The Ed25519 public key: standard base64 of its 32 bytes, or an OpenSSH public-key line
+    /// as in `id_ed25519.pub` (`ssh-ed25519 AAAA… comment`).
+    #[schema(
+        pattern = r"^\s*([A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=|ssh-ed25519\s+AAAAC3NzaC1lZDI1NTE5AAAAI[A-Za-z0-9+/]{43}(\s.*)?)\s*$",
+        example = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHEVpHx0eBe1by922S7bm3lkZgTdgl5TaNMOo3dYOtQd ops@laptop"
+    )]
     pub public_key: String,
 }
 
@@ -64,13 +69,13 @@ pub async fn list(
     Ok(Json(rows.into_iter().map(PublicKeyView::from).collect()))
 }
 
-/// Registers an Ed25519 public key for key-pair login.
+/// Registers an Ed25519 public key for key-pair login, given as base64 or as an OpenSSH line.
 #[utoipa::path(
     post, path = "/api/auth/public-keys", tag = "auth",
     request_body = CreatePublicKey,
     responses(
         (status = 201, description = "Registered", body = PublicKeyView),
-        (status = 400, description = "Invalid name or key", body = ErrorBody),
+        (status = 400, description = "Invalid name or key, or no name for a key without a comment", body = ErrorBody),
         (status = 401, description = "Missing or invalid access token", body = ErrorBody),
         (status = 409, description = "Key already registered", body = ErrorBody),
     )
@@ -82,7 +87,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<PublicKeyView>), ApiError> {
     let created = state
         .accounts
-        .add_public_key(caller.id(), &req.name, &req.public_key)
+        .add_public_key(caller.id(), req.name.as_deref(), &req.public_key)
         .await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
