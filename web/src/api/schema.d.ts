@@ -25,7 +25,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A single-use nonce for key-pair login, issued for any well-formed username. */
+        /**
+         * A single-use nonce for key-pair login, issued for any well-formed username. Counted against
+         *     the same per-address and per-username attempts as logins; a username keeps at most
+         *     `admin.challenges_per_username` live challenges (a new one replaces the oldest) and all
+         *     together at most `admin.challenges_max`.
+         */
         get: operations["auth_challenge"];
         put?: never;
         /**
@@ -50,7 +55,10 @@ export interface paths {
         put?: never;
         /**
          * Password login. A wrong password, an unknown or disabled user and a locked-out username all
-         *     get the same 401.
+         *     get the same 401. Attempts are limited per client address and per username
+         *     (`admin.login_per_*_per_minute`), and password checks run a few at a time
+         *     (`admin.password_check_slots`): past either, 429 with `Retry-After`. Failed logins are
+         *     counted, not audited one by one; the failure that locks a username is audited as `lockout`.
          */
         post: operations["auth_login"];
         delete?: never;
@@ -140,7 +148,7 @@ export interface paths {
         /** The caller's registered public keys. */
         get: operations["auth_list"];
         put?: never;
-        /** Registers an Ed25519 public key for key-pair login. */
+        /** Registers an Ed25519 public key for key-pair login, given as base64 or as an OpenSSH line. */
         post: operations["auth_create"];
         delete?: never;
         options?: never;
@@ -222,6 +230,48 @@ export interface paths {
         patch: operations["client_keys_update"];
         trace?: never;
     };
+    "/api/client-keys/{id}/oauth-clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The key's OAuth clients (secrets never shown). Another member's key answers 404. */
+        get: operations["client_keys_list_clients"];
+        put?: never;
+        /**
+         * Creates an OAuth2 client-credentials client for the key: `POST /oauth/token` on the proxy
+         *     port exchanges its `client_id` and `client_secret` (shown once) for access tokens that act
+         *     as this client key. Another member's key answers 404.
+         */
+        post: operations["client_keys_create_client"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/client-keys/{id}/oauth-clients/{client}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Deletes an OAuth client; every token issued to it stops working. Another member's key
+         *     answers 404.
+         */
+        delete: operations["client_keys_delete_client"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/client-keys/{id}/rotate": {
         parameters: {
             query?: never;
@@ -273,6 +323,43 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/jwt-issuers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Trusted JWT issuers (admin only). */
+        get: operations["jwt_issuers_list"];
+        put?: never;
+        /** Trusts a new issuer (admin only). */
+        post: operations["jwt_issuers_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jwt-issuers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One issuer (admin only). */
+        get: operations["jwt_issuers_get"];
+        put?: never;
+        post?: never;
+        /** Stops trusting an issuer (admin only). */
+        delete: operations["jwt_issuers_delete"];
+        options?: never;
+        head?: never;
+        /** Changes an issuer (admin only). */
+        patch: operations["jwt_issuers_update"];
         trace?: never;
     };
     "/api/logs": {
@@ -366,6 +453,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/oauth/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the provider sends the admin's browser back. No token needed: the single-use `state`
+         *     is the proof. Answers an HTML page that says what happened.
+         */
+        get: operations["provider_keys_callback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/openapi.json": {
         parameters: {
             query?: never;
@@ -448,6 +555,26 @@ export interface paths {
         put?: never;
         /** Runs one active health check on the key now (admin only). */
         post: operations["provider_keys_health_check"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/provider-keys/{id}/oauth/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Starts connecting an OAuth2 provider key: an authorize URL with a PKCE S256 challenge and
+         *     a single-use `state` (admin only).
+         */
+        post: operations["provider_keys_authorize"];
         delete?: never;
         options?: never;
         head?: never;
@@ -672,6 +799,8 @@ export interface components {
         Amount: string | number;
         /** @description One try of one provider key within a request. */
         AttemptRecord: {
+            /** @description The provider's own error code or type (`invalid_api_key`, `overloaded_error`, …). */
+            code?: string | null;
             error_kind?: string | null;
             /** Format: int64 */
             latency_ms: number;
@@ -707,6 +836,15 @@ export interface components {
             user_id?: number | null;
             username?: string | null;
         };
+        AuthorizeResponse: {
+            /** @description Send the admin's browser here; the provider comes back to `/api/oauth/callback`. */
+            authorize_url: string;
+            /**
+             * Format: date-time
+             * @description The link (its `state`) is refused after this.
+             */
+            expires_at: string;
+        };
         ChallengeAnswer: {
             nonce: string;
             /** @description Standard base64 of the 64-byte Ed25519 signature over the decoded nonce. */
@@ -736,7 +874,10 @@ export interface components {
          *     [`CreateClientKey`].
          */
         ClientKeyInput: {
-            /** @description 1 to 100 model name patterns (`*` matches any run of characters), or null for all. */
+            /**
+             * @description 1 to 100 model name patterns, or null for all: `*` matches any run of characters, `?`
+             *     one character; 1 to 200 characters each, no blanks, no `**`, `[`, `]`, `{`, `}` or `\`.
+             */
             allowed_models?: string[] | null;
             budget?: null | components["schemas"]["Amount"];
             cost_per_day?: null | components["schemas"]["Amount"];
@@ -811,7 +952,10 @@ export interface components {
         };
         /** @description A new client key (the body of `POST /api/client-keys`). */
         CreateClientKey: {
-            /** @description 1 to 100 model name patterns (`*` matches any run of characters), or null for all. */
+            /**
+             * @description 1 to 100 model name patterns, or null for all: `*` matches any run of characters, `?`
+             *     one character; 1 to 200 characters each, no blanks, no `**`, `[`, `]`, `{`, `}` or `\`.
+             */
             allowed_models?: string[] | null;
             budget?: null | components["schemas"]["Amount"];
             cost_per_day?: null | components["schemas"]["Amount"];
@@ -840,6 +984,10 @@ export interface components {
             strategy?: "round_robin" | "weighted" | "health_best";
             /** Format: int64 */
             tpd?: number | null;
+        };
+        CreateOAuthClient: {
+            /** @description 1 to 128 characters; "oauth client" when left out. */
+            name?: string | null;
         };
         /** @description A price per million tokens; cache prices are 0 when left out. */
         CreatePrice: {
@@ -875,13 +1023,22 @@ export interface components {
              * @description 1 to 600000; 120000 when left out.
              */
             first_byte_timeout_ms?: number | null;
+            /**
+             * @description Lower-case header names (at most 32); credentials, the caller's address and identity
+             *     headers are refused.
+             */
+            forward_headers?: string[] | null;
             /** @description A path starting with `/`; the format's default when left out. */
             health_check_path?: string | null;
             /** @description 1 to 64 characters, unique. */
             name: string;
+            /** @description false when left out. */
+            retry_after_send?: boolean | null;
         };
         CreateProviderKey: {
             enabled?: boolean | null;
+            /** @description `api_key` (default) or `oauth2`. */
+            kind?: string | null;
             /** @description 1 to 128 characters. */
             name: string;
             /** Format: int64 */
@@ -891,8 +1048,11 @@ export interface components {
              * @description Greater than 0; no cap when left out.
              */
             rpm?: number | null;
-            /** @description The provider credential; write-only (shown masked afterwards). */
-            secret: string;
+            /**
+             * @description The provider credential; write-only (shown masked afterwards). Required for
+             *     `api_key`, absent for `oauth2` (connect it with `/oauth/authorize`).
+             */
+            secret?: string | null;
             /**
              * Format: int64
              * @description Greater than 0; no cap when left out.
@@ -905,9 +1065,16 @@ export interface components {
             weight?: number | null;
         };
         CreatePublicKey: {
-            /** @description 1 to 64 characters. */
-            name: string;
-            /** @description Standard base64 of the 32-byte Ed25519 public key. */
+            /**
+             * @description 1 to 64 characters. Optional when `public_key` is an OpenSSH line with a comment: the
+             *     comment is the name then.
+             */
+            name?: string | null;
+            /**
+             * @description The Ed25519 public key: standard base64 of its 32 bytes, or an OpenSSH public-key line
+             *     as in `id_ed25519.pub` (`ssh-ed25519 AAAA… comment`).
+             * @example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHEVpHx0eBe1by922S7bm3lkZgTdgl5TaNMOo3dYOtQd ops@laptop
+             */
             public_key: string;
         };
         CreateRole: {
@@ -937,6 +1104,10 @@ export interface components {
             /** @description The only time the key is shown. */
             key: string;
         };
+        CreatedOAuthClient: components["schemas"]["OAuthClientView"] & {
+            /** @description Shown this once; stored only as a keyed hash. */
+            client_secret: string;
+        };
         /** @enum {string} */
         DatabaseStatus: "ok" | "unreachable";
         /** @description The body of every error answer of the management API. */
@@ -946,9 +1117,12 @@ export interface components {
         ErrorDetail: {
             /**
              * @description Machine-readable: `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`,
-             *     `method_not_allowed`, `unavailable` or `internal_error`.
+             *     `invalid_value`, `rate_limited`, `method_not_allowed`, `unavailable` or
+             *     `internal_error`.
              */
             code: string;
+            /** @description With `invalid_value`: the field whose value is out of range. */
+            field?: string | null;
             /** @description For people; names the offending field where there is one. */
             message: string;
         };
@@ -959,6 +1133,62 @@ export interface components {
             database: components["schemas"]["DatabaseStatus"];
             redis: components["schemas"]["RedisStatus"];
             status: components["schemas"]["Overall"];
+        };
+        /**
+         * @description Body of POST (name, issuer, audience, algorithms and one of jwks_url / public_key_pem
+         *     required) and PATCH (every field optional; null clears jwks_url or public_key_pem).
+         */
+        JwtIssuerInput: {
+            /**
+             * @description Asymmetric algorithms only, all of one key family: RS256, RS384, RS512, PS256, PS384,
+             *     PS512, ES256, ES384, EdDSA.
+             */
+            algorithms?: string[] | null;
+            audience?: string | null;
+            /** @description `sub` when left out. */
+            client_key_claim?: string | null;
+            client_keys?: {
+                [key: string]: number;
+            } | null;
+            /**
+             * Format: int64
+             * @description 0 to 3600; 60 when left out.
+             */
+            clock_skew_secs?: number | null;
+            enabled?: boolean | null;
+            issuer?: string | null;
+            jwks_url?: string | null;
+            name?: string | null;
+            public_key_pem?: string | null;
+        };
+        JwtIssuerView: {
+            algorithms: string[];
+            /** @description The `aud` a token must carry (one of its audiences). */
+            audience: string;
+            /** @description The claim whose value selects the client key. */
+            client_key_claim: string;
+            /** @description Claim value → client key id. */
+            client_keys: {
+                [key: string]: number;
+            };
+            /**
+             * Format: int64
+             * @description Leeway for `exp` and `nbf`, in seconds.
+             */
+            clock_skew_secs: number;
+            /** Format: date-time */
+            created_at: string;
+            enabled: boolean;
+            /** Format: int64 */
+            id: number;
+            /** @description The exact `iss` a token must carry. */
+            issuer: string;
+            jwks_url?: string | null;
+            name: string;
+            /** @description A static public key (PEM), instead of a JWKS URL. */
+            public_key_pem?: string | null;
+            /** Format: date-time */
+            updated_at: string;
         };
         /** @description A key's health as the API shows it: `disabled` when switched off, else the live state. */
         KeyHealthView: {
@@ -1028,11 +1258,20 @@ export interface components {
             /** Format: int64 */
             provider_key_id?: number | null;
             request_id: string;
+            /** @description The model the answer named (priced in preference to `model`). */
+            response_model?: string | null;
             /** Format: int32 */
             status: number;
             stream: boolean;
             /** Format: int64 */
             ttfb_ms?: number | null;
+            /**
+             * @description Where the token figures came from: `provider` (its own usage report) or `estimated`
+             *     (the answer ended before the provider reported; counted with a tokenizer). Null when
+             *     the answer carried no usage.
+             * @example provider
+             */
+            usage_source?: string | null;
         };
         LoginRequest: {
             password: string;
@@ -1046,6 +1285,65 @@ export interface components {
         /** @description The caller's account and what their role allows. */
         MeView: components["schemas"]["UserView"] & {
             permissions: ("providers:read" | "providers:write" | "provider_keys:read" | "provider_keys:write" | "provider_keys:check" | "client_keys:read" | "client_keys:write" | "client_keys:read_own" | "client_keys:write_own" | "logs:read" | "logs:read_own" | "stats:read" | "stats:read_own" | "prices:read" | "prices:write" | "users:manage" | "roles:manage" | "audit:read" | "routes:write")[];
+        };
+        OAuthClientView: {
+            client_id: string;
+            /** Format: int64 */
+            client_key_id: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            name: string;
+        };
+        /** @description A provider's OAuth2 client (authorization code + PKCE S256). */
+        OAuthConfigInput: {
+            /** @description The provider's authorization endpoint (http or https). */
+            authorize_url: string;
+            /** @description How the client authenticates at the token endpoint: `basic` (default) or `post`. */
+            client_auth?: string | null;
+            client_id: string;
+            /** @description Write-only. Left out: the stored one is kept; null: removed (a public client). */
+            client_secret?: string | null;
+            /** @description Extra parameters of the authorize URL (e.g. `access_type=offline`). */
+            extra_params?: {
+                [key: string]: string;
+            };
+            /**
+             * @description Where the provider sends the browser back: this API's `/api/oauth/callback` as the
+             *     browser reaches it.
+             */
+            redirect_uri: string;
+            scopes?: string[];
+            /** @description The provider's token endpoint (http or https). */
+            token_url: string;
+        };
+        /** @description A provider's OAuth configuration as shown: the secret never is. */
+        OAuthConfigView: {
+            authorize_url: string;
+            client_auth: string;
+            client_id: string;
+            extra_params: {
+                [key: string]: string;
+            };
+            has_client_secret: boolean;
+            redirect_uri: string;
+            scopes: string[];
+            token_url: string;
+        };
+        /** @description The state of an OAuth provider key's tokens (never the tokens). */
+        OAuthStatusView: {
+            connected: boolean;
+            /**
+             * Format: date-time
+             * @description When the current access token expires.
+             */
+            expires_at?: string | null;
+            /** @description The provider refused the refresh token: connect the key again. */
+            needs_reconnect: boolean;
+            reason?: string | null;
+            /** @description `pending` (never connected), `connected` or `invalid`. */
+            status: string;
         };
         /**
          * @description `degraded`: Redis is unreachable; `unavailable`: the database is.
@@ -1096,7 +1394,10 @@ export interface components {
             health: components["schemas"]["KeyHealthView"];
             /** Format: int64 */
             id: number;
+            /** @description `api_key` or `oauth2`. */
+            kind: string;
             name: string;
+            oauth?: null | components["schemas"]["OAuthStatusView"];
             /** Format: int64 */
             provider_id: number;
             /**
@@ -1125,11 +1426,20 @@ export interface components {
             enabled: boolean;
             /** Format: int64 */
             first_byte_timeout_ms: number;
+            /** @description Request headers forwarded to this provider beyond its API format's allowlist. */
+            forward_headers: string[];
             /** @description The active health check's path (the format's default when not set). */
             health_check_path: string;
             /** Format: int64 */
             id: number;
             name: string;
+            oauth?: null | components["schemas"]["OAuthConfigView"];
+            /**
+             * @description Whether a request whose body was fully sent is sent again (to another credential) when
+             *     the upstream times out or resets before answering. Off by default: the provider may
+             *     have processed, and will bill, the first one.
+             */
+            retry_after_send: boolean;
             /** Format: date-time */
             updated_at: string;
         };
@@ -1345,9 +1655,13 @@ export interface components {
             enabled?: boolean | null;
             /** Format: int64 */
             first_byte_timeout_ms?: number | null;
+            /** @description The list, or null for none. */
+            forward_headers?: string[] | null;
             /** @description A path, or null for the format's default. */
             health_check_path?: string | null;
             name?: string | null;
+            oauth?: null | components["schemas"]["OAuthConfigInput"];
+            retry_after_send?: boolean | null;
         };
         /** @description Every field optional; a cap set to null is removed. */
         UpdateProviderKey: {
@@ -1509,6 +1823,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Too many attempts from this address or for this username, or too many live challenges */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     auth_challenge_login: {
@@ -1545,6 +1870,17 @@ export interface operations {
             /** @description Unknown, used or expired nonce, or a bad signature */
             401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many attempts from this address or for this username */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1589,6 +1925,17 @@ export interface operations {
             /** @description Invalid username or password */
             401: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many attempts from this address or for this username, or every password check busy */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1787,7 +2134,7 @@ export interface operations {
                     "application/json": components["schemas"]["PublicKeyView"];
                 };
             };
-            /** @description Invalid name or key */
+            /** @description Invalid name or key, or no name for a key without a comment */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1994,6 +2341,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A limit or `allowed_models` out of range; `error.field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     client_keys_get: {
@@ -2173,6 +2529,169 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A limit or `allowed_models` out of range; `error.field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    client_keys_list_clients: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client key's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The clients */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthClientView"][];
+                };
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such key visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    client_keys_create_client: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client key's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateOAuthClient"];
+            };
+        };
+        responses: {
+            /** @description Created; `client_secret` is shown this once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedOAuthClient"];
+                };
+            };
+            /** @description Invalid field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such key visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    client_keys_delete_client: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The client key's id */
+                id: number;
+                /** @description The OAuth client's id (not its client_id) */
+                client: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; its tokens are revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such key or client visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     client_keys_rotate: {
@@ -2322,6 +2841,292 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthView"];
+                };
+            };
+        };
+    };
+    jwt_issuers_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The issuers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JwtIssuerView"][];
+                };
+            };
+            /** @description Missing or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing permission (client_keys:read to read, client_keys:write to change) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    jwt_issuers_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JwtIssuerInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JwtIssuerView"];
+                };
+            };
+            /** @description Invalid or missing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing permission (client_keys:read to read, client_keys:write to change) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Name taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    jwt_issuers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The issuer's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The issuer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JwtIssuerView"];
+                };
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing permission (client_keys:read to read, client_keys:write to change) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such issuer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    jwt_issuers_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The issuer's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing permission (client_keys:read to read, client_keys:write to change) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such issuer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    jwt_issuers_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The issuer's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JwtIssuerInput"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JwtIssuerView"];
+                };
+            };
+            /** @description Invalid field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing permission (client_keys:read to read, client_keys:write to change) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such issuer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Name taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2782,6 +3587,49 @@ export interface operations {
             };
         };
     };
+    provider_keys_callback: {
+        parameters: {
+            query?: {
+                code?: string;
+                state?: string;
+                /** @description Set by the provider when the user or the provider refused. */
+                error?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Connected */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Unknown, used or expired state, refused authorization, or failed exchange */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
     meta_document: {
         parameters: {
             query?: never;
@@ -3170,6 +4018,65 @@ export interface operations {
             };
             /** @description The key is not in the configuration snapshot yet */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    provider_keys_authorize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The provider key's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Where to send the browser */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthorizeResponse"];
+                };
+            };
+            /** @description Not an OAuth2 key, or its provider has no OAuth configuration */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing permission (provider_keys:write) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such key */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
