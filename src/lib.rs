@@ -9,6 +9,7 @@ pub mod health;
 pub mod limits;
 pub mod net;
 pub mod oauth;
+pub mod pricing;
 pub mod providers;
 pub mod proxy;
 pub mod scheduler;

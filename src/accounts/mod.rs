@@ -4,6 +4,7 @@
 mod guard;
 pub mod permissions;
 mod roles;
+mod rules;
 mod sessions;
 mod users;
 

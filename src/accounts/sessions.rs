@@ -2,6 +2,7 @@
 //! with reuse detection, logout, password change, and checking an access token on each request.
 
 use super::guard::Count;
+use super::rules::{MAX_PASSWORD_CHARS, cutoff_now};
 use super::{AccountError, Accounts};
 use crate::auth::{self, Claims};
 use crate::store::{NewRefreshToken, UserPatch};
@@ -10,9 +11,6 @@ use chrono::{DateTime, Utc};
 use entity::{refresh_token, user};
 use std::net::IpAddr;
 use std::time::Duration;
-
-/// Longest password accepted anywhere (argon2 time grows with it).
-pub(super) const MAX_PASSWORD_CHARS: usize = 1024;
 
 /// What a successful login, refresh or password change hands out (no `Debug`: it holds secrets).
 #[derive(Clone)]
@@ -30,13 +28,6 @@ pub struct Session {
     /// The user still has a password an admin chose (or the bootstrap one).
     pub must_change_password: bool,
     pub tokens: TokenPair,
-}
-
-/// The earliest `iat` accepted after sessions are cut off now: the next whole second, so every
-/// token issued up to now (`iat` has one-second resolution) is refused and the next is not.
-/// The instant sessions are cut off: tokens issued at or before it stop working.
-pub(super) fn cutoff_now() -> DateTime<Utc> {
-    Utc::now()
 }
 
 /// Now plus `d`, saturating instead of overflowing.
@@ -134,7 +125,7 @@ impl Accounts {
         password: &str,
     ) -> Result<Session, AccountError> {
         self.admit(address, username)?;
-        if username.len() > super::users::MAX_USERNAME {
+        if username.len() > super::rules::MAX_USERNAME {
             // No such user can exist; nothing to lock either.
             self.guard.count(Count::Failed);
             return Err(AccountError::BadLogin);
@@ -220,7 +211,7 @@ impl Accounts {
             }
             return Err(AccountError::invalid("current_password", "is not correct"));
         }
-        super::users::check_password("new_password", new_password)?;
+        super::rules::check_password("new_password", new_password)?;
         if new_password == current_password {
             return Err(AccountError::invalid(
                 "new_password",
@@ -270,7 +261,7 @@ impl Accounts {
         address: Option<IpAddr>,
         username: &str,
     ) -> Result<(String, DateTime<Utc>), AccountError> {
-        if username.is_empty() || username.len() > super::users::MAX_USERNAME {
+        if username.is_empty() || username.len() > super::rules::MAX_USERNAME {
             return Err(AccountError::invalid(
                 "username",
                 "must have 1 to 64 characters",

@@ -3,14 +3,11 @@
 
 use super::permissions::Permissions;
 use super::roles::within;
-use super::sessions::{MAX_PASSWORD_CHARS, cutoff_now};
+use super::rules::{check_password, check_username, cutoff_now};
 use super::{AccountError, Accounts};
 use crate::auth;
 use crate::store::{NewUser, UserPatch};
 use entity::{user, user_public_key};
-
-pub(super) const MAX_USERNAME: usize = 64;
-const MIN_PASSWORD_CHARS: usize = 12;
 
 /// No `Debug`: it holds a password.
 #[derive(Clone)]
@@ -30,31 +27,6 @@ pub struct UserChanges {
     pub role: Option<String>,
     pub enabled: Option<bool>,
     pub must_change_password: Option<bool>,
-}
-
-pub(super) fn check_username(name: &str) -> Result<String, AccountError> {
-    let ok = (3..=MAX_USERNAME).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-    if !ok {
-        return Err(AccountError::invalid(
-            "username",
-            "must have 3 to 64 characters from a-z, A-Z, 0-9, `_`, `.` and `-`",
-        ));
-    }
-    Ok(name.to_string())
-}
-
-pub(super) fn check_password(field: &'static str, password: &str) -> Result<(), AccountError> {
-    let n = password.chars().count();
-    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&n) {
-        return Err(AccountError::invalid(
-            field,
-            format!("must have {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"),
-        ));
-    }
-    Ok(())
 }
 
 fn check_key_name(name: &str) -> Result<String, AccountError> {

@@ -1,100 +1,23 @@
 //! Sessions on the management API — password and key-pair login, refresh, logout, password
-//! change, `me` — and the bearer-token extractor every protected route uses.
+//! change, `me`.
 
 use super::audit::AuditNote;
+use super::caller::{Caller, PeerAddress};
 use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use super::roles::permission_list_schema;
 use super::users::UserView;
-use crate::accounts::{AccountError, Permission, Permissions, Session};
-use crate::auth::Claims;
+use crate::accounts::{AccountError, Session};
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
-
-/// The authenticated caller of a management route: who they are and what their role allows.
-/// The token is checked against the database on every request, so the claims hold the user's
-/// current name and role, and `permissions` what that role grants now.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub claims: Claims,
-    pub permissions: Permissions,
-}
-
-/// Whose records a read or write covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Everyone's.
-    All,
-    /// Only the caller's own client keys (and their logs and usage).
-    Own,
-}
-
-impl Caller {
-    /// The one permission check of the management API: every handler calls this (or
-    /// [`Caller::scope`]) before it does anything.
-    pub fn require(&self, p: Permission) -> Result<(), ApiError> {
-        if self.permissions.contains(&p) {
-            Ok(())
-        } else {
-            Err(ApiError::MissingPermission(p.as_str()))
-        }
-    }
-
-    pub fn has(&self, p: Permission) -> bool {
-        self.permissions.contains(&p)
-    }
-
-    /// For a permission with an own-only variant: everyone's records with `all`, the caller's
-    /// own with `own`, refused (naming `own`) with neither.
-    pub fn scope(&self, all: Permission, own: Permission) -> Result<Scope, ApiError> {
-        if self.has(all) {
-            Ok(Scope::All)
-        } else if self.has(own) {
-            Ok(Scope::Own)
-        } else {
-            Err(ApiError::MissingPermission(own.as_str()))
-        }
-    }
-
-    pub fn id(&self) -> i64 {
-        self.claims.uid
-    }
-}
-
-impl FromRequestParts<Arc<AppState>> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AppState>,
-    ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(ApiError::Unauthorized)?;
-        let claims = state.accounts.authenticate(token.trim()).await?;
-        if let Some(note) = parts.extensions.get::<AuditNote>() {
-            note.actor(Some(claims.uid), Some(&claims.name));
-        }
-        let permissions = state.accounts.permissions_of(&claims.role).await?;
-        Ok(Caller {
-            claims,
-            permissions,
-        })
-    }
-}
 
 /// A session's token pair: send `access_token` as `Authorization: Bearer`; exchange the
 /// refresh token at `/api/auth/refresh` for a new pair before it runs out. The refresh token is
@@ -249,22 +172,6 @@ pub struct LoginRequest {
     /// Put the refresh token only in an `HttpOnly` cookie instead of the body (the web
     /// console does).
     pub refresh_cookie: Option<bool>,
-}
-
-/// The client's address (the TCP peer), which login attempts are counted against.
-pub struct PeerAddress(pub Option<IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for PeerAddress {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(PeerAddress(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
-    }
 }
 
 /// Password login. A wrong password, an unknown or disabled user and a locked-out username all

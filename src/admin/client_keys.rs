@@ -1,19 +1,19 @@
 //! `/api/client-keys`: Tollgate-issued keys; the key is shown once, at creation.
 
-use super::auth::{Caller, Scope};
+use super::caller::{Caller, Scope};
 use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use super::fields::{Amount, double_option, map_patch};
-use super::openapi::strategy_schema;
 use super::refresh_catalog;
+use super::schemas::strategy_schema;
 use crate::accounts::Permission;
 use crate::auth::{client_key_prefix, generate_client_key};
 use crate::limits;
+use crate::pricing::format_nanos;
 use crate::scheduler::Strategy;
 use crate::state::AppState;
 use crate::store::{
     ClientKeyLimits, ClientKeyLimitsPatch, ClientKeyPatch, ClientKeyWithPool, NewClientKey,
 };
-use crate::usage::format_nanos;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

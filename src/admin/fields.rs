@@ -1,7 +1,7 @@
 //! Input field types shared by the handlers: decimal amounts, and "absent" versus "null".
 
 use super::error::ApiError;
-use crate::usage::parse_nanos;
+use crate::pricing::parse_nanos;
 use serde::{Deserialize, Deserializer};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};

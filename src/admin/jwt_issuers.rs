@@ -1,7 +1,7 @@
 //! `/api/jwt-issuers`: trusted external JWT issuers whose tokens act as client keys on the
 //! proxy (admin only).
 
-use super::auth::Caller;
+use super::caller::Caller;
 use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use super::fields::double_option;
 use crate::accounts::Permission;

@@ -1,12 +1,13 @@
 //! `/api/logs`: one row per proxied request, filtered and paged.
 
-use super::auth::{Caller, Scope};
+use super::caller::{Caller, Scope};
 use super::error::{ApiError, ApiPath, ApiQuery, ErrorBody};
 use super::fields::Paging;
 use crate::accounts::Permission;
+use crate::pricing::format_nanos;
 use crate::state::AppState;
 use crate::store::LogFilter;
-use crate::usage::{AttemptRecord, format_nanos};
+use crate::usage::AttemptRecord;
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};

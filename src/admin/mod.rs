@@ -1,7 +1,9 @@
 //! The control plane on :9090: the management API under `/api`, JWT-protected.
 
 mod audit;
+mod audit_log;
 mod auth;
+mod caller;
 mod client_keys;
 mod console;
 mod error;
@@ -15,6 +17,7 @@ mod provider_keys;
 mod providers;
 mod public_keys;
 mod roles;
+mod schemas;
 mod stats;
 mod users;
 
@@ -134,7 +137,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/stats/top-models", get(stats::top_models))
         .route("/stats/top-keys", get(stats::top_keys))
         .route("/stats/top-providers", get(stats::top_providers))
-        .route("/audit", get(audit::list))
+        .route("/audit", get(audit_log::list))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         // Last, so it wraps every route above: each write is audited in this one place.

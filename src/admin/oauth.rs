@@ -3,7 +3,7 @@
 //! status shown with provider keys, and client-credentials clients of a client key.
 
 use super::audit::AuditNote;
-use super::auth::Caller;
+use super::caller::Caller;
 use super::client_keys::{load_visible, load_writable};
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
 use super::fields::double_option;

@@ -2,15 +2,10 @@
 //! the request and response types, and served at `GET /api/openapi.json`.
 
 use super::{
-    audit, auth, client_keys, jwt_issuers, logs, oauth, prices, provider_keys, providers,
+    audit_log, auth, client_keys, jwt_issuers, logs, oauth, prices, provider_keys, providers,
     public_keys, roles, stats, users,
 };
-use crate::accounts::Permission;
-use crate::providers::{ApiFormat, CredentialPlacement};
-use crate::scheduler::Strategy;
-use crate::snapshot::auth_scheme_name;
 use axum::Json;
-use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -89,7 +84,7 @@ use utoipa::{Modify, OpenApi};
         prices::delete,
         logs::list,
         logs::get,
-        audit::list,
+        audit_log::list,
     ),
     modifiers(&BearerAuth, &OperationIds),
     security(("bearer" = [])),
@@ -159,48 +154,4 @@ impl Modify for OperationIds {
 )]
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
-}
-
-fn string_enum<'a>(values: impl IntoIterator<Item = &'a str>) -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(values))
-        .build()
-}
-
-/// A role name: `admin`, `member`, `viewer` or a custom role's.
-pub fn role_schema() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .min_length(Some(2))
-        .max_length(Some(32))
-        .pattern(Some("^[a-z0-9_-]+$"))
-        .examples(["member"])
-        .description(Some(
-            "A role name: admin, member, viewer or a custom role (see /api/roles)",
-        ))
-        .build()
-}
-
-pub fn permission_schema() -> Object {
-    string_enum(Permission::ALL.map(Permission::as_str))
-}
-
-pub fn api_format_schema() -> Object {
-    string_enum(ApiFormat::ALL.map(ApiFormat::as_str))
-}
-
-pub fn auth_scheme_schema() -> Object {
-    string_enum(
-        [
-            CredentialPlacement::Bearer,
-            CredentialPlacement::XApiKey,
-            CredentialPlacement::XGoogApiKey,
-        ]
-        .map(auth_scheme_name),
-    )
-}
-
-pub fn strategy_schema() -> Object {
-    string_enum(Strategy::ALL.map(Strategy::as_str))
 }

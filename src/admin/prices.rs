@@ -1,14 +1,14 @@
 //! `/api/model-prices`: prices per million tokens as decimals, with an effective-from time.
 
-use super::auth::{Caller, Scope};
+use super::caller::{Caller, Scope};
 use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use super::fields::Amount;
 use super::logs::owned_keys;
 use super::refresh_catalog;
 use crate::accounts::Permission;
+use crate::pricing::format_nanos;
 use crate::state::AppState;
 use crate::store::{NewPrice, UnpricedModel};
-use crate::usage::format_nanos;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -1,6 +1,6 @@
 //! `/api/provider-keys`: provider credentials; secrets are write-only and shown masked.
 
-use super::auth::Caller;
+use super::caller::Caller;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
 use super::fields::{double_option, map_patch};
 use super::oauth::{OAuthStatusView, status_view};

@@ -1,11 +1,11 @@
 //! `/api/providers`: upstream providers as data.
 
-use super::auth::Caller;
+use super::caller::Caller;
 use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use super::fields::{double_option, map_patch};
 use super::oauth::{OAuthConfigInput, OAuthConfigView, apply_provider_oauth};
-use super::openapi::{api_format_schema, auth_scheme_schema};
 use super::refresh_catalog;
+use super::schemas::{api_format_schema, auth_scheme_schema};
 use crate::accounts::Permission;
 use crate::providers::ApiFormat;
 use crate::snapshot::{Upstream, auth_scheme_name, default_health_check_path, parse_auth_scheme};

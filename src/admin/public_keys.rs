@@ -1,6 +1,6 @@
 //! `/api/auth/public-keys`: the caller's own Ed25519 keys for key-pair login.
 
-use super::auth::Caller;
+use super::caller::Caller;
 use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use crate::auth::fingerprint;
 use crate::state::AppState;

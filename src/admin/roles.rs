@@ -1,10 +1,10 @@
 //! `/api/roles` (built-in and custom roles; custom ones are changed with `roles:manage`) and
 //! `/api/permissions` (what each permission allows).
 
-use super::auth::Caller;
+use super::caller::Caller;
 use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use super::fields::double_option;
-use super::openapi::permission_schema;
+use super::schemas::permission_schema;
 use crate::accounts::{Permission, RoleInfo};
 use crate::state::AppState;
 use axum::Json;

@@ -1,13 +1,13 @@
 //! `/api/stats/*` and the per-key trends: totals, series and top lists read from the hourly
 //! usage rollups (never from request_logs). Members see only their own client keys' usage.
 
-use super::auth::{Caller, Scope};
+use super::caller::{Caller, Scope};
 use super::error::{ApiError, ApiPath, ApiQuery, ErrorBody};
 use super::logs::owned_keys;
 use crate::accounts::Permission;
+use crate::pricing::format_nanos;
 use crate::state::AppState;
 use crate::store::{NamedUsage, RankBy, RollupFilter, UsageTotals};
-use crate::usage::format_nanos;
 use crate::usage::rollup::{percentile_ms, ttfb_percentile_ms};
 use crate::usage::stats::{self, Granularity, Series, Window};
 use axum::Json;

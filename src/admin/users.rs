@@ -1,8 +1,8 @@
 //! `/api/users`: management accounts (`users:manage`); passwords are write-only.
 
-use super::auth::Caller;
+use super::caller::Caller;
 use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
-use super::openapi::role_schema;
+use super::schemas::role_schema;
 use crate::accounts::Permission;
 use crate::accounts::{NewUserInput, UserChanges};
 use crate::state::AppState;

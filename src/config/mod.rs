@@ -164,12 +164,22 @@ pub struct HealthConfig {
 #[serde(deny_unknown_fields)]
 pub struct LimitsConfig {
     pub timezone: String,
-    pub on_redis_failure: crate::limits::RedisFailure,
+    pub on_redis_failure: RedisFailure,
     pub default_max_tokens: u64,
     pub settle_flush_ms: u64,
     /// With Redis: how long a running request's lease (its concurrency slot and reserved
     /// spend) outlives its instance's last renewal; renewed every third of it.
     pub lease_ttl_secs: u64,
+}
+
+/// What the limits do when Redis is configured but unreachable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedisFailure {
+    /// Fall back to in-process counters.
+    FailOpen,
+    /// Refuse with 503.
+    FailClosed,
 }
 
 impl LimitsConfig {
@@ -492,7 +502,9 @@ impl Config {
             );
         }
         if let Some(key) = &self.security.master_key {
-            if crate::auth::MasterKey::from_base64(key.expose()).is_none() {
+            use base64::Engine;
+            let decoded = base64::engine::general_purpose::STANDARD.decode(key.expose().trim());
+            if decoded.map_or(true, |k| k.len() != 32) {
                 return invalid("security.master_key", "must be 32 bytes encoded as base64");
             }
         }

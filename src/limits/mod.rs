@@ -207,12 +207,7 @@ pub struct UsageView {
     pub lifetime_spend_nanos: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RedisFailure {
-    FailOpen,
-    FailClosed,
-}
+pub use crate::config::RedisFailure;
 
 pub struct Limits {
     local: Arc<LocalLimiter>,
@@ -415,7 +410,7 @@ pub fn estimate(
     body_len: usize,
     max_tokens: Option<u64>,
     default_max_tokens: u64,
-    price: Option<&crate::snapshot::PriceEntry>,
+    price: Option<&crate::pricing::PriceEntry>,
 ) -> Estimate {
     let prompt = (body_len as u64).div_ceil(3);
     let completion = max_tokens.unwrap_or(default_max_tokens);
@@ -427,7 +422,7 @@ pub fn estimate(
     };
     Estimate {
         tokens: prompt + completion,
-        cost: price.map_or(0, |p| crate::usage::cost_nanos(&usage, p)),
+        cost: price.map_or(0, |p| crate::pricing::cost_nanos(&usage, p)),
     }
 }
 

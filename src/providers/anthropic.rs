@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::json::{LenientU64, first_member, is_object, member, string_contents};
-use super::tracker::Progress;
+use super::progress::Progress;
 use super::{Endpoint, Usage};
 
 pub(super) fn classify(path: &str) -> Option<Endpoint> {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::json::{LenientU64, Scalar, is_object, member, members, string_contents};
-use super::tracker::Progress;
+use super::progress::Progress;
 use super::{Endpoint, RequestFacts, Usage};
 
 const METHODS: [(&str, Endpoint); 5] = [

@@ -7,6 +7,7 @@ mod gemini;
 pub mod headers;
 mod json;
 mod openai;
+mod progress;
 pub mod sse;
 mod text;
 mod tracker;
@@ -19,9 +20,10 @@ use serde::{Deserialize, Serialize};
 use json::Scalar;
 
 pub use gemini::model_from_gemini_path;
+pub use progress::MAX_TEXT_KEPT;
 pub use sse::{SseEvent, SseItem, SseSplitter};
 pub use text::TextSink;
-pub use tracker::{MAX_TEXT_KEPT, UsageTracker};
+pub use tracker::UsageTracker;
 pub use translate::{
     ResponseTranslator, TranslateError, TranslateOptions, Translated, translate_error,
     translate_request,

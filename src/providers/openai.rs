@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::json::{LenientU64, first_member, is_object, member, members, string_contents, trim};
-use super::tracker::{Action, Progress};
+use super::progress::{Action, Progress};
 use super::{Endpoint, Usage};
 
 pub(super) fn classify(path: &str) -> Option<Endpoint> {

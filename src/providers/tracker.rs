@@ -7,39 +7,10 @@ use std::ops::Range;
 use bytes::Bytes;
 
 use super::json::{JsonStream, Root, member, members, string_contents};
+use super::progress::{Action, Progress};
 use super::sse::{SseEvent, SseItem, SseSplitter};
 use super::text::{self, TextSink};
-use super::{ApiFormat, Endpoint, Usage, UsageOutcome, anthropic, gemini, openai};
-
-/// Most generated text kept per response for estimating a cut stream's tokens; beyond it the
-/// bytes are only counted.
-pub const MAX_TEXT_KEPT: usize = 64 * 1024;
-
-/// What has been learned from a response so far.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct Progress {
-    pub usage: Option<Usage>,
-    /// The terminal event was seen.
-    pub complete: bool,
-    /// The provider reported an error mid-stream.
-    pub failed: bool,
-    /// The model the answer says served it.
-    pub model: Option<String>,
-    /// Generated text seen (streams only).
-    pub text: TextSink,
-    /// Body bytes seen.
-    pub body_bytes: u64,
-}
-
-/// What to do with one SSE event in strip mode.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) enum Action {
-    Keep,
-    /// Drop the whole event.
-    Drop,
-    /// Remove this byte range of the event's data.
-    Cut(Range<usize>),
-}
+use super::{ApiFormat, Endpoint, UsageOutcome, anthropic, gemini, openai};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Flavor {
@@ -54,19 +25,6 @@ enum Mode {
     Opaque,
     Sse(SseSplitter),
     Json(JsonStream),
-}
-
-impl Default for Progress {
-    fn default() -> Self {
-        Progress {
-            usage: None,
-            complete: false,
-            failed: false,
-            model: None,
-            text: TextSink::new(MAX_TEXT_KEPT),
-            body_bytes: 0,
-        }
-    }
 }
 
 const USAGE_KEYS: &[&[u8]] = &[b"usage", b"model"];

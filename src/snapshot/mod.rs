@@ -4,6 +4,8 @@
 use crate::auth::MasterKey;
 use crate::config::Secret;
 use crate::oauth::{LiveToken, TokenCells};
+pub use crate::pricing::PriceEntry;
+use crate::pricing::alias_base;
 use crate::providers::{ApiFormat, CredentialPlacement};
 use crate::store::{Store, StoreError};
 use arc_swap::ArcSwap;
@@ -133,16 +135,6 @@ impl ProviderKeyEntry {
     pub fn usable(&self) -> bool {
         self.enabled && self.oauth.as_ref().is_none_or(|live| live.usable())
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PriceEntry {
-    pub effective_from: DateTime<Utc>,
-    pub input_nanos_per_mtok: i64,
-    pub output_nanos_per_mtok: i64,
-    pub cache_write_nanos_per_mtok: i64,
-    pub cache_read_nanos_per_mtok: i64,
-    pub currency: String,
 }
 
 #[derive(Debug, Default)]
@@ -400,44 +392,6 @@ pub fn default_health_check_path(format: ApiFormat) -> &'static str {
         ApiFormat::OpenAi | ApiFormat::Anthropic => "/v1/models",
         ApiFormat::Gemini => "/v1beta/models",
     }
-}
-
-/// The model an alias stands for, one step at a time: without a snapshot date, `-latest`, a
-/// `-preview…` / `-exp…` tag or a three-digit version. `None` when the name is no alias.
-fn alias_base(model: &str) -> Option<&str> {
-    if let Some(base) = without_date(model) {
-        return Some(base);
-    }
-    if let Some(base) = model.strip_suffix("-latest") {
-        return Some(base).filter(|b| !b.is_empty());
-    }
-    for tag in ["-preview", "-exp"] {
-        if let Some(at) = model.find(tag) {
-            let rest = &model[at + tag.len()..];
-            if (rest.is_empty() || rest.starts_with('-')) && at > 0 {
-                return Some(&model[..at]);
-            }
-        }
-    }
-    let (base, tail) = model.rsplit_once('-')?;
-    (tail.len() == 3 && tail.bytes().all(|b| b.is_ascii_digit()) && !base.is_empty())
-        .then_some(base)
-}
-
-/// The name without a trailing snapshot date: `-YYYY-MM-DD` or `-YYYYMMDD`.
-fn without_date(model: &str) -> Option<&str> {
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if model.len() > 11 {
-        let (base, tail) = model.split_at(model.len() - 11);
-        let parts: Vec<&str> = tail.split('-').collect();
-        if let ["", y, m, d] = parts.as_slice() {
-            if y.len() == 4 && m.len() == 2 && d.len() == 2 && digits(y) && digits(m) && digits(d) {
-                return Some(base);
-            }
-        }
-    }
-    let (base, tail) = model.rsplit_once('-')?;
-    (tail.len() == 8 && digits(tail)).then_some(base)
 }
 
 /// `bearer`, `x-api-key`, `x-goog-api-key`.
