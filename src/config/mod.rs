@@ -6,14 +6,14 @@ pub use secret::Secret;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// The documented defaults; the same file users read.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub proxy: ProxyConfig,
@@ -28,9 +28,11 @@ pub struct Config {
     pub oauth: OAuthConfig,
     pub server: ServerConfig,
     pub log: LogConfig,
+    pub metrics: MetricsConfig,
+    pub otel: OtelConfig,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProxyConfig {
     pub listen: SocketAddr,
@@ -40,7 +42,7 @@ pub struct ProxyConfig {
     pub upstream_idle_timeout_secs: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdminConfig {
     pub listen: SocketAddr,
@@ -81,14 +83,14 @@ fn default_console_dir() -> std::path::PathBuf {
     std::path::PathBuf::from("web/dist")
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseConfig {
     pub url: Secret<String>,
     pub max_connections: u32,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedisConfig {
     #[serde(default)]
@@ -96,14 +98,14 @@ pub struct RedisConfig {
     pub key_prefix: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecurityConfig {
     #[serde(default)]
     pub master_key: Option<Secret<String>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HealthConfig {
     pub check_interval_secs: u64,
@@ -114,10 +116,11 @@ pub struct HealthConfig {
     pub sync_interval_ms: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsConfig {
     pub timezone: String,
+    #[serde(serialize_with = "redis_failure_name")]
     pub on_redis_failure: crate::limits::RedisFailure,
     pub default_max_tokens: u64,
     pub settle_flush_ms: u64,
@@ -126,20 +129,30 @@ pub struct LimitsConfig {
     pub lease_ttl_secs: u64,
 }
 
+fn redis_failure_name<S: serde::Serializer>(
+    v: &crate::limits::RedisFailure,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(match v {
+        crate::limits::RedisFailure::FailOpen => "fail_open",
+        crate::limits::RedisFailure::FailClosed => "fail_closed",
+    })
+}
+
 impl LimitsConfig {
     pub fn tz(&self) -> Option<chrono_tz::Tz> {
         self.timezone.parse().ok()
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LedgerConfig {
     pub queue_capacity: usize,
     pub batch_size: usize,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionConfig {
     /// Request logs older than this many days are deleted; 0 keeps them forever.
@@ -150,7 +163,7 @@ pub struct RetentionConfig {
     pub interval_secs: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OAuthConfig {
     /// How long an authorization may wait for its callback; then it is refused and removed.
@@ -174,25 +187,69 @@ pub struct OAuthConfig {
     pub jwks_refetch_min_secs: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     pub grace_period_secs: u64,
     pub config_poll_ms: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
     pub level: String,
     pub format: LogFormat,
+    /// Level of the one line per proxied request, or `off`.
+    pub request_level: RequestLevel,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
-    Text,
+    /// Human-readable lines (`text` is accepted too).
+    #[serde(alias = "text")]
+    Pretty,
     Json,
+}
+
+/// `log.request_level`: the level of the per-request line, or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum RequestLevel {
+    Off,
+    Error,
+    Warn,
+    #[default]
+    Info,
+    Debug,
+    Trace,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve `GET /metrics`.
+    pub enabled: bool,
+    /// Own address for `/metrics`; unset: served on `admin.listen`.
+    #[serde(default)]
+    pub listen: Option<SocketAddr>,
+    /// When set, scrapes must send `Authorization: Bearer <token>`.
+    #[serde(default)]
+    pub bearer_token: Option<Secret<String>>,
+    /// Add a `client_key` label (the key's name) to the per-request metrics.
+    pub client_key_labels: bool,
+    /// Distinct model names kept as label values; later ones are counted as `other`.
+    pub max_models: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtelConfig {
+    /// OTLP/HTTP traces endpoint, e.g. `http://collector:4318/v1/traces`; unset: no export.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// `service.name` of the exported spans.
+    pub service_name: String,
 }
 
 /// Values given on the command line; they win over every other layer.
@@ -431,6 +488,31 @@ impl Config {
             if crate::auth::MasterKey::from_base64(key.expose()).is_none() {
                 return invalid("security.master_key", "must be 32 bytes encoded as base64");
             }
+        }
+        if self.metrics.listen.is_some_and(|a| a == self.proxy.listen || a == self.admin.listen) {
+            return invalid(
+                "metrics.listen",
+                "must differ from proxy.listen and admin.listen (leave it unset to serve /metrics on admin.listen)",
+            );
+        }
+        if self
+            .metrics
+            .bearer_token
+            .as_ref()
+            .is_some_and(|t| t.expose().len() < 16)
+        {
+            return invalid("metrics.bearer_token", "must have at least 16 characters");
+        }
+        if !(1..=100_000).contains(&self.metrics.max_models) {
+            return invalid("metrics.max_models", "must be between 1 and 100000");
+        }
+        if let Some(endpoint) = &self.otel.endpoint {
+            if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+                return invalid("otel.endpoint", "must start with http:// or https://");
+            }
+        }
+        if self.otel.service_name.trim().is_empty() {
+            return invalid("otel.service_name", "must not be empty");
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| ConfigError::Invalid {
