@@ -183,6 +183,21 @@ async fn metrics_and_json_logs_describe_exactly_the_requests_made() {
     assert_eq!(sum(&m, "tollgate_database_errors_total", &[]), 0.0);
     assert!(has(&m, "tollgate_build_info", &[("version", env!("CARGO_PKG_VERSION"))]));
     assert!(has(&m, "tollgate_redis_errors_total", &[("source", "limits")]));
+    // Every metric the Grafana dashboard queries exists.
+    let dashboard = include_str!("../deploy/grafana/tollgate.json");
+    let mut queried = 0;
+    for (i, _) in dashboard.match_indices("tollgate_") {
+        let name: String = dashboard[i..]
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+            .collect();
+        if name == "tollgate_" || name.starts_with("tollgate_overview") {
+            continue;
+        }
+        queried += 1;
+        assert!(m.iter().any(|s| s.name == name), "the dashboard queries {name}, which /metrics lacks");
+    }
+    assert!(queried > 20);
     // No client-key label unless metrics.client_key_labels is on.
     assert!(!text.contains("client_key"), "{text}");
     assert!(!text.contains(&key));
