@@ -1,8 +1,9 @@
 # Tollgate container image.
 #
 #   docker build -t tollgate .                      # everything inside: console, Rust, runtime
+#   strip --strip-debug -o dist/tollgate target/release/tollgate
 #   podman build --format docker -t tollgate --target prebuilt \
-#     --build-context bin=target/release --build-context console=web/dist .
+#     --build-context bin=dist --build-context console=web/dist .
 #                                                   # runtime only, from host-built artifacts
 #
 # Mirrors: --build-arg BASE_IMAGE=… RUST_IMAGE=… NODE_IMAGE=… (any Debian bookworm based images).
@@ -25,8 +26,10 @@ RUN npm run build
 FROM ${RUST_IMAGE} AS rust-build
 WORKDIR /src
 COPY . .
+# The release profile keeps line tables for backtraces; the image carries function names only.
 RUN cargo build --release --locked --bin tollgate \
- && install -D -m 0755 target/release/tollgate /out/tollgate
+ && install -D -m 0755 target/release/tollgate /out/tollgate \
+ && strip --strip-debug /out/tollgate
 
 # --- what every runtime image has ---
 FROM ${BASE_IMAGE} AS base

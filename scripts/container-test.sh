@@ -48,10 +48,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q podman runc debootstrap uidmap >/dev/null
 fi
-# runc, and limits podman can set inside this (possibly containerised) machine.
+# runc, and no default ulimits: inside a containerised machine the limits podman would set by
+# default (above this machine's hard limits) are refused ("error setting rlimit").
 cat > "$work/containers.conf" <<'EOF'
 [containers]
-default_ulimits = ["nofile=65536:65536", "nproc=65536:65536"]
+default_ulimits = []
 [engine]
 runtime = "runc"
 cgroup_manager = "cgroupfs"
@@ -62,7 +63,7 @@ export CONTAINERS_CONF="$work/containers.conf"
 # --- base image ---
 if ! podman image exists "$BASE"; then
   mirror="$(grep -rhoE '^(URIs:|deb) +https?://[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null \
-    | grep -v security | grep -E 'debian/?$' | head -n 1 | awk '{print $2}')"
+    | grep -v security | grep -E 'debian/?$' | head -n 1 | awk '{print $2}' || true)"
   mirror="${mirror:-http://deb.debian.org/debian}"
   log "making $BASE with debootstrap from $mirror"
   rootfs="$work/rootfs"
@@ -86,7 +87,8 @@ fi
 source scripts/console.sh
 build_console
 mkdir -p "$work/bin"
-cp "$bin" "$work/bin/tollgate"
+# Without the line tables the release profile keeps (as the Dockerfile's own build does).
+strip --strip-debug -o "$work/bin/tollgate" "$bin"
 
 # --- image ---
 t0=$(date +%s)
@@ -96,7 +98,7 @@ podman build --pull=never --format docker --network host --target prebuilt \
 build_secs=$(( $(date +%s) - t0 ))
 size_bytes=$(podman image inspect "$IMAGE" --format '{{.Size}}')
 size_mib=$(( size_bytes / 1024 / 1024 ))
-log "image built in ${build_secs}s, size ${size_mib} MiB (binary $(( $(stat -c %s "$bin") / 1024 / 1024 )) MiB)"
+log "image built in ${build_secs}s, size ${size_mib} MiB (binary $(( $(stat -c %s "$work/bin/tollgate") / 1024 / 1024 )) MiB)"
 podman image inspect "$IMAGE" --format '{{.Config.User}} {{.Config.Healthcheck}}' | grep -q '^tollgate:tollgate .*api/health' \
   || fail "image lacks the non-root user or the HEALTHCHECK"
 
@@ -118,7 +120,7 @@ start() {
     -e TOLLGATE__PROXY__LISTEN="127.0.0.1:$proxy_port" \
     -e TOLLGATE__ADMIN__LISTEN="127.0.0.1:$admin_port" \
     -e TOLLGATE_HEALTH_PORT="$admin_port" \
-    "$@" "$IMAGE" >/dev/null
+    "$@" "$IMAGE" >/dev/null 2>>"$work/run.log"
 }
 wait_ready() {
   local t0 deadline now
@@ -165,10 +167,10 @@ curl -fsS "$ADMIN/metrics" | grep -q '^tollgate_requests_total{.*status_class="2
   || fail "/metrics does not count the request"
 
 # --- restart on the same volume ---
-podman stop -t 30 "$NAME" >/dev/null
+podman stop -t 30 "$NAME" >/dev/null 2>>"$work/run.log"
 [ "$(podman inspect -f '{{.State.ExitCode}}' "$NAME")" = 0 ] || fail "non-zero exit on SIGTERM"
 podman logs "$NAME" 2>&1 | grep -q 'shutdown complete' || fail "no graceful shutdown"
-podman rm "$NAME" >/dev/null
+podman rm "$NAME" >/dev/null 2>>"$work/run.log"
 t_run=$(date +%s.%N)
 start   # no bootstrap password this time: the admin must come from the volume
 wait_ready >/dev/null
