@@ -53,24 +53,25 @@ pub fn init(config: &Config, traces: bool) -> Telemetry {
     }];
     let mut problem = None;
     let endpoint = config.otel.endpoint.as_deref().filter(|_| traces);
-    let traces = endpoint.and_then(|endpoint| {
-        match tracer_provider(endpoint, &config.otel.service_name) {
-            Ok(provider) => {
-                let tracer = provider.tracer("tollgate");
-                layers.push(
-                    tracing_opentelemetry::layer()
-                        .with_tracer(tracer)
-                        .with_filter(filter())
-                        .boxed(),
-                );
-                Some(provider)
-            }
-            Err(e) => {
-                problem = Some(e);
-                None
-            }
-        }
-    });
+    let traces =
+        endpoint.and_then(
+            |endpoint| match tracer_provider(endpoint, &config.otel.service_name) {
+                Ok(provider) => {
+                    let tracer = provider.tracer("tollgate");
+                    layers.push(
+                        tracing_opentelemetry::layer()
+                            .with_tracer(tracer)
+                            .with_filter(filter())
+                            .boxed(),
+                    );
+                    Some(provider)
+                }
+                Err(e) => {
+                    problem = Some(e);
+                    None
+                }
+            },
+        );
     let _ = tracing_subscriber::registry().with(layers).try_init();
     if let Some(e) = problem {
         tracing::error!("OpenTelemetry export is off: cannot set up otel.endpoint: {e}");

@@ -2,7 +2,12 @@
 //! in front of the mock upstream. What one instance learns or is told, the other acts on;
 //! limits and budgets hold across both; an instance stopped under load drains and loses no
 //! ledger row.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr
+)]
 
 mod common;
 
@@ -57,7 +62,11 @@ async fn known_on(tg: &Tollgate, key: &str) {
             return;
         }
         assert_eq!(status, 401, "{v}");
-        assert!(Instant::now() < deadline, "{} never loaded the key", tg.admin);
+        assert!(
+            Instant::now() < deadline,
+            "{} never loaded the key",
+            tg.admin
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -71,7 +80,10 @@ async fn refused_after(tg: &Tollgate, key: &str, want: u16) -> Duration {
             return started.elapsed();
         }
         assert_eq!(status, 200);
-        assert!(started.elapsed() < Duration::from_secs(5), "still admitted after 5 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "still admitted after 5 s"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -83,7 +95,9 @@ async fn a_key_disabled_or_rotated_on_one_instance_is_refused_on_the_other_withi
     };
     let mock = MockUpstream::start().await;
     let (a, b) = two(&cluster).await;
-    let pid = a.create_provider("shared", "openai", &mock.base_url()).await;
+    let pid = a
+        .create_provider("shared", "openai", &mock.base_url())
+        .await;
     let kid = a.create_provider_key(pid, "sk-shared").await;
     let only = json!({"allowed_models": ["gpt-*"]});
     let (disabled_id, disabled) = a.create_client_key_with(pid, &[kid], only.clone()).await;
@@ -93,23 +107,37 @@ async fn a_key_disabled_or_rotated_on_one_instance_is_refused_on_the_other_withi
     assert_eq!(chat(&b, &disabled, hello("gpt-4o-mini")).await.0, 200);
 
     let (s, _) = a
-        .api("PATCH", &format!("/api/client-keys/{disabled_id}"), Some(json!({"enabled": false})))
+        .api(
+            "PATCH",
+            &format!("/api/client-keys/{disabled_id}"),
+            Some(json!({"enabled": false})),
+        )
         .await;
     assert_eq!(s, 200);
     // A applies its own change at once; B with its next poll.
     assert_eq!(chat(&a, &disabled, hello("gpt-4o-mini")).await.0, 403);
     let took = refused_after(&b, &disabled, 403).await;
-    assert!(took < Duration::from_secs(1), "disabled key still served by B after {took:?}");
+    assert!(
+        took < Duration::from_secs(1),
+        "disabled key still served by B after {took:?}"
+    );
     eprintln!("disable reached the other instance after {took:?}");
 
     let (s, v) = a
-        .api("POST", &format!("/api/client-keys/{rotated_id}/rotate"), None)
+        .api(
+            "POST",
+            &format!("/api/client-keys/{rotated_id}/rotate"),
+            None,
+        )
         .await;
     assert_eq!(s, 200, "{v}");
     let new_key = v["key"].as_str().unwrap().to_string();
     assert_eq!(chat(&a, &rotated, hello("gpt-4o-mini")).await.0, 401);
     let took = refused_after(&b, &rotated, 401).await;
-    assert!(took < Duration::from_secs(1), "old key still served by B after {took:?}");
+    assert!(
+        took < Duration::from_secs(1),
+        "old key still served by B after {took:?}"
+    );
     eprintln!("rotation reached the other instance after {took:?}");
     assert_eq!(chat(&b, &new_key, hello("gpt-4o-mini")).await.0, 200);
 }
@@ -121,7 +149,9 @@ async fn a_credential_found_invalid_by_one_instance_is_skipped_by_the_other() {
     };
     let mock = MockUpstream::start().await;
     let (a, b) = two(&cluster).await;
-    let pid = a.create_provider("pooled", "openai", &mock.base_url()).await;
+    let pid = a
+        .create_provider("pooled", "openai", &mock.base_url())
+        .await;
     let bad = a.create_provider_key(pid, "fail-401").await;
     let good = a.create_provider_key(pid, "sk-good").await;
     let (_, key) = a
@@ -131,20 +161,31 @@ async fn a_credential_found_invalid_by_one_instance_is_skipped_by_the_other() {
 
     // A meets the 401 (`invalid_api_key`), marks the key invalid and fails over.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while mock.requests().iter().all(|r| r.credential.as_deref() != Some("fail-401")) {
+    while mock
+        .requests()
+        .iter()
+        .all(|r| r.credential.as_deref() != Some("fail-401"))
+    {
         assert_eq!(chat(&a, &key, hello("gpt-4o-mini")).await.0, 200);
         assert!(Instant::now() < deadline);
     }
-    let (_, v) = a.api("GET", &format!("/api/provider-keys/{bad}"), None).await;
+    let (_, v) = a
+        .api("GET", &format!("/api/provider-keys/{bad}"), None)
+        .await;
     assert_eq!(v["health"]["state"], "invalid", "{v}");
     // B learns it through Redis and reports it.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let (_, v) = b.api("GET", &format!("/api/provider-keys/{bad}"), None).await;
+        let (_, v) = b
+            .api("GET", &format!("/api/provider-keys/{bad}"), None)
+            .await;
         if v["health"]["state"] == "invalid" {
             break;
         }
-        assert!(Instant::now() < deadline, "B never learnt the key is invalid: {v}");
+        assert!(
+            Instant::now() < deadline,
+            "B never learnt the key is invalid: {v}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     mock.clear_requests();
@@ -154,7 +195,10 @@ async fn a_credential_found_invalid_by_one_instance_is_skipped_by_the_other() {
     }
     let creds: Vec<Option<String>> = mock.requests().into_iter().map(|r| r.credential).collect();
     assert_eq!(creds.len(), 20, "B retried somewhere: {creds:?}");
-    assert!(creds.iter().all(|c| c.as_deref() == Some("sk-good")), "{creds:?}");
+    assert!(
+        creds.iter().all(|c| c.as_deref() == Some("sk-good")),
+        "{creds:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,14 +211,20 @@ async fn limits_and_budgets_hold_exactly_across_both_instances() {
     // Output tokens at $1000 per million, input free: a request that asks for at most 15
     // tokens (what the mock answers) reserves exactly what it then costs, $0.015.
     a.set_price("gpt-4o-mini", "0", "1000", "0", "0").await;
-    let pid = a.create_provider("limited", "openai", &mock.base_url()).await;
+    let pid = a
+        .create_provider("limited", "openai", &mock.base_url())
+        .await;
     let kid = a.create_provider_key(pid, "sk-limited").await;
     let (_, per_day) = a
         .create_client_key_with(pid, &[kid], json!({"rpd": 12, "allowed_models": ["gpt-*"]}))
         .await;
     // Room for 7 requests and half of an 8th.
     let (budget_id, budget) = a
-        .create_client_key_with(pid, &[kid], json!({"budget": "0.1125", "allowed_models": ["gpt-*"]}))
+        .create_client_key_with(
+            pid,
+            &[kid],
+            json!({"budget": "0.1125", "allowed_models": ["gpt-*"]}),
+        )
         .await;
     known_on(&b, &per_day).await;
     known_on(&b, &budget).await;
@@ -206,7 +256,10 @@ async fn limits_and_budgets_hold_exactly_across_both_instances() {
         }
         let ok = statuses.iter().filter(|s| **s == 200).count();
         assert_eq!(ok, admitted, "{refusal}: {statuses:?}");
-        assert!(statuses.iter().all(|s| *s == 200 || *s == 429), "{statuses:?}");
+        assert!(
+            statuses.iter().all(|s| *s == 200 || *s == 429),
+            "{statuses:?}"
+        );
         // Both instances go on refusing.
         for tg in [&a, &b] {
             assert_eq!(chat(tg, key, body.clone()).await.0, 429);
@@ -215,18 +268,27 @@ async fn limits_and_budgets_hold_exactly_across_both_instances() {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let (_, logs) = b
-                .api("GET", &format!("/api/logs?per_page=500&error_kind={refusal}"), None)
+                .api(
+                    "GET",
+                    &format!("/api/logs?per_page=500&error_kind={refusal}"),
+                    None,
+                )
                 .await;
             let n = logs["items"].as_array().unwrap().len();
             if n == 30 - admitted + 2 {
                 break;
             }
-            assert!(n < 30 - admitted + 2 && Instant::now() < deadline, "{n} rows: {logs}");
+            assert!(
+                n < 30 - admitted + 2 && Instant::now() < deadline,
+                "{n} rows: {logs}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
     // The budget was spent to the nano, never past it.
-    let (_, v) = b.api("GET", &format!("/api/client-keys/{budget_id}"), None).await;
+    let (_, v) = b
+        .api("GET", &format!("/api/client-keys/{budget_id}"), None)
+        .await;
     assert_eq!(v["usage"]["lifetime_spend"], "0.105", "{v}");
 }
 
@@ -243,7 +305,9 @@ async fn an_instance_stopped_under_load_drains_and_loses_no_ledger_row() {
     })
     .await;
     let (mut a, b) = two(&cluster).await;
-    let pid = a.create_provider("drained", "openai", &mock.base_url()).await;
+    let pid = a
+        .create_provider("drained", "openai", &mock.base_url())
+        .await;
     let kid = a.create_provider_key(pid, "sk-drain").await;
     let (_, key) = a
         .create_client_key_with(pid, &[kid], json!({"allowed_models": ["gpt-*"]}))
@@ -310,9 +374,14 @@ async fn an_instance_stopped_under_load_drains_and_loses_no_ledger_row() {
     for (id, first, mut body) in streams {
         let mut text = String::from_utf8_lossy(&first).into_owned();
         while let Some(chunk) = body.next().await {
-            text.push_str(&String::from_utf8_lossy(&chunk.expect("a stream was cut at shutdown")));
+            text.push_str(&String::from_utf8_lossy(
+                &chunk.expect("a stream was cut at shutdown"),
+            ));
         }
-        assert!(text.contains("data: [DONE]"), "stream {id} ended early: {text}");
+        assert!(
+            text.contains("data: [DONE]"),
+            "stream {id} ended early: {text}"
+        );
         finished.push((id, 200u16));
     }
     assert_eq!(a.wait_exit(Duration::from_secs(30)), Some(0), "{}", a.log());
@@ -333,8 +402,13 @@ async fn an_instance_stopped_under_load_drains_and_loses_no_ledger_row() {
     let got: HashSet<String> = loop {
         let mut rows = Vec::new();
         for page in 1.. {
-            let (_, v) = b.api("GET", &format!("/api/logs?per_page=500&page={page}"), None).await;
-            let items = v["items"].as_array().unwrap_or_else(|| panic!("{v}")).clone();
+            let (_, v) = b
+                .api("GET", &format!("/api/logs?per_page=500&page={page}"), None)
+                .await;
+            let items = v["items"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{v}"))
+                .clone();
             if items.is_empty() {
                 break;
             }
@@ -353,7 +427,10 @@ async fn an_instance_stopped_under_load_drains_and_loses_no_ledger_row() {
     };
     let missing: Vec<_> = want.difference(&got).collect();
     let extra: Vec<_> = got.difference(&want).collect();
-    assert!(missing.is_empty(), "answered without a ledger row: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "answered without a ledger row: {missing:?}"
+    );
     assert!(extra.is_empty(), "rows without an answer: {extra:?}");
     eprintln!("{} answered requests, {} rows", want.len(), got.len());
 }

@@ -335,9 +335,24 @@ const TABLE: &[(&str, &str, Target, [u16; 5])] = &[
     // client_keys:write.
     ("GET", "/api/jwt-issuers", No, [200, 403, 200, 200, 401]),
     ("POST", "/api/jwt-issuers", No, [201, 403, 403, 403, 401]),
-    ("GET", "/api/jwt-issuers/{id}", Any, [200, 403, 200, 200, 401]),
-    ("PATCH", "/api/jwt-issuers/{id}", Any, [200, 403, 403, 403, 401]),
-    ("DELETE", "/api/jwt-issuers/{id}", Any, [204, 403, 403, 403, 401]),
+    (
+        "GET",
+        "/api/jwt-issuers/{id}",
+        Any,
+        [200, 403, 200, 200, 401],
+    ),
+    (
+        "PATCH",
+        "/api/jwt-issuers/{id}",
+        Any,
+        [200, 403, 403, 403, 401],
+    ),
+    (
+        "DELETE",
+        "/api/jwt-issuers/{id}",
+        Any,
+        [204, 403, 403, 403, 401],
+    ),
 ];
 
 #[test]

@@ -177,7 +177,11 @@ impl Accounts {
 
     /// Sets a user's password from the command line (no caller, no permission check): the
     /// user must change it at the next sign-in, and every session of theirs ends.
-    pub async fn reset_password(&self, username: &str, password: String) -> Result<(), AccountError> {
+    pub async fn reset_password(
+        &self,
+        username: &str,
+        password: String,
+    ) -> Result<(), AccountError> {
         check_password("password", &password)?;
         let user = self
             .store

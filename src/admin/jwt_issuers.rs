@@ -2,9 +2,9 @@
 //! proxy (admin only).
 
 use super::auth::Caller;
-use crate::accounts::Permission;
 use super::error::{ApiError, ApiJson, ApiPath, ErrorBody};
 use super::fields::double_option;
+use crate::accounts::Permission;
 use crate::oauth::jwt::{ALLOWED_ALGORITHMS, family, parse_algorithm, static_key};
 use crate::state::AppState;
 use crate::store::NewJwtIssuer;

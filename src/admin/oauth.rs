@@ -5,9 +5,9 @@
 use super::audit::AuditNote;
 use super::auth::Caller;
 use super::client_keys::{load_visible, load_writable};
-use crate::accounts::Permission;
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody};
 use super::fields::double_option;
+use crate::accounts::Permission;
 use crate::oauth::{ConnectError, OAuthError, TokenStatus};
 use crate::state::AppState;
 use crate::store::{NewAuditEntry, ProviderOAuthRow};

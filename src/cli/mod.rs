@@ -34,7 +34,11 @@ pub fn generate_password() -> String {
 
 /// Sets `username`'s password; the user must change it at the next sign-in and every session
 /// of theirs ends.
-pub async fn reset_password(config: &Config, username: &str, password: String) -> anyhow::Result<()> {
+pub async fn reset_password(
+    config: &Config,
+    username: &str,
+    password: String,
+) -> anyhow::Result<()> {
     let store = server::connect_store(config).await?;
     let master = server::master_key(config)?;
     let jwt = JwtKeys::new(&master, config.admin.token_ttl_secs);
@@ -86,7 +90,9 @@ async fn create_in(
     let found = providers
         .iter()
         .find(|p| provider.parse::<i64>().is_ok_and(|id| id == p.id) || p.name == provider)
-        .ok_or_else(|| anyhow!("--provider `{provider}` names no provider (give its id or name)"))?;
+        .ok_or_else(|| {
+            anyhow!("--provider `{provider}` names no provider (give its id or name)")
+        })?;
     let keys = store.list_provider_keys(Some(found.id)).await?;
     let mut ids: Vec<i64> = if pool.is_empty() {
         keys.iter().map(|k| k.id).collect()
@@ -96,7 +102,10 @@ async fn create_in(
     ids.sort_unstable();
     ids.dedup();
     if let Some(bad) = ids.iter().find(|id| !keys.iter().any(|k| k.id == **id)) {
-        bail!("--pool contains {bad}, which is not a key of provider `{}`", found.name);
+        bail!(
+            "--pool contains {bad}, which is not a key of provider `{}`",
+            found.name
+        );
     }
     let key = generate_client_key();
     let created = store

@@ -489,7 +489,11 @@ impl Config {
                 return invalid("security.master_key", "must be 32 bytes encoded as base64");
             }
         }
-        if self.metrics.listen.is_some_and(|a| a == self.proxy.listen || a == self.admin.listen) {
+        if self
+            .metrics
+            .listen
+            .is_some_and(|a| a == self.proxy.listen || a == self.admin.listen)
+        {
             return invalid(
                 "metrics.listen",
                 "must differ from proxy.listen and admin.listen (leave it unset to serve /metrics on admin.listen)",
@@ -722,6 +726,43 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("no_such_key"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn observability_settings_default_off_and_are_validated() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None, &CliOverrides::default()).unwrap();
+            assert!(c.metrics.enabled && c.metrics.listen.is_none());
+            assert!(c.metrics.bearer_token.is_none() && !c.metrics.client_key_labels);
+            assert!(
+                c.otel.endpoint.is_none(),
+                "OTLP export must be off by default"
+            );
+            assert_eq!(c.log.format, LogFormat::Pretty);
+            assert_eq!(c.log.request_level, RequestLevel::Info);
+            for (key, value, named) in [
+                ("METRICS__LISTEN", "0.0.0.0:9090", "metrics.listen"),
+                ("METRICS__BEARER_TOKEN", "short", "metrics.bearer_token"),
+                ("METRICS__MAX_MODELS", "0", "metrics.max_models"),
+                ("OTEL__ENDPOINT", "collector:4318", "otel.endpoint"),
+                ("OTEL__SERVICE_NAME", "\" \"", "otel.service_name"),
+                ("LOG__REQUEST_LEVEL", "loud", "log.request_level"),
+                ("LOG__FORMAT", "xml", "log.format"),
+            ] {
+                jail.set_env(format!("TOLLGATE__{key}"), value);
+                let err = Config::load(None, &CliOverrides::default())
+                    .unwrap_err()
+                    .to_string();
+                assert!(err.contains(named), "{key}: {err}");
+                jail.clear_env();
+            }
+            jail.set_env("TOLLGATE__LOG__FORMAT", "text");
+            jail.set_env("TOLLGATE__LOG__REQUEST_LEVEL", "off");
+            let c = Config::load(None, &CliOverrides::default()).unwrap();
+            assert_eq!(c.log.format, LogFormat::Pretty);
+            assert_eq!(c.log.request_level, RequestLevel::Off);
             Ok(())
         });
     }

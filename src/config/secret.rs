@@ -37,6 +37,7 @@ impl<T> fmt::Display for Secret<T> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

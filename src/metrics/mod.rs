@@ -214,7 +214,10 @@ impl Metrics {
         let class = status_class(record.status);
         let key_label = |labels: &mut Labels| {
             if self.client_key_labels {
-                labels.push(("client_key", client_key.clone().unwrap_or_else(|| NONE.into())));
+                labels.push((
+                    "client_key",
+                    client_key.clone().unwrap_or_else(|| NONE.into()),
+                ));
             }
         };
         let mut by_model: Labels = vec![("provider", provider.clone()), ("model", model.clone())];
@@ -247,7 +250,9 @@ impl Metrics {
             ("cache_read", record.cache_read_tokens),
         ] {
             if n > 0 {
-                self.tokens.get_or_create(&with(&[("kind", kind.into())])).inc_by(n);
+                self.tokens
+                    .get_or_create(&with(&[("kind", kind.into())]))
+                    .inc_by(n);
             }
         }
         match record.cost_nanos {

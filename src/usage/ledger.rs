@@ -242,7 +242,9 @@ impl LedgerWriter {
                 // with a suffix, and try again at once.
                 Err(e) if e.is_conflict() && attempt < 5 => {
                     if let Err(e) = self.rename_duplicates(&mut rows).await {
-                        tracing::warn!("ledger batch of {count} conflicts and cannot be checked: {e}");
+                        tracing::warn!(
+                            "ledger batch of {count} conflicts and cannot be checked: {e}"
+                        );
                     }
                 }
                 Err(e) if attempt < 5 => {

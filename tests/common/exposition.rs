@@ -18,14 +18,19 @@ pub fn parse(text: &str) -> Vec<Sample> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (name_labels, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("bad line {line}"));
-        let value: f64 = value.parse().unwrap_or_else(|_| panic!("bad value in {line}"));
+        let (name_labels, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("bad line {line}"));
+        let value: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("bad value in {line}"));
         let (name, labels) = match name_labels.split_once('{') {
             Some((name, rest)) => (name, parse_labels(rest.strip_suffix('}').unwrap())),
             None => (name_labels, BTreeMap::new()),
         };
         assert!(
-            name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
+            name.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':'),
             "bad metric name in {line}"
         );
         out.push(Sample {
@@ -34,7 +39,10 @@ pub fn parse(text: &str) -> Vec<Sample> {
             value,
         });
     }
-    assert!(text.trim_end().ends_with("# EOF"), "exposition must end with # EOF");
+    assert!(
+        text.trim_end().ends_with("# EOF"),
+        "exposition must end with # EOF"
+    );
     out
 }
 
@@ -71,14 +79,20 @@ pub fn sum(samples: &[Sample], name: &str, with: &[(&str, &str)]) -> f64 {
     samples
         .iter()
         .filter(|s| s.name == name)
-        .filter(|s| with.iter().all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v)))
+        .filter(|s| {
+            with.iter()
+                .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+        })
         .map(|s| s.value)
         .sum()
 }
 
 /// Whether any sample is named `name` with these labels.
 pub fn has(samples: &[Sample], name: &str, with: &[(&str, &str)]) -> bool {
-    samples
-        .iter()
-        .any(|s| s.name == name && with.iter().all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v)))
+    samples.iter().any(|s| {
+        s.name == name
+            && with
+                .iter()
+                .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+    })
 }
