@@ -14,7 +14,7 @@ use crate::proxy::Gateway;
 use crate::scheduler::Scheduler;
 use crate::snapshot::Catalog;
 use crate::state::AppState;
-use crate::store::{NewUser, ROLE_ADMIN, Store};
+use crate::store::{NewUser, ROLE_ADMIN, Store, StoreError};
 use crate::usage::{Ledger, LedgerWriter, Retention};
 use anyhow::{Context, anyhow};
 use async_trait::async_trait;
@@ -51,11 +51,25 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     .context("cannot open the database (database.url)")
 }
 
-/// Connects to the database and applies every pending migration.
+/// Connects to the database and applies every pending migration. With Postgres, instances
+/// that start together race to migrate; the loser's statements fail, so it tries again (by
+/// then the winner has applied them).
 pub async fn connect_store(config: &Config) -> anyhow::Result<Store> {
     let store = open_store(config).await?;
-    store.migrate().await.context("database migration failed")?;
-    Ok(store)
+    let mut tries = 0;
+    loop {
+        match store.migrate().await {
+            Ok(()) => return Ok(store),
+            Err(e) if tries < 3 && store.kind() == DatabaseKind::Postgres => {
+                tries += 1;
+                tracing::warn!(
+                    "database migration failed ({e}); another instance may be migrating, trying again in 2s"
+                );
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            Err(e) => return Err(e).context("database migration failed"),
+        }
+    }
 }
 
 /// The master key: `security.master_key`, or with SQLite the key file beside the database
@@ -107,7 +121,7 @@ async fn bootstrap_admin(store: &Store, config: &Config) -> anyhow::Result<()> {
     let hash =
         tokio::task::spawn_blocking(move || auth::hash_password(&password).map(|h| (h, password)))
             .await??;
-    store
+    let created = store
         .create_user(NewUser {
             username: "admin".into(),
             password_hash: hash.0,
@@ -116,7 +130,16 @@ async fn bootstrap_admin(store: &Store, config: &Config) -> anyhow::Result<()> {
             // The console asks for a new password at the first sign-in.
             must_change_password: true,
         })
-        .await?;
+        .await;
+    match created {
+        Ok(_) => {}
+        // Another instance starting at the same time created it first.
+        Err(StoreError::Conflict(_)) => {
+            tracing::info!("the first admin user was created by another instance");
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    }
     if generated {
         tracing::warn!(
             "created the first admin user `admin` with the generated password {} (shown once; set admin.bootstrap_password to choose it)",

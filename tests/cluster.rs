@@ -89,6 +89,23 @@ async fn refused_after(tg: &Tollgate, key: &str, want: u16) -> Duration {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_started_together_on_an_empty_database_both_come_up() {
+    let Some(cluster) = Cluster::create().await else {
+        return;
+    };
+    // Both migrate and create the first admin at the same time; neither may give up.
+    let (a, b) = tokio::join!(
+        Tollgate::start_with(cluster.options()),
+        Tollgate::start_with(cluster.options())
+    );
+    for tg in [&a, &b] {
+        let (status, v) = tg.api("GET", "/api/users", None).await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_disabled_or_rotated_on_one_instance_is_refused_on_the_other_within_a_second() {
     let Some(cluster) = Cluster::create().await else {
         return;
