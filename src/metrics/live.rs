@@ -42,7 +42,8 @@ impl std::fmt::Debug for LiveCollector {
 
 type Pairs = Vec<(&'static str, String)>;
 
-/// The state names of `tollgate_credential_state`, `disabled` for a key switched off.
+/// The state names of `tollgate_credential_state` always listed (`disabled` for a key switched
+/// off); a state the health registry adds later is listed once some key is in it.
 const STATES: [&str; 5] = [
     "healthy",
     "cooling_down",
@@ -51,12 +52,11 @@ const STATES: [&str; 5] = [
     "disabled",
 ];
 
-fn state_name(state: State) -> &'static str {
-    match state {
-        State::Healthy => "healthy",
-        State::CoolingDown => "cooling_down",
-        State::CircuitOpen => "circuit_open",
-        State::Invalid => "invalid",
+/// The state's name as the API shows it (its serde name).
+fn state_name(state: State) -> String {
+    match serde_json::to_value(state) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => format!("{state:?}").to_lowercase(),
     }
 }
 
@@ -109,7 +109,7 @@ impl Collector for LiveCollector {
         let now = now_ms();
 
         // Credentials: one state gauge per key and state, the health score, in-flight count.
-        let mut states = Vec::new();
+        let mut rows = Vec::new();
         let mut scores = Vec::new();
         let mut error_rates = Vec::new();
         let mut per_provider: BTreeMap<String, (i64, i64)> = BTreeMap::new();
@@ -124,23 +124,33 @@ impl Collector for LiveCollector {
             let current = if key.enabled {
                 state_name(view.status.state)
             } else {
-                "disabled"
+                "disabled".to_string()
             };
             let base: Pairs = vec![
                 ("provider", provider.clone()),
                 ("credential_id", key.id.to_string()),
             ];
-            for state in STATES {
-                let mut l = base.clone();
-                l.push(("state", state.to_string()));
-                states.push((l, i64::from(state == current)));
-            }
+            rows.push((base.clone(), current));
             scores.push((base.clone(), health.score() as f64 / 100.0));
             error_rates.push((base, view.error_rate));
             let available = key.usable() && key.weight > 0 && health.is_available(now);
             let entry = per_provider.entry(provider).or_default();
             entry.0 += 1;
             entry.1 += i64::from(available);
+        }
+        let mut names: Vec<String> = STATES.iter().map(|s| s.to_string()).collect();
+        for (_, current) in &rows {
+            if !names.contains(current) {
+                names.push(current.clone());
+            }
+        }
+        let mut states = Vec::new();
+        for (base, current) in &rows {
+            for name in &names {
+                let mut l = base.clone();
+                l.push(("state", name.clone()));
+                states.push((l, i64::from(name == current)));
+            }
         }
         gauge(
             &mut encoder,
