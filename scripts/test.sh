@@ -33,3 +33,15 @@ export CI="${CI:-true}"
 cargo test --workspace --locked --all-targets --no-fail-fast
 ./scripts/console-test.sh
 ./scripts/schemathesis.sh
+
+# The container test (podman, a release build and an image build: several minutes, see
+# docs/operations.md) runs only when what the image is made of changed relative to the merge
+# base with main, or when asked for with TOLLGATE_CONTAINER_TEST=1.
+container_inputs=(Dockerfile .dockerignore deploy scripts/container-test.sh)
+base="$(git merge-base HEAD main 2>/dev/null || true)"
+if [ "${TOLLGATE_CONTAINER_TEST:-0}" = 1 ] \
+  || { [ -n "$base" ] && ! git diff --quiet "$base" -- "${container_inputs[@]}"; }; then
+  ./scripts/container-test.sh
+else
+  echo "container test skipped (${container_inputs[*]} unchanged; TOLLGATE_CONTAINER_TEST=1 runs it)" >&2
+fi

@@ -6,14 +6,14 @@ pub use secret::Secret;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// The documented defaults; the same file users read.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub proxy: ProxyConfig,
@@ -28,9 +28,11 @@ pub struct Config {
     pub oauth: OAuthConfig,
     pub server: ServerConfig,
     pub log: LogConfig,
+    pub metrics: MetricsConfig,
+    pub otel: OtelConfig,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProxyConfig {
     pub listen: SocketAddr,
@@ -75,7 +77,7 @@ pub struct ConnectionLimits {
     pub body_timeout_secs: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdminConfig {
     pub listen: SocketAddr,
@@ -125,14 +127,14 @@ fn default_console_dir() -> std::path::PathBuf {
     std::path::PathBuf::from("web/dist")
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseConfig {
     pub url: Secret<String>,
     pub max_connections: u32,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedisConfig {
     #[serde(default)]
@@ -140,14 +142,14 @@ pub struct RedisConfig {
     pub key_prefix: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecurityConfig {
     #[serde(default)]
     pub master_key: Option<Secret<String>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HealthConfig {
     pub check_interval_secs: u64,
@@ -160,7 +162,7 @@ pub struct HealthConfig {
     pub sync_interval_ms: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsConfig {
     pub timezone: String,
@@ -173,7 +175,7 @@ pub struct LimitsConfig {
 }
 
 /// What the limits do when Redis is configured but unreachable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RedisFailure {
     /// Fall back to in-process counters.
@@ -188,14 +190,14 @@ impl LimitsConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LedgerConfig {
     pub queue_capacity: usize,
     pub batch_size: usize,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionConfig {
     /// Request logs older than this many days are deleted; 0 keeps them forever.
@@ -206,7 +208,7 @@ pub struct RetentionConfig {
     pub interval_secs: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OAuthConfig {
     /// How long an authorization may wait for its callback; then it is refused and removed.
@@ -230,25 +232,69 @@ pub struct OAuthConfig {
     pub jwks_refetch_min_secs: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     pub grace_period_secs: u64,
     pub config_poll_ms: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
     pub level: String,
     pub format: LogFormat,
+    /// Level of the one line per proxied request, or `off`.
+    pub request_level: RequestLevel,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
-    Text,
+    /// Human-readable lines (`text` is accepted too).
+    #[serde(alias = "text")]
+    Pretty,
     Json,
+}
+
+/// `log.request_level`: the level of the per-request line, or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum RequestLevel {
+    Off,
+    Error,
+    Warn,
+    #[default]
+    Info,
+    Debug,
+    Trace,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve `GET /metrics`.
+    pub enabled: bool,
+    /// Own address for `/metrics`; unset: served on `admin.listen`.
+    #[serde(default)]
+    pub listen: Option<SocketAddr>,
+    /// When set, scrapes must send `Authorization: Bearer <token>`.
+    #[serde(default)]
+    pub bearer_token: Option<Secret<String>>,
+    /// Add a `client_key` label (the key's name) to the per-request metrics.
+    pub client_key_labels: bool,
+    /// Distinct model names kept as label values; later ones are counted as `other`.
+    pub max_models: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtelConfig {
+    /// OTLP/HTTP traces endpoint, e.g. `http://collector:4318/v1/traces`; unset: no export.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// `service.name` of the exported spans.
+    pub service_name: String,
 }
 
 /// Values given on the command line; they win over every other layer.
@@ -507,6 +553,35 @@ impl Config {
             if decoded.map_or(true, |k| k.len() != 32) {
                 return invalid("security.master_key", "must be 32 bytes encoded as base64");
             }
+        }
+        if self
+            .metrics
+            .listen
+            .is_some_and(|a| a == self.proxy.listen || a == self.admin.listen)
+        {
+            return invalid(
+                "metrics.listen",
+                "must differ from proxy.listen and admin.listen (leave it unset to serve /metrics on admin.listen)",
+            );
+        }
+        if self
+            .metrics
+            .bearer_token
+            .as_ref()
+            .is_some_and(|t| t.expose().len() < 16)
+        {
+            return invalid("metrics.bearer_token", "must have at least 16 characters");
+        }
+        if !(1..=100_000).contains(&self.metrics.max_models) {
+            return invalid("metrics.max_models", "must be between 1 and 100000");
+        }
+        if let Some(endpoint) = &self.otel.endpoint {
+            if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+                return invalid("otel.endpoint", "must start with http:// or https://");
+            }
+        }
+        if self.otel.service_name.trim().is_empty() {
+            return invalid("otel.service_name", "must not be empty");
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| ConfigError::Invalid {
@@ -785,6 +860,43 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("no_such_key"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn observability_settings_default_off_and_are_validated() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None, &CliOverrides::default()).unwrap();
+            assert!(c.metrics.enabled && c.metrics.listen.is_none());
+            assert!(c.metrics.bearer_token.is_none() && !c.metrics.client_key_labels);
+            assert!(
+                c.otel.endpoint.is_none(),
+                "OTLP export must be off by default"
+            );
+            assert_eq!(c.log.format, LogFormat::Pretty);
+            assert_eq!(c.log.request_level, RequestLevel::Info);
+            for (key, value, named) in [
+                ("METRICS__LISTEN", "0.0.0.0:9090", "metrics.listen"),
+                ("METRICS__BEARER_TOKEN", "short", "metrics.bearer_token"),
+                ("METRICS__MAX_MODELS", "0", "metrics.max_models"),
+                ("OTEL__ENDPOINT", "collector:4318", "otel.endpoint"),
+                ("OTEL__SERVICE_NAME", "\" \"", "otel.service_name"),
+                ("LOG__REQUEST_LEVEL", "loud", "log.request_level"),
+                ("LOG__FORMAT", "xml", "log.format"),
+            ] {
+                jail.set_env(format!("TOLLGATE__{key}"), value);
+                let err = Config::load(None, &CliOverrides::default())
+                    .unwrap_err()
+                    .to_string();
+                assert!(err.contains(named), "{key}: {err}");
+                jail.clear_env();
+            }
+            jail.set_env("TOLLGATE__LOG__FORMAT", "text");
+            jail.set_env("TOLLGATE__LOG__REQUEST_LEVEL", "off");
+            let c = Config::load(None, &CliOverrides::default()).unwrap();
+            assert_eq!(c.log.format, LogFormat::Pretty);
+            assert_eq!(c.log.request_level, RequestLevel::Off);
             Ok(())
         });
     }

@@ -120,6 +120,25 @@ impl Store {
             .await?)
     }
 
+    /// Which of these request ids are already recorded.
+    pub async fn existing_request_ids(
+        &self,
+        ids: &[String],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut found = std::collections::HashSet::new();
+        for chunk in ids.chunks(500) {
+            let rows: Vec<String> = request_log::Entity::find()
+                .select_only()
+                .column(request_log::Column::RequestId)
+                .filter(request_log::Column::RequestId.is_in(chunk.iter().cloned()))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            found.extend(rows);
+        }
+        Ok(found)
+    }
+
     pub async fn get_log(&self, id: i64) -> Result<request_log::Model, StoreError> {
         request_log::Entity::find_by_id(id)
             .one(&self.db)

@@ -5,10 +5,11 @@ use super::rollup;
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use entity::request_log;
-use sea_orm::Set;
+use sea_orm::{ActiveValue, Set};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// One try of one provider key within a request.
@@ -120,6 +121,7 @@ impl LogRecord {
 pub struct Ledger {
     tx: mpsc::Sender<LogRecord>,
     dropped: Arc<AtomicU64>,
+    stats: Arc<LedgerStats>,
 }
 
 /// The receiving side: owned by one task that writes batches.
@@ -128,22 +130,50 @@ pub struct LedgerWriter {
     store: Store,
     batch_size: usize,
     dropped: Arc<AtomicU64>,
+    stats: Arc<LedgerStats>,
+}
+
+/// What the writer has done, for metrics.
+#[derive(Debug)]
+pub struct LedgerStats {
+    written: AtomicU64,
+    /// Seconds per batch write (retries included).
+    pub batch_seconds: prometheus_client::metrics::histogram::Histogram,
+}
+
+impl LedgerStats {
+    fn new() -> Self {
+        Self {
+            written: AtomicU64::new(0),
+            batch_seconds: prometheus_client::metrics::histogram::Histogram::new([
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+        }
+    }
+
+    /// Rows written to the database since start.
+    pub fn written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
+    }
 }
 
 impl Ledger {
     pub fn new(store: Store, capacity: usize, batch_size: usize) -> (Ledger, LedgerWriter) {
         let (tx, rx) = mpsc::channel(capacity);
         let dropped = Arc::new(AtomicU64::new(0));
+        let stats = Arc::new(LedgerStats::new());
         (
             Ledger {
                 tx,
                 dropped: dropped.clone(),
+                stats: stats.clone(),
             },
             LedgerWriter {
                 rx,
                 store,
                 batch_size,
                 dropped,
+                stats,
             },
         )
     }
@@ -170,6 +200,19 @@ impl Ledger {
 
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Records waiting for the writer.
+    pub fn queue_depth(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
+    pub fn queue_capacity(&self) -> usize {
+        self.tx.max_capacity()
+    }
+
+    pub fn stats(&self) -> &LedgerStats {
+        &self.stats
     }
 }
 
@@ -202,13 +245,35 @@ impl LedgerWriter {
     }
 
     async fn write(&self, batch: &mut Vec<LogRecord>) {
+        let started = Instant::now();
+        self.write_batch(batch).await;
+        self.stats
+            .batch_seconds
+            .observe(started.elapsed().as_secs_f64());
+    }
+
+    async fn write_batch(&self, batch: &mut Vec<LogRecord>) {
         let rollups = rollup::aggregate(batch);
-        let rows: Vec<_> = batch.drain(..).map(LogRecord::into_row).collect();
+        let mut rows: Vec<_> = batch.drain(..).map(LogRecord::into_row).collect();
         let count = rows.len();
         let mut delay = Duration::from_millis(50);
         for attempt in 1..=5 {
             match self.store.write_ledger_batch(rows.clone(), &rollups).await {
-                Ok(()) => return,
+                Ok(()) => {
+                    self.stats
+                        .written
+                        .fetch_add(count as u64, Ordering::Relaxed);
+                    return;
+                }
+                // A caller-chosen `x-request-id` used twice: keep both rows, the later ones
+                // with a suffix, and try again at once.
+                Err(e) if e.is_conflict() && attempt < 5 => {
+                    if let Err(e) = self.rename_duplicates(&mut rows).await {
+                        tracing::warn!(
+                            "ledger batch of {count} conflicts and cannot be checked: {e}"
+                        );
+                    }
+                }
                 Err(e) if attempt < 5 => {
                     tracing::warn!(attempt, "ledger batch of {count} failed, retrying: {e}");
                     tokio::time::sleep(delay).await;
@@ -220,5 +285,33 @@ impl LedgerWriter {
                 }
             }
         }
+    }
+
+    /// Gives every row whose request id is already stored, or repeated within the batch, a
+    /// unique one: `<id>~<random>`.
+    async fn rename_duplicates(
+        &self,
+        rows: &mut [request_log::ActiveModel],
+    ) -> Result<(), crate::store::StoreError> {
+        let ids: Vec<String> = rows
+            .iter()
+            .filter_map(|r| match &r.request_id {
+                ActiveValue::Set(id) => Some(id.clone()),
+                _ => None,
+            })
+            .collect();
+        let stored = self.store.existing_request_ids(&ids).await?;
+        let mut seen = HashSet::new();
+        for row in rows.iter_mut() {
+            let ActiveValue::Set(id) = &row.request_id else {
+                continue;
+            };
+            if stored.contains(id) || !seen.insert(id.clone()) {
+                let renamed = format!("{id}~{}", uuid::Uuid::new_v4().simple());
+                tracing::warn!(request_id = %id, stored_as = %renamed, "request id already recorded; stored under another");
+                row.request_id = Set(renamed);
+            }
+        }
+        Ok(())
     }
 }
