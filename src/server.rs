@@ -8,8 +8,8 @@ use crate::cluster::Cluster;
 use crate::config::{Config, DatabaseKind};
 use crate::health::{HealthPolicy, HealthRegistry, HealthSync, Prober};
 use crate::limits::{Limits, Seed};
-use crate::net;
 use crate::metrics::{Metrics, Sources as MetricSources};
+use crate::net;
 use crate::oauth::OAuth;
 use crate::providers;
 use crate::proxy::Gateway;
@@ -397,10 +397,11 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
     let catalog = Catalog::load(store.clone(), master.clone(), oauth.cells())
         .await
         .context("cannot load the configuration snapshot")?;
-    let (ledger, writer) = Ledger::new(
+    let (ledger, writer) = Ledger::with_spill(
         store.clone(),
         config.ledger.queue_capacity,
         config.ledger.batch_size,
+        Arc::new(crate::usage::spill::Spill::new(config.ledger_spill_path())),
     );
     let prober = Arc::new(Prober::new(
         health.clone(),

@@ -195,6 +195,10 @@ impl LimitsConfig {
 pub struct LedgerConfig {
     pub queue_capacity: usize,
     pub batch_size: usize,
+    /// Where records that do not fit the queue are appended until the writer replays them;
+    /// empty: `ledger.spill` beside the SQLite file, or in the working directory.
+    #[serde(default)]
+    pub spill_path: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -606,6 +610,18 @@ impl Config {
     }
 
     /// The SQLite database file, when the database is SQLite.
+    /// The ledger's spill file (`ledger.spill_path`, or `ledger.spill` beside the SQLite file,
+    /// or in the working directory).
+    pub fn ledger_spill_path(&self) -> PathBuf {
+        if !self.ledger.spill_path.is_empty() {
+            return PathBuf::from(&self.ledger.spill_path);
+        }
+        self.sqlite_path()
+            .and_then(|p| p.parent().map(|d| d.join("ledger.spill")))
+            .filter(|p| p.parent().is_some_and(|d| !d.as_os_str().is_empty()))
+            .unwrap_or_else(|| PathBuf::from("ledger.spill"))
+    }
+
     pub fn sqlite_path(&self) -> Option<PathBuf> {
         let url = self.database.url.expose();
         let rest = url

@@ -233,7 +233,7 @@ impl Collector for LiveCollector {
         gauge(
             &mut encoder,
             "tollgate_ledger_queue_capacity",
-            "Size of the ledger queue (ledger.queue_capacity); a full queue drops records",
+            "Size of the ledger queue (ledger.queue_capacity); a full queue spills records to disk",
             &[(Vec::new(), s.ledger.queue_capacity() as i64)],
         )?;
         counter(
@@ -244,8 +244,20 @@ impl Collector for LiveCollector {
         )?;
         counter(
             &mut encoder,
+            "tollgate_ledger_spilled",
+            "Request records appended to the spill file (queue full, or a batch refused five times) to be written later",
+            &[(Vec::new(), s.ledger.spilled())],
+        )?;
+        gauge(
+            &mut encoder,
+            "tollgate_ledger_spill_pending",
+            "Spilled request records not yet written to the database",
+            &[(Vec::new(), s.ledger.spill_pending() as i64)],
+        )?;
+        counter(
+            &mut encoder,
             "tollgate_ledger_dropped",
-            "Request records lost: the queue was full, or a batch failed five times",
+            "Request records lost: the spill file could not be written, or a spilled line was unreadable",
             &[(Vec::new(), s.ledger.dropped())],
         )?;
         counter(

@@ -121,15 +121,17 @@ impl Store {
     }
 
     /// Which of these request ids are already recorded.
+    /// Which of `ids` are stored, with the time of their request.
     pub async fn existing_request_ids(
         &self,
         ids: &[String],
-    ) -> Result<std::collections::HashSet<String>, StoreError> {
-        let mut found = std::collections::HashSet::new();
+    ) -> Result<std::collections::HashMap<String, chrono::DateTime<chrono::Utc>>, StoreError> {
+        let mut found = std::collections::HashMap::new();
         for chunk in ids.chunks(500) {
-            let rows: Vec<String> = request_log::Entity::find()
+            let rows: Vec<(String, chrono::DateTime<chrono::Utc>)> = request_log::Entity::find()
                 .select_only()
                 .column(request_log::Column::RequestId)
+                .column(request_log::Column::CreatedAt)
                 .filter(request_log::Column::RequestId.is_in(chunk.iter().cloned()))
                 .into_tuple()
                 .all(&self.db)
