@@ -188,4 +188,5 @@ done
 podman exec "$NAME" ls -l /data/master.key | grep -q -- '-rw-------' || fail "master key not in /data (0600)"
 
 log "restart: healthy ${restart_secs}s after podman run; data kept"
+./scripts/container-inputs.sh > deploy/container-tested
 log "PASS: image ${size_mib} MiB, start ${start_secs}s, restart ${restart_secs}s, script $(( $(date +%s) - started_script ))s"
