@@ -1,5 +1,6 @@
-// One provider: its settings, and its pool of credentials with their state, health, last
-// error, 7-day trend and an on-demand health check.
+// One provider: its settings, its OAuth2 client, and its pool of credentials with their state,
+// health, last error, 7-day trend and an on-demand health check; OAuth2 credentials with their
+// token status and a "Connect" button.
 import { Sparkline } from '@mantine/charts';
 import '@mantine/charts/styles.css';
 import {
@@ -13,6 +14,7 @@ import {
   Modal,
   NumberInput,
   PasswordInput,
+  SegmentedControl,
   SimpleGrid,
   Stack,
   Switch,
@@ -29,9 +31,11 @@ import { api, errorMessage, unwrap, type Schemas } from '../api/client';
 import { useSession } from '../auth/session';
 import { Empty, ErrorNote, HealthBadge, Loading, PageHeader, When } from '../components/ui';
 import { fmtInt, fmtMs, fmtPct, fmtTime } from '../format';
+import { OAuthBadge, OAuthConnect, OAuthSettings } from './providerOAuth';
 import { ProviderForm, draftOf } from './Providers';
 
 type Credential = Schemas['ProviderKeyView'];
+type Provider = Schemas['ProviderView'];
 
 function Trend({ id }: { id: number }) {
   const trend = useQuery({
@@ -67,7 +71,8 @@ function Trend({ id }: { id: number }) {
   );
 }
 
-function CredentialCard({ c, providerId }: { c: Credential; providerId: number }) {
+function CredentialCard({ c, provider }: { c: Credential; provider: Provider }) {
+  const providerId = provider.id;
   const { can } = useSession();
   const queryClient = useQueryClient();
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['provider-keys', providerId] });
@@ -95,12 +100,22 @@ function CredentialCard({ c, providerId }: { c: Credential; providerId: number }
       <Group justify="space-between" align="flex-start" wrap="wrap">
         <div>
           <Text fw={600}>{c.name}</Text>
-          <Text size="sm" c="dimmed" ff="monospace">
-            {c.secret_preview}
-          </Text>
+          {c.kind === 'oauth2' ? (
+            <Text size="sm" c="dimmed">
+              OAuth2 account
+            </Text>
+          ) : (
+            <Text size="sm" c="dimmed" ff="monospace">
+              {c.secret_preview}
+            </Text>
+          )}
         </div>
-        <HealthBadge state={h.state} reason={h.reason} until={h.next_retry_at} />
+        <Group gap="xs">
+          <OAuthBadge c={c} />
+          <HealthBadge state={h.state} reason={h.reason} until={h.next_retry_at} />
+        </Group>
       </Group>
+      <OAuthConnect c={c} provider={provider} />
       {h.state === 'invalid' && (
         <Alert color="red" mt="sm" title="Invalid credential" data-testid="invalid-reason">
           {h.reason ?? 'The provider refused this credential.'}
@@ -151,7 +166,7 @@ function CredentialCard({ c, providerId }: { c: Credential; providerId: number }
       )}
       <ErrorNote error={check.error} title="Check not run" />
       <Group mt="sm" gap="xs" wrap="wrap">
-        {can('provider_keys:check') && (
+        {can('provider_keys:check') && c.oauth?.status !== 'pending' && (
           <Button size="xs" variant="light" loading={check.isPending} onClick={() => check.mutate()}>
             Check now
           </Button>
@@ -199,25 +214,38 @@ function CredentialCard({ c, providerId }: { c: Credential; providerId: number }
   );
 }
 
-function AddCredential({ providerId, onDone }: { providerId: number; onDone: () => void }) {
+function AddCredential({ provider, onDone }: { provider: Provider; onDone: () => void }) {
+  const providerId = provider.id;
   const queryClient = useQueryClient();
+  const [kind, setKind] = useState<'api_key' | 'oauth2'>('api_key');
   const [name, setName] = useState('');
   const [secret, setSecret] = useState('');
   const [weight, setWeight] = useState<number>(1);
   const [enabled, setEnabled] = useState(true);
   const [touched, setTouched] = useState(false);
+  const { can } = useSession();
   const create = useMutation({
     mutationFn: () =>
-      unwrap(api.POST('/api/provider-keys', { body: { provider_id: providerId, name: name.trim(), secret: secret.trim(), weight, enabled } })),
+      unwrap(
+        api.POST('/api/provider-keys', {
+          body:
+            kind === 'oauth2'
+              ? { provider_id: providerId, kind, name: name.trim(), weight, enabled }
+              : { provider_id: providerId, name: name.trim(), secret: secret.trim(), weight, enabled },
+        }),
+      ),
     onSuccess: (k) => {
       void queryClient.invalidateQueries({ queryKey: ['provider-keys', providerId] });
-      notifications.show({ color: 'green', message: `Credential ${k.name} added (${k.secret_preview})` });
+      notifications.show({
+        color: 'green',
+        message: k.kind === 'oauth2' ? `Credential ${k.name} added: connect it to an account` : `Credential ${k.name} added (${k.secret_preview})`,
+      });
       onDone();
     },
   });
   const problems = {
     name: !name.trim() || name.length > 128 ? '1 to 128 characters' : null,
-    secret: !secret.trim() ? 'Paste the provider credential' : null,
+    secret: kind === 'api_key' && !secret.trim() ? 'Paste the provider credential' : null,
     weight: !Number.isInteger(weight) || weight < 0 || weight > 1000 ? '0 to 1000' : null,
   };
   const submit = (e: FormEvent) => {
@@ -230,16 +258,46 @@ function AddCredential({ providerId, onDone }: { providerId: number; onDone: () 
     <form onSubmit={submit} noValidate>
       <Stack gap="sm">
         <ErrorNote error={create.error} title="Not added" />
+        {provider.oauth ? (
+          <div>
+            <Text size="sm" fw={500} mb={4} id="credential-kind">
+              Kind
+            </Text>
+            <SegmentedControl
+              aria-labelledby="credential-kind"
+              fullWidth
+              value={kind}
+              onChange={(v) => setKind(v === 'oauth2' ? 'oauth2' : 'api_key')}
+              data={[
+                { value: 'api_key', label: 'API key' },
+                { value: 'oauth2', label: 'OAuth2 account' },
+              ]}
+            />
+          </div>
+        ) : (
+          can('providers:write') && (
+            <Text size="xs" c="dimmed">
+              To add an OAuth2 account instead of an API key, configure the provider&apos;s OAuth2 client first.
+            </Text>
+          )
+        )}
         <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} error={touched && problems.name} />
-        <PasswordInput
-          label="Secret"
-          description="Write-only: after saving, only a masked preview is shown."
-          required
-          autoComplete="off"
-          value={secret}
-          onChange={(e) => setSecret(e.currentTarget.value)}
-          error={touched && problems.secret}
-        />
+        {kind === 'api_key' ? (
+          <PasswordInput
+            label="Secret"
+            description="Write-only: after saving, only a masked preview is shown."
+            required
+            autoComplete="off"
+            value={secret}
+            onChange={(e) => setSecret(e.currentTarget.value)}
+            error={touched && problems.secret}
+          />
+        ) : (
+          <Alert color="blue" variant="light" data-testid="oauth2-kind-note">
+            No secret: after adding it, press <b>Connect</b> on the credential to sign in at the provider and consent.
+            Tollgate then keeps its tokens and refreshes them.
+          </Alert>
+        )}
         <NumberInput label="Weight" description="Share of traffic with the weighted strategy" min={0} max={1000} value={weight} onChange={(v) => setWeight(Number(v))} error={touched && problems.weight} />
         <Checkbox label="Enabled" checked={enabled} onChange={(e) => setEnabled(e.currentTarget.checked)} />
         <Button type="submit" loading={create.isPending}>
@@ -265,6 +323,8 @@ export default function ProviderDetail() {
     queryFn: () => unwrap(api.GET('/api/provider-keys', { params: { query: { provider_id: id } } })),
     enabled: can('provider_keys:read'),
     refetchInterval: 15_000,
+    // Back from the provider's sign-in tab: an OAuth2 credential may have just connected.
+    refetchOnWindowFocus: true,
   });
   const remove = useMutation({
     mutationFn: () => unwrap(api.DELETE('/api/providers/{id}', { params: { path: { id } } })),
@@ -305,36 +365,39 @@ export default function ProviderDetail() {
       />
       <ErrorNote error={remove.error} title="Not deleted" />
       <SimpleGrid cols={{ base: 1, lg: 2 }} spacing="lg">
-        <Card withBorder>
-          <Title order={2} size="h4" mb="sm">
-            Settings
-          </Title>
-          <ProviderForm
-            key={p.updated_at}
-            initial={draftOf(p)}
-            isNew={false}
-            disabled={!can('providers:write')}
-            submitLabel="Save changes"
-            onSubmit={async (d) => {
-              await unwrap(
-                api.PATCH('/api/providers/{id}', {
-                  params: { path: { id } },
-                  body: {
-                    name: d.name,
-                    base_url: d.base_url,
-                    auth_scheme: d.auth_scheme,
-                    connect_timeout_ms: d.connect_timeout_ms,
-                    first_byte_timeout_ms: d.first_byte_timeout_ms,
-                    health_check_path: d.health_check_path || null,
-                    enabled: d.enabled,
-                  },
-                }),
-              );
-              notifications.show({ color: 'green', message: 'Provider saved' });
-              await queryClient.invalidateQueries({ queryKey: ['providers'] });
-            }}
-          />
-        </Card>
+        <Stack gap="lg">
+          <Card withBorder>
+            <Title order={2} size="h4" mb="sm">
+              Settings
+            </Title>
+            <ProviderForm
+              key={p.updated_at}
+              initial={draftOf(p)}
+              isNew={false}
+              disabled={!can('providers:write')}
+              submitLabel="Save changes"
+              onSubmit={async (d) => {
+                await unwrap(
+                  api.PATCH('/api/providers/{id}', {
+                    params: { path: { id } },
+                    body: {
+                      name: d.name,
+                      base_url: d.base_url,
+                      auth_scheme: d.auth_scheme,
+                      connect_timeout_ms: d.connect_timeout_ms,
+                      first_byte_timeout_ms: d.first_byte_timeout_ms,
+                      health_check_path: d.health_check_path || null,
+                      enabled: d.enabled,
+                    },
+                  }),
+                );
+                notifications.show({ color: 'green', message: 'Provider saved' });
+                await queryClient.invalidateQueries({ queryKey: ['providers'] });
+              }}
+            />
+          </Card>
+          <OAuthSettings provider={p} />
+        </Stack>
         <div>
           <Group justify="space-between" mb="sm">
             <Title order={2} size="h4">
@@ -359,14 +422,14 @@ export default function ProviderDetail() {
           ) : (
             <Stack>
               {keys.data.map((c) => (
-                <CredentialCard key={c.id} c={c} providerId={id} />
+                <CredentialCard key={c.id} c={c} provider={p} />
               ))}
             </Stack>
           )}
         </div>
       </SimpleGrid>
       <Modal opened={adding} onClose={close} title={`Add a credential to ${p.name}`}>
-        <AddCredential providerId={id} onDone={close} />
+        <AddCredential provider={p} onDone={close} />
       </Modal>
     </>
   );
