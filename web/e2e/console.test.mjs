@@ -6,6 +6,8 @@
 // Env: TOLLGATE_BIN, MOCK_UPSTREAM_BIN, CHROMIUM (defaults below), SCREENSHOTS (folder).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -64,6 +66,66 @@ function startMock() {
     });
     child.on('exit', (code) => fail(new Error(`mock-upstream exited ${code}`)));
   });
+}
+
+/**
+ * A small OAuth2 authorization server (authorization code with PKCE S256), to connect an OAuth2
+ * credential for real: `GET /authorize` records what the browser opened and sends it back to
+ * the redirect URI with a code; `POST /token` checks the client (HTTP Basic) and the PKCE
+ * verifier against the challenge before it answers tokens.
+ */
+function startOAuthServer({ clientId, clientSecret }) {
+  const opened = []; // the query of every authorize URL the browser opened
+  const exchanges = []; // what every token request carried (never a verifier or a secret)
+  const codes = new Map();
+  const json = (res, status, body) => {
+    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify(body));
+  };
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://oauth.test');
+    if (req.method === 'GET' && url.pathname === '/authorize') {
+      const q = Object.fromEntries(url.searchParams);
+      opened.push(q);
+      if (q.response_type !== 'code' || q.code_challenge_method !== 'S256' || !q.code_challenge || q.client_id !== clientId || !q.state) {
+        res.writeHead(400, { 'content-type': 'text/plain' });
+        return res.end('not an authorization-code request with PKCE S256');
+      }
+      const code = randomBytes(16).toString('base64url');
+      codes.set(code, { challenge: q.code_challenge, redirectUri: q.redirect_uri });
+      const back = new URL(q.redirect_uri);
+      back.searchParams.set('code', code);
+      back.searchParams.set('state', q.state);
+      res.writeHead(302, { location: back.href });
+      return res.end();
+    }
+    if (req.method === 'POST' && url.pathname === '/token') {
+      let raw = '';
+      for await (const chunk of req) raw += chunk;
+      const f = Object.fromEntries(new URLSearchParams(raw));
+      const auth = req.headers.authorization ?? '';
+      const basic = auth.startsWith('Basic ') ? Buffer.from(auth.slice(6), 'base64').toString() : null;
+      const grant = codes.get(f.code);
+      codes.delete(f.code);
+      const verified = !!grant && createHash('sha256').update(f.code_verifier ?? '').digest('base64url') === grant.challenge;
+      exchanges.push({ grant_type: f.grant_type, basic: basic === `${clientId}:${clientSecret}`, verified });
+      if (basic !== `${clientId}:${clientSecret}`) return json(res, 401, { error: 'invalid_client' });
+      if (f.grant_type !== 'authorization_code' || !verified || (f.redirect_uri && f.redirect_uri !== grant.redirectUri)) {
+        return json(res, 400, { error: 'invalid_grant' });
+      }
+      return json(res, 200, {
+        access_token: `console-access-${randomBytes(12).toString('hex')}`,
+        token_type: 'Bearer',
+        expires_in: 3600,
+        refresh_token: `console-refresh-${randomBytes(12).toString('hex')}`,
+      });
+    }
+    res.writeHead(404);
+    res.end();
+  });
+  return new Promise((ok) =>
+    server.listen(0, '127.0.0.1', () => ok({ url: `http://127.0.0.1:${server.address().port}`, opened, exchanges, server })),
+  );
 }
 
 async function start() {
@@ -362,6 +424,118 @@ test('rotating a client key: the new secret is shown once, the old one is refuse
   await page.keyboard.press('Escape');
 });
 
+test('OAuth2: a provider OAuth client, an OAuth2 credential, Connect in a new tab until connected', async () => {
+  const oauth = await startOAuthServer({ clientId: 'tollgate-console', clientSecret: 'console-oauth-client-secret' });
+  try {
+    await page.goto(`${admin}/providers/${providerId}`);
+    await page.getByRole('heading', { level: 1, name: 'mock-openai' }).waitFor();
+    const settings = page.getByTestId('oauth-settings');
+    assert.match(await settings.getByTestId('oauth-configured').innerText(), /^not configured$/i);
+
+    // Without an OAuth client a credential can only be an API key.
+    await page.getByRole('button', { name: 'Add credential' }).click();
+    let d = page.getByRole('dialog');
+    await d.getByLabel('Secret').waitFor();
+    assert.equal(await d.getByText('OAuth2 account').count(), 0);
+    await page.keyboard.press('Escape');
+    await d.waitFor({ state: 'hidden' });
+
+    await settings.getByRole('button', { name: 'Configure OAuth' }).click();
+    // The redirect URI starts as this console's callback.
+    assert.equal(await settings.getByLabel('Redirect URI').inputValue(), `${admin}/api/oauth/callback`);
+    assert.match(await settings.getByTestId('oauth-secret-state').innerText(), /^not set$/i);
+    // Checked before sending.
+    await settings.getByLabel('Extra authorize parameters').fill('state=mine');
+    await settings.getByRole('button', { name: 'Save OAuth client' }).click();
+    await settings.getByText('state is set by the flow itself').waitFor();
+    assert.equal(await settings.getByText('An http:// or https:// URL').count(), 2);
+    await settings.getByText('1 to 512 characters').waitFor();
+
+    // The API's own validation, shown at the top and under the field it names.
+    await settings.getByLabel('Authorize URL').fill(`${oauth.url}/authorize#consent`);
+    await settings.getByLabel('Token URL').fill(`${oauth.url}/token`);
+    await settings.getByLabel('Client ID').fill('tollgate-console');
+    await settings.getByLabel(/^Client secret/).fill('console-oauth-client-secret');
+    await settings.getByLabel('Scopes').fill('api offline_access');
+    await settings.getByLabel('Extra authorize parameters').fill('access_type=offline\nprompt=consent');
+    await settings.getByRole('button', { name: 'Save OAuth client' }).click();
+    const refused = settings.getByRole('alert').filter({ hasText: 'OAuth client not saved' });
+    await refused.waitFor();
+    assert.match(await refused.innerText(), /`oauth\.authorize_url` must not contain credentials or a fragment/);
+    assert.equal(await settings.getByLabel('Authorize URL').getAttribute('aria-invalid'), 'true');
+    await shot('20-oauth-client-refused');
+
+    await settings.getByLabel('Authorize URL').fill(`${oauth.url}/authorize`);
+    await settings.getByRole('button', { name: 'Save OAuth client' }).click();
+    await settings.getByTestId('oauth-configured').filter({ hasText: /^configured$/i }).waitFor();
+    await settings.getByTestId('oauth-secret-state').filter({ hasText: /^stored$/i }).waitFor();
+    // The secret is write-only: gone from the form, never in the page or the API's answer.
+    assert.equal(await settings.getByLabel(/^Client secret/).inputValue(), '');
+    assert.doesNotMatch(await page.content(), /console-oauth-client-secret/);
+    const stored = await apiAs('admin', NEW_ADMIN_PASSWORD, 'GET', `/api/providers/${providerId}`);
+    assert.deepEqual(stored.body.oauth, {
+      authorize_url: `${oauth.url}/authorize`,
+      token_url: `${oauth.url}/token`,
+      client_id: 'tollgate-console',
+      has_client_secret: true,
+      scopes: ['api', 'offline_access'],
+      extra_params: { access_type: 'offline', prompt: 'consent' },
+      redirect_uri: `${admin}/api/oauth/callback`,
+      client_auth: 'basic',
+    });
+
+    // An OAuth2 credential: no secret to type; it waits for authorization.
+    await page.getByRole('button', { name: 'Add credential' }).click();
+    d = page.getByRole('dialog');
+    await d.getByText('OAuth2 account').click();
+    await d.getByTestId('oauth2-kind-note').waitFor();
+    assert.equal(await d.getByLabel('Secret').count(), 0);
+    await d.getByLabel('Name').fill('team-account');
+    await d.getByRole('button', { name: 'Add credential' }).click();
+    await d.waitFor({ state: 'hidden' });
+    const card = page.locator('[data-testid=credential][data-name=team-account]');
+    await card.waitFor();
+    assert.match(await card.getByTestId('oauth-status').innerText(), /^not connected$/i);
+    assert.equal(await card.getByTestId('oauth-status').getAttribute('data-status'), 'pending');
+    await page.locator('.mantine-Notification-root').first().waitFor({ state: 'detached', timeout: 8000 }).catch(() => {});
+    await shot('21-oauth-credential-pending');
+
+    // Connect: the provider's sign-in page opens in a new tab; the mock consents at once and
+    // sends the browser to Tollgate's callback, which exchanges the code.
+    const [tab] = await Promise.all([context.waitForEvent('page'), card.getByRole('button', { name: 'Connect' }).click()]);
+    await tab.waitForURL(/\/api\/oauth\/callback\?/);
+    await tab.getByRole('heading', { name: 'Connected' }).waitFor();
+    assert.equal(await tab.evaluate(() => window.opener), null, 'the tab cannot reach back to the console');
+    await shot('22-oauth-callback', tab);
+    assert.equal(oauth.opened.length, 1);
+    const q = oauth.opened[0];
+    assert.equal(q.response_type, 'code');
+    assert.equal(q.code_challenge_method, 'S256');
+    assert.match(q.code_challenge, /^[A-Za-z0-9_-]{43}$/);
+    assert.ok(q.state && q.state.length >= 16, `state ${q.state}`);
+    assert.equal(q.client_id, 'tollgate-console');
+    assert.equal(q.redirect_uri, `${admin}/api/oauth/callback`);
+    assert.equal(q.scope, 'api offline_access');
+    assert.equal(q.access_type, 'offline');
+    assert.deepEqual(oauth.exchanges, [{ grant_type: 'authorization_code', basic: true, verified: true }]);
+    await tab.close();
+
+    // The console's card turns connected by itself, with the token's expiry.
+    await card.getByTestId('oauth-status').filter({ hasText: /^connected$/i }).waitFor();
+    assert.match(await card.getByTestId('oauth-expiry').innerText(), /access token expires in 1 hour/);
+    await card.getByRole('button', { name: 'Reconnect' }).waitFor();
+    assert.equal(await card.getByTestId('oauth-waiting').count(), 0);
+    assert.doesNotMatch(await page.content(), /console-(access|refresh)-/);
+    const key = await apiAs('admin', NEW_ADMIN_PASSWORD, 'GET', `/api/provider-keys?provider_id=${providerId}`);
+    const team = key.body.find((k) => k.name === 'team-account');
+    assert.equal(team.kind, 'oauth2');
+    assert.equal(team.oauth.status, 'connected');
+    await shot('23-oauth-credential-connected');
+  } finally {
+    oauth.server.close();
+  }
+});
+
 test('deep links reload into the app, signed in, with their filters', async () => {
   await page.goto(`${admin}/logs?model=gpt-4o-mini`);
   await page.getByRole('heading', { level: 1, name: 'Logs' }).waitFor();
@@ -458,7 +632,7 @@ test('a viewer sees everything read-only and no write control', async () => {
     assert.equal(await nav.getByRole('link', { name: hidden, exact: true }).count(), 0, hidden);
   }
   const writeButtons =
-    /^(Add provider|Add credential|Check now|Save changes|Save weight|Delete|Delete provider|Create client key|Rotate|Add price|Edit|Add user|Add role)$/;
+    /^(Add provider|Add credential|Check now|Save changes|Save weight|Delete|Delete provider|Create client key|Rotate|Add price|Edit|Add user|Add role|Connect|Reconnect|Configure OAuth|Save OAuth client|Remove OAuth client)$/;
   const pages = [
     ['/providers', 'Providers', 'viewer-providers'],
     [`/providers/${providerId}`, 'mock-openai', 'viewer-provider-detail'],
@@ -481,6 +655,14 @@ test('a viewer sees everything read-only and no write control', async () => {
   await page.goto(`${admin}/providers/${providerId}`);
   await page.getByLabel('Base URL').waitFor();
   assert.equal(await page.getByLabel('Base URL').isDisabled(), true);
+  // The OAuth client too, and an OAuth2 credential's status without its Connect button.
+  assert.equal(await page.getByLabel('Client ID').isDisabled(), true);
+  assert.equal(await page.getByLabel('Client ID').inputValue(), 'tollgate-console');
+  assert.equal(await page.getByLabel('Remove the stored secret (a public client)').count(), 0);
+  const team = page.locator('[data-testid=credential][data-name=team-account]');
+  await team.getByTestId('oauth-status').filter({ hasText: /^connected$/i }).waitFor();
+  const connect = await apiAs('vera', 'vera-viewer-password', 'POST', `/api/provider-keys/${await team.getAttribute('data-id')}/oauth/authorize`);
+  assert.equal(connect.status, 403);
 
   // The server refuses anyway.
   const refused = await apiAs('vera', 'vera-viewer-password', 'POST', '/api/providers', {

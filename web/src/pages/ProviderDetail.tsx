@@ -96,7 +96,7 @@ function CredentialCard({ c, provider }: { c: Credential; provider: Provider }) 
   const lastError = h.reason ?? h.last_check?.error ?? null;
   const result = check.data;
   return (
-    <Card withBorder padding="md" data-testid="credential" data-name={c.name}>
+    <Card withBorder padding="md" data-testid="credential" data-name={c.name} data-id={c.id}>
       <Group justify="space-between" align="flex-start" wrap="wrap">
         <div>
           <Text fw={600}>{c.name}</Text>
