@@ -112,7 +112,8 @@ function CredentialCard({ c, provider }: { c: Credential; provider: Provider }) 
         </div>
         <Group gap="xs">
           <OAuthBadge c={c} />
-          <HealthBadge state={h.state} reason={h.reason} until={h.next_retry_at} />
+          {/* A credential never connected has not been used: its health says nothing yet. */}
+          {c.oauth?.status !== 'pending' && <HealthBadge state={h.state} reason={h.reason} until={h.next_retry_at} />}
         </Group>
       </Group>
       <OAuthConnect c={c} provider={provider} />

@@ -208,7 +208,15 @@ function OAuthForm({
                   </Badge>
                 </>
               }
-              description={stored ? 'Write-only. Leave empty to keep the stored one.' : 'Optional: none for a public client.'}
+              description={
+                disabled
+                  ? stored
+                    ? 'Write-only: never shown.'
+                    : 'None: a public client.'
+                  : stored
+                    ? 'Write-only. Leave empty to keep the stored one.'
+                    : 'Optional: none for a public client.'
+              }
               autoComplete="new-password"
               disabled={d.remove_secret}
               value={d.secret}
