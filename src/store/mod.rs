@@ -31,7 +31,7 @@ pub use users::{NewUser, ROLE_ADMIN, UserPatch};
 
 use crate::config::DatabaseKind;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -114,7 +114,14 @@ impl Store {
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(10))
-            .sqlx_logging(false);
+            .sqlx_logging(false)
+            // Every pooled connection, not only the first: WAL, and commits that wait for the
+            // WAL write but not for an fsync (durable across a process crash; the last
+            // transactions may be lost on power loss).
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+            });
         let mut db = Database::connect(options).await?;
         let errors = Arc::new(AtomicU64::new(0));
         let counted = errors.clone();
@@ -123,10 +130,6 @@ impl Store {
                 counted.fetch_add(1, Ordering::Relaxed);
             }
         });
-        if kind == DatabaseKind::Sqlite {
-            db.execute_unprepared("PRAGMA journal_mode=WAL;").await?;
-            db.execute_unprepared("PRAGMA synchronous=NORMAL;").await?;
-        }
         Ok(Self { db, kind, errors })
     }
 
