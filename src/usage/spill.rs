@@ -7,7 +7,8 @@
 //! got after each committed batch, so a crash during a replay resumes where it stopped. Both
 //! are replayed at start-up.
 
-use super::ledger::LogRecord;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -49,7 +50,10 @@ impl Spill {
     }
 
     /// Appends records, one JSON line each, in one write.
-    pub fn append<'a>(&self, records: impl IntoIterator<Item = &'a LogRecord>) -> io::Result<u64> {
+    pub fn append<'a, T: Serialize + 'a>(
+        &self,
+        records: impl IntoIterator<Item = &'a T>,
+    ) -> io::Result<u64> {
         let mut buf = Vec::with_capacity(1024);
         let mut n = 0u64;
         for r in records {
@@ -152,7 +156,7 @@ pub struct Replay {
 
 impl Replay {
     /// Up to `n` records, and how many lines could not be read as one (a line cut by a crash).
-    pub fn next_batch(&mut self, n: usize) -> io::Result<(Vec<LogRecord>, u64)> {
+    pub fn next_batch<T: DeserializeOwned>(&mut self, n: usize) -> io::Result<(Vec<T>, u64)> {
         let mut out = Vec::with_capacity(n);
         let mut bad = 0;
         let mut line = Vec::new();
@@ -163,7 +167,7 @@ impl Replay {
                 break;
             }
             self.offset += read as u64;
-            match serde_json::from_slice::<LogRecord>(&line) {
+            match serde_json::from_slice::<T>(&line) {
                 Ok(r) => out.push(r),
                 Err(_) => bad += 1,
             }
@@ -206,6 +210,7 @@ fn suffixed(path: &Path, suffix: &str) -> PathBuf {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::usage::LogRecord;
 
     fn record(id: &str) -> LogRecord {
         LogRecord {
@@ -228,7 +233,7 @@ mod tests {
         let mut replay = spill.open_replay().unwrap().unwrap();
         // Appends during a replay go to a new file.
         spill.append([&record("late")]).unwrap();
-        let (batch, bad) = replay.next_batch(2).unwrap();
+        let (batch, bad): (Vec<LogRecord>, u64) = replay.next_batch(2).unwrap();
         assert_eq!((batch.len(), bad), (2, 0));
         assert_eq!(batch[0].request_id, "r0");
         assert_eq!(batch[0].prompt_tokens, 12);
@@ -236,13 +241,13 @@ mod tests {
         drop(replay); // a crash: the rest is read by the next replay
 
         let mut replay = spill.open_replay().unwrap().unwrap();
-        let (batch, _) = replay.next_batch(10).unwrap();
+        let (batch, _): (Vec<LogRecord>, u64) = replay.next_batch(10).unwrap();
         let ids: Vec<_> = batch.iter().map(|r| r.request_id.as_str()).collect();
         assert_eq!(ids, ["r2", "r3", "r4"]);
         replay.finish().unwrap();
 
         let mut replay = spill.open_replay().unwrap().unwrap();
-        let (batch, _) = replay.next_batch(10).unwrap();
+        let (batch, _): (Vec<LogRecord>, u64) = replay.next_batch(10).unwrap();
         assert_eq!(batch[0].request_id, "late");
         replay.finish().unwrap();
         assert!(spill.open_replay().unwrap().is_none());
@@ -261,7 +266,7 @@ mod tests {
             .write_all(b"{\"request_id\":\"cut")
             .unwrap();
         let mut replay = spill.open_replay().unwrap().unwrap();
-        let (batch, bad) = replay.next_batch(10).unwrap();
+        let (batch, bad): (Vec<LogRecord>, u64) = replay.next_batch(10).unwrap();
         assert_eq!((batch.len(), bad), (1, 1));
     }
 }
