@@ -12,6 +12,7 @@ pub mod oauth;
 pub mod pricing;
 pub mod providers;
 pub mod proxy;
+pub mod routing;
 pub mod scheduler;
 pub mod server;
 pub mod snapshot;

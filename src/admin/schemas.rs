@@ -37,14 +37,7 @@ pub fn api_format_schema() -> Object {
 }
 
 pub fn auth_scheme_schema() -> Object {
-    string_enum(
-        [
-            CredentialPlacement::Bearer,
-            CredentialPlacement::XApiKey,
-            CredentialPlacement::XGoogApiKey,
-        ]
-        .map(auth_scheme_name),
-    )
+    string_enum(CredentialPlacement::ALL.map(auth_scheme_name))
 }
 
 pub fn strategy_schema() -> Object {

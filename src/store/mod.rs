@@ -9,6 +9,7 @@ mod prices;
 mod providers;
 mod roles;
 mod rollups;
+mod routes;
 mod sessions;
 mod users;
 
@@ -23,6 +24,7 @@ pub use oauth::{NewJwtIssuer, ProviderOAuthRow, Revocations, TokenPairRow};
 pub use prices::{NewPrice, UnpricedModel};
 pub use providers::{NewProvider, ProviderPatch};
 pub use roles::{NewRole, RolePatch};
+pub use routes::{ModelRoutePatch, NewModelRoute};
 pub use rollups::{
     LATENCY_BOUNDS_MS, LATENCY_BUCKETS, NamedUsage, RankBy, RollupFilter, RollupKey, UsageTotals,
 };
