@@ -339,7 +339,9 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
         .sync()
         .await
         .map_err(|e| anyhow!("cannot load OAuth tokens: {e}"))?;
-    let catalog = Catalog::load(store.clone(), master.clone(), oauth.cells())
+    let redirects = crate::routing::redirects_from_config(&config.redirect)
+        .map_err(|e| anyhow!("invalid configuration: {e}"))?;
+    let catalog = Catalog::load(store.clone(), master.clone(), oauth.cells(), redirects)
         .await
         .context("cannot load the configuration snapshot")?;
     let (ledger, writer) = Ledger::new(

@@ -535,7 +535,7 @@ async fn retention_deletes_old_logs_in_batches_and_keeps_rollups() {
             name: "old-spender".into(),
             key_hash: "not-a-real-hash".into(),
             key_prefix: "tg-old".into(),
-            provider_id: 1,
+            provider_ids: vec![1],
             owner_id: None,
             strategy: "round_robin".into(),
             max_retries: 0,

@@ -27,7 +27,7 @@ pub use sse::{SseEvent, SseItem, SseSplitter};
 pub use text::TextSink;
 pub use tracker::UsageTracker;
 pub use translate::{
-    ResponseTranslator, TranslateError, TranslateOptions, Translated, rename_model,
+    ResponseSpec, ResponseTranslator, TranslateError, TranslateOptions, Translated, rename_model,
     translate_error, translate_request,
 };
 pub use verdict::{

@@ -124,6 +124,53 @@ pub fn targets_to_json(targets: &[RouteTarget]) -> String {
     serde_json::to_string(&stored).unwrap_or_else(|_| "[]".into())
 }
 
+/// The config file's `[[redirect]]`s as routes; the error names the redirect and what is wrong.
+pub fn redirects_from_config(
+    redirects: &[crate::config::RedirectConfig],
+) -> Result<Vec<RouteSpec>, String> {
+    use crate::config::{RedirectTarget, RedirectTargets};
+    let mut out: Vec<RouteSpec> = Vec::new();
+    for (i, r) in redirects.iter().enumerate() {
+        let at = format!("redirect[{i}] (from = {:?})", r.from);
+        check_route_name(&r.from).map_err(|why| format!("{at}: `from` {why}"))?;
+        if out.iter().any(|o| o.name == r.from) {
+            return Err(format!("{at}: `from` is given twice"));
+        }
+        let strategy = match r.strategy.as_deref() {
+            None => RouteStrategy::FirstAvailable,
+            Some(s) => RouteStrategy::parse(s).ok_or_else(|| {
+                format!("{at}: `strategy` must be first_available, round_robin, random or weighted")
+            })?,
+        };
+        let stored: Vec<StoredTarget> = match &r.to {
+            RedirectTargets::One(t) => vec![StoredTarget {
+                target: t.clone(),
+                weight: 1,
+            }],
+            RedirectTargets::Many(list) => list
+                .iter()
+                .map(|t| match t {
+                    RedirectTarget::Name(t) => StoredTarget {
+                        target: t.clone(),
+                        weight: 1,
+                    },
+                    RedirectTarget::Weighted { target, weight } => StoredTarget {
+                        target: target.clone(),
+                        weight: *weight,
+                    },
+                })
+                .collect(),
+        };
+        let targets = targets_from(&stored).map_err(|why| format!("{at}: `to` {why}"))?;
+        out.push(RouteSpec {
+            name: r.from.clone(),
+            strategy,
+            targets,
+        });
+    }
+    Ok(out)
+}
+
 /// Parses `provider/model`: the provider is everything before the first `/`, the model all
 /// after it (it may hold slashes of its own: `openrouter/meta-llama/llama-3.1-70b`).
 pub fn parse_target(s: &str) -> Result<(String, String), String> {
