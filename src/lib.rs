@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod config;
 pub mod health;
 pub mod limits;
+pub mod models;
 pub mod net;
 pub mod oauth;
 pub mod pricing;

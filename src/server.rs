@@ -187,6 +187,11 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         ));
     }
     rt.spawn(state.oauth.clone().run(stop_rx.clone()));
+    rt.spawn(state.models.clone().run(
+        (config.models.refresh_interval_secs > 0)
+            .then(|| Duration::from_secs(config.models.refresh_interval_secs)),
+        stop_rx.clone(),
+    ));
     rt.spawn(
         HealthSync::new(state.health.clone(), state.cluster.clone()).run(
             Duration::from_millis(config.health.sync_interval_ms),
@@ -362,7 +367,13 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
         Duration::from_secs(config.limits.lease_ttl_secs),
     ));
     seed_limits(&store, &limits).await?;
+    let models = Arc::new(crate::models::ModelLists::new(
+        store.clone(),
+        catalog.clone(),
+        Duration::from_millis(config.models.fetch_timeout_ms),
+    ));
     let state = Arc::new(AppState {
+        models,
         jwt,
         accounts,
         config,

@@ -10,6 +10,7 @@ mod error;
 mod fields;
 mod jwt_issuers;
 mod logs;
+mod model_routes;
 mod oauth;
 mod openapi;
 mod prices;
@@ -70,6 +71,21 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(providers::get)
                 .patch(providers::update)
                 .delete(providers::delete),
+        )
+        .route("/providers/{id}/models", get(model_routes::provider_models))
+        .route(
+            "/providers/{id}/models/refresh",
+            post(model_routes::refresh_provider_models),
+        )
+        .route(
+            "/model-routes",
+            get(model_routes::list).post(model_routes::create),
+        )
+        .route(
+            "/model-routes/{id}",
+            get(model_routes::get)
+                .patch(model_routes::update)
+                .delete(model_routes::delete),
         )
         .route(
             "/provider-keys",

@@ -7,7 +7,7 @@ use crate::scheduler::Strategy;
 use crate::snapshot::auth_scheme_name;
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
-fn string_enum<'a>(values: impl IntoIterator<Item = &'a str>) -> Object {
+pub fn string_enum<'a>(values: impl IntoIterator<Item = &'a str>) -> Object {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .enum_values(Some(values))
