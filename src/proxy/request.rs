@@ -23,7 +23,10 @@ pub fn client_key(req: &RequestHeader) -> Option<String> {
             return Some(token.to_string());
         }
     }
-    if let Some(v) = header("x-api-key").or_else(|| header("x-goog-api-key")) {
+    if let Some(v) = header("x-api-key")
+        .or_else(|| header("x-goog-api-key"))
+        .or_else(|| header("api-key"))
+    {
         return Some(v.to_string());
     }
     query_param(req.uri.query(), "key")

@@ -34,6 +34,8 @@ pub struct Tollgate {
 pub struct Options {
     pub env: Vec<(String, String)>,
     pub database_url: Option<String>,
+    /// Command-line arguments (e.g. `--config FILE`).
+    pub args: Vec<String>,
 }
 
 impl Options {
@@ -72,6 +74,7 @@ pub fn command(dir: &std::path::Path, proxy_port: u16, admin_port: u16, opts: &O
     for (k, v) in &opts.env {
         cmd.env(k, v);
     }
+    cmd.args(&opts.args);
     cmd
 }
 
