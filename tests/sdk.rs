@@ -43,7 +43,7 @@ async fn official_sdks_work_unchanged_across_formats() {
         ("anthropic", "anthropic", "sk-ant"),
         ("gemini", "gemini", "goog-key"),
     ] {
-        let id = tg.create_provider(name, format, &mock.base_url()).await;
+        let id = tg.provider_at(name, format, &mock.base_url()).await;
         pool.push(tg.create_provider_key(id, secret).await);
         ids.push(id);
     }

@@ -24,11 +24,11 @@ struct World {
 
 async fn world_with(tg: Tollgate, anthropic_secret: &str) -> World {
     let mock = MockUpstream::start().await;
-    let openai = tg.create_provider("openai", "openai", &mock.base_url()).await;
+    let openai = tg.provider_at("openai", "openai", &mock.base_url()).await;
     let anthropic = tg
-        .create_provider("anthropic", "anthropic", &mock.base_url())
+        .provider_at("anthropic", "anthropic", &mock.base_url())
         .await;
-    let gemini = tg.create_provider("gemini", "gemini", &mock.base_url()).await;
+    let gemini = tg.provider_at("gemini", "gemini", &mock.base_url()).await;
     let k1 = tg.create_provider_key(openai, "sk-openai-1").await;
     let k2 = tg.create_provider_key(anthropic, anthropic_secret).await;
     let k3 = tg.create_provider_key(gemini, "goog-1").await;
@@ -538,7 +538,7 @@ async fn provider_sets_are_checked_and_changed_through_the_api() {
         )
         .await;
     assert_eq!(s, 400, "{v}");
-    assert_eq!(v["error"]["field"], "provider_ids");
+    assert!(v["error"]["message"].as_str().unwrap().contains("provider_ids"), "{v}");
     let (s, v) = w
         .tg
         .api(
@@ -560,7 +560,7 @@ async fn provider_sets_are_checked_and_changed_through_the_api() {
         )
         .await;
     assert_eq!(s, 400, "{v}");
-    assert_eq!(v["error"]["field"], "provider_key_ids");
+    assert!(v["error"]["message"].as_str().unwrap().contains("provider_key_ids"), "{v}");
 
     // Narrowing the key to anthropic drops the other providers' pooled keys; the key then
     // speaks Anthropic natively, as a one-provider key does.
@@ -717,7 +717,8 @@ to = [{ target = "openai/gpt-4o", weight = 3 }, { target = "gemini/gemini-2.5-fl
     ] {
         let (s, v) = w.tg.api("POST", "/api/model-routes", Some(body.clone())).await;
         assert_eq!(s, 400, "{body}: {v}");
-        assert_eq!(v["error"]["field"], field, "{body}: {v}");
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(message.contains(&format!("`{field}`")), "{body}: {v}");
     }
     let ok = json!({"name": "r", "strategy": "round_robin", "targets": [{"target": "openai/x"}, {"target": "gemini/y", "weight": 2}]});
     let (s, v) = w.tg.api("POST", "/api/model-routes", Some(ok.clone())).await;
@@ -780,7 +781,7 @@ async fn azure_openai_is_data_api_key_header_and_deployment_paths() {
         )
         .await;
     assert_eq!(s, 400, "{v}");
-    assert_eq!(v["error"]["field"], "path_template");
+    assert!(v["error"]["message"].as_str().unwrap().contains("path_template"), "{v}");
     let (s, v) = tg
         .api(
             "POST",

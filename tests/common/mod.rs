@@ -183,6 +183,32 @@ impl Tollgate {
         v["id"].as_i64().unwrap()
     }
 
+    /// The provider of that name pointed at `base_url`: the seeded one (`openai`, `anthropic`,
+    /// `gemini`) changed, or a new one.
+    pub async fn provider_at(&self, name: &str, format: &str, base_url: &str) -> i64 {
+        let (_, list) = self.api("GET", "/api/providers", None).await;
+        let found = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| p["id"].as_i64().unwrap());
+        match found {
+            Some(id) => {
+                let (s, v) = self
+                    .api(
+                        "PATCH",
+                        &format!("/api/providers/{id}"),
+                        Some(json!({"base_url": base_url})),
+                    )
+                    .await;
+                assert_eq!(s, 200, "{v}");
+                id
+            }
+            None => self.create_provider(name, format, base_url).await,
+        }
+    }
+
     pub async fn create_provider_key(&self, provider_id: i64, secret: &str) -> i64 {
         let (s, v) = self
             .api(
