@@ -631,6 +631,9 @@ async fn the_migration_rolls_up_existing_logs_like_the_ledger_does() {
         // Columns added after migration 6 are not in that schema.
         m.usage_source = sea_orm::ActiveValue::NotSet;
         m.response_model = sea_orm::ActiveValue::NotSet;
+        m.resolved_model = sea_orm::ActiveValue::NotSet;
+        m.route = sea_orm::ActiveValue::NotSet;
+        m.translated = sea_orm::ActiveValue::NotSet;
         request_log::Entity::insert(m)
             .exec_without_returning(&b)
             .await
