@@ -791,3 +791,56 @@ async fn azure_openai_is_data_api_key_header_and_deployment_paths() {
         .await;
     assert_eq!(s, 400, "{v}");
 }
+
+#[tokio::test]
+async fn routes_provider_sets_and_model_lists_work_on_postgres() {
+    let Some(admin_url) = common::postgres_url() else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must set TOLLGATE_TEST_POSTGRES_URL"
+        );
+        return;
+    };
+    let db = common::PgDatabase::create(&admin_url).await;
+    let tg = Tollgate::start_with(
+        Options {
+            database_url: Some(db.url.clone()),
+            ..Default::default()
+        }
+        .env("TOLLGATE__SECURITY__MASTER_KEY", common::TEST_MASTER_KEY),
+    )
+    .await;
+    let w = world_with(tg, "fail-401").await;
+    let (s, _) = w
+        .tg
+        .api(
+            "POST",
+            "/api/model-routes",
+            Some(json!({"name": "fast", "targets": [
+                {"target": "anthropic/claude-haiku-4-5"}, {"target": "openai/gpt-4o-mini"}]})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, id, _) = w
+        .chat(json!({"model": "fast", "messages": [{"role": "user", "content": "hi"}]}))
+        .await;
+    assert_eq!(s, 200);
+    let row = w.tg.log_row(&id).await;
+    assert_eq!(row["route"], "fast");
+    assert_eq!(row["attempts"].as_array().unwrap().len(), 2, "{row}");
+    w.refresh_models(w.gemini).await;
+    let (s, _, v) = w
+        .chat(json!({"model": "gemini-2.5-pro", "messages": [{"role": "user", "content": "hi"}]}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = w
+        .tg
+        .api(
+            "PATCH",
+            &format!("/api/client-keys/{}", w.key_id),
+            Some(json!({"provider_ids": [w.gemini, w.openai]})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["provider_ids"], json!([w.gemini, w.openai]));
+}
