@@ -187,11 +187,13 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         ));
     }
     rt.spawn(state.oauth.clone().run(stop_rx.clone()));
-    rt.spawn(state.models.clone().run(
-        (config.models.refresh_interval_secs > 0)
-            .then(|| Duration::from_secs(config.models.refresh_interval_secs)),
-        stop_rx.clone(),
-    ));
+    rt.spawn(
+        state.models.clone().run(
+            (config.models.refresh_interval_secs > 0)
+                .then(|| Duration::from_secs(config.models.refresh_interval_secs)),
+            stop_rx.clone(),
+        ),
+    );
     rt.spawn(
         HealthSync::new(state.health.clone(), state.cluster.clone()).run(
             Duration::from_millis(config.health.sync_interval_ms),

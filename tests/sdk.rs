@@ -69,7 +69,10 @@ async fn official_sdks_work_unchanged_across_formats() {
         let (python, proxy, key) = (python.clone(), tg.proxy.clone(), key.clone());
         move || {
             Command::new(python)
-                .arg(format!("{}/scripts/sdk_unified.py", env!("CARGO_MANIFEST_DIR")))
+                .arg(format!(
+                    "{}/scripts/sdk_unified.py",
+                    env!("CARGO_MANIFEST_DIR")
+                ))
                 .env("TOLLGATE_PROXY", proxy)
                 .env("TOLLGATE_KEY", key)
                 .output()
@@ -111,7 +114,9 @@ async fn official_sdks_work_unchanged_across_formats() {
             _ => "gemini",
         };
         assert!(
-            req.path.contains(want_path) || (want_path == "gemini" && req.path.starts_with("/v1beta/models/gemini-2.5-flash:")),
+            req.path.contains(want_path)
+                || (want_path == "gemini"
+                    && req.path.starts_with("/v1beta/models/gemini-2.5-flash:")),
             "{case}: sent to {}",
             req.path
         );
@@ -133,7 +138,10 @@ async fn official_sdks_work_unchanged_across_formats() {
                     sent.prompt_tokens - sent.cache_read_tokens,
                     "{case}: {u} vs {sent:?}"
                 );
-                assert_eq!(u["cache_read_input_tokens"], sent.cache_read_tokens, "{case}");
+                assert_eq!(
+                    u["cache_read_input_tokens"], sent.cache_read_tokens,
+                    "{case}"
+                );
                 assert_eq!(u["output_tokens"], sent.completion_tokens, "{case}");
             }
         }

@@ -204,7 +204,11 @@ async fn streams_are_translated_event_by_event_from_gemini_and_anthropic() {
         assert!(text.trim_end().ends_with("data: [DONE]"), "{text}");
         let chunks = sse_data(text);
         assert!(chunks.len() > 3, "{text}");
-        assert!(chunks.iter().all(|c| c["object"] == "chat.completion.chunk"));
+        assert!(
+            chunks
+                .iter()
+                .all(|c| c["object"] == "chat.completion.chunk")
+        );
         let content: String = chunks
             .iter()
             .filter_map(|c| c["choices"][0]["delta"]["content"].as_str())
@@ -263,7 +267,11 @@ async fn anthropic_clients_reach_openai_and_gemini() {
     let text = v.as_str().unwrap();
     assert!(text.contains("event: message_start"), "{text}");
     assert!(text.contains("event: content_block_delta"), "{text}");
-    assert!(text.trim_end().ends_with("data: {\"type\":\"message_stop\"}"), "{text}");
+    assert!(
+        text.trim_end()
+            .ends_with("data: {\"type\":\"message_stop\"}"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -320,9 +328,12 @@ async fn bare_names_find_the_providers_whose_model_list_has_them() {
     assert!(listed["fetched_at"].is_string());
     w.refresh_models(w.anthropic).await;
     w.refresh_models(w.openai).await;
-    let (s, v) = w
-        .tg
-        .api("GET", &format!("/api/providers/{}/models", w.anthropic), None)
+    let (s, v) =
+        w.tg.api(
+            "GET",
+            &format!("/api/providers/{}/models", w.anthropic),
+            None,
+        )
         .await;
     assert_eq!(s, 200);
     assert!(
@@ -339,8 +350,14 @@ async fn bare_names_find_the_providers_whose_model_list_has_them() {
         .into_iter()
         .map(|r| (r.path, r.credential.unwrap_or_default()))
         .collect();
-    assert!(lists.contains(&("/v1beta/models".into(), "goog-1".into())), "{lists:?}");
-    assert!(lists.contains(&("/v1/models".into(), "sk-ant-1".into())), "{lists:?}");
+    assert!(
+        lists.contains(&("/v1beta/models".into(), "goog-1".into())),
+        "{lists:?}"
+    );
+    assert!(
+        lists.contains(&("/v1/models".into(), "sk-ant-1".into())),
+        "{lists:?}"
+    );
 
     w.mock.clear_requests();
     let (s, id, v) = w
@@ -356,23 +373,21 @@ async fn bare_names_find_the_providers_whose_model_list_has_them() {
     assert_eq!(row["resolved_model"], Value::Null, "same name as asked");
 
     // GET /v1/models: every provider/model the key reaches, plus routes, in OpenAI's format.
-    let (s, _) = w
-        .tg
-        .api(
+    let (s, _) =
+        w.tg.api(
             "POST",
             "/api/model-routes",
             Some(json!({"name": "smart", "targets": [{"target": "anthropic/claude-sonnet-4-6"}]})),
         )
         .await;
     assert_eq!(s, 201);
-    let r = w
-        .tg
-        .http
-        .get(format!("{}/v1/models", w.tg.proxy))
-        .bearer_auth(&w.key)
-        .send()
-        .await
-        .unwrap();
+    let r =
+        w.tg.http
+            .get(format!("{}/v1/models", w.tg.proxy))
+            .bearer_auth(&w.key)
+            .send()
+            .await
+            .unwrap();
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["object"], "list");
@@ -396,9 +411,8 @@ async fn bare_names_find_the_providers_whose_model_list_has_them() {
 async fn a_route_falls_back_to_its_next_target_and_the_ledger_shows_both_attempts() {
     // The anthropic provider's only credential is refused (401 authentication_error).
     let w = world_with(Tollgate::start().await, "fail-401").await;
-    let (s, v) = w
-        .tg
-        .api(
+    let (s, v) =
+        w.tg.api(
             "POST",
             "/api/model-routes",
             Some(json!({
@@ -450,9 +464,8 @@ async fn a_route_falls_back_to_its_next_target_and_the_ledger_shows_both_attempt
 
     // Routes are data: a change is used by the next request.
     let route_id = v_id(&w, "fast").await;
-    let (s, _) = w
-        .tg
-        .api(
+    let (s, _) =
+        w.tg.api(
             "PATCH",
             &format!("/api/model-routes/{route_id}"),
             Some(json!({"targets": [{"target": "gemini/gemini-2.5-flash"}]})),
@@ -494,9 +507,8 @@ async fn parameters_a_target_cannot_honour_are_400_naming_them_unless_dropped() 
     assert_eq!(v["error"]["param"], "response_format");
     assert_eq!(v["error"]["code"], "unsupported_parameter");
     assert!(w.mock.requests().is_empty());
-    let (s, _) = w
-        .tg
-        .api(
+    let (s, _) =
+        w.tg.api(
             "PATCH",
             &format!("/api/providers/{}", w.anthropic),
             Some(json!({"drop_unsupported_params": true})),
@@ -505,7 +517,15 @@ async fn parameters_a_target_cannot_honour_are_400_naming_them_unless_dropped() 
     assert_eq!(s, 200);
     let (s, _, v) = w.chat(body).await;
     assert_eq!(s, 200, "{v}");
-    assert!(w.mock.last_request().unwrap().json().unwrap().get("response_format").is_none());
+    assert!(
+        w.mock
+            .last_request()
+            .unwrap()
+            .json()
+            .unwrap()
+            .get("response_format")
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -529,19 +549,25 @@ async fn back_end_errors_come_back_in_the_callers_format() {
 #[tokio::test]
 async fn provider_sets_are_checked_and_changed_through_the_api() {
     let w = world().await;
-    let (s, v) = w
-        .tg
-        .api(
+    let (s, v) =
+        w.tg.api(
             "POST",
             "/api/client-keys",
-            Some(json!({"name": "x", "provider_ids": [w.openai, w.openai], "provider_key_ids": []})),
+            Some(
+                json!({"name": "x", "provider_ids": [w.openai, w.openai], "provider_key_ids": []}),
+            ),
         )
         .await;
     assert_eq!(s, 400, "{v}");
-    assert!(v["error"]["message"].as_str().unwrap().contains("provider_ids"), "{v}");
-    let (s, v) = w
-        .tg
-        .api(
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("provider_ids"),
+        "{v}"
+    );
+    let (s, v) =
+        w.tg.api(
             "POST",
             "/api/client-keys",
             Some(json!({"name": "x", "provider_ids": [], "provider_key_ids": []})),
@@ -549,24 +575,30 @@ async fn provider_sets_are_checked_and_changed_through_the_api() {
         .await;
     assert_eq!(s, 400, "{v}");
     // A pooled key must belong to one of the providers.
-    let other = w.tg.create_provider("other", "openai", &w.mock.base_url()).await;
+    let other =
+        w.tg.create_provider("other", "openai", &w.mock.base_url())
+            .await;
     let stray = w.tg.create_provider_key(other, "sk-other").await;
-    let (s, v) = w
-        .tg
-        .api(
+    let (s, v) =
+        w.tg.api(
             "POST",
             "/api/client-keys",
             Some(json!({"name": "x", "provider_ids": [w.openai], "provider_key_ids": [stray]})),
         )
         .await;
     assert_eq!(s, 400, "{v}");
-    assert!(v["error"]["message"].as_str().unwrap().contains("provider_key_ids"), "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("provider_key_ids"),
+        "{v}"
+    );
 
     // Narrowing the key to anthropic drops the other providers' pooled keys; the key then
     // speaks Anthropic natively, as a one-provider key does.
-    let (s, v) = w
-        .tg
-        .api(
+    let (s, v) =
+        w.tg.api(
             "PATCH",
             &format!("/api/client-keys/{}", w.key_id),
             Some(json!({"provider_ids": [w.anthropic]})),
@@ -584,15 +616,17 @@ async fn provider_sets_are_checked_and_changed_through_the_api() {
     let (s, _, _) = w
         .chat(json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}))
         .await;
-    assert_eq!(s, 404, "an anthropic-only key has no chat completions endpoint");
+    assert_eq!(
+        s, 404,
+        "an anthropic-only key has no chat completions endpoint"
+    );
 }
 
 #[tokio::test]
 async fn allowed_models_apply_across_providers() {
     let w = world().await;
-    let (s, _) = w
-        .tg
-        .api(
+    let (s, _) =
+        w.tg.api(
             "PATCH",
             &format!("/api/client-keys/{}", w.key_id),
             Some(json!({"allowed_models": ["gpt-4o*", "gemini/*"]})),
@@ -614,31 +648,34 @@ async fn allowed_models_apply_across_providers() {
 #[tokio::test]
 async fn the_key_balance_shows_budget_spend_and_daily_limits() {
     let w = world().await;
-    w.tg.set_price("gpt-4o-mini", "1000", "1000", "0", "0").await;
-    let (s, _) = w
-        .tg
-        .api(
+    w.tg.set_price("gpt-4o-mini", "1000", "1000", "0", "0")
+        .await;
+    let (s, _) =
+        w.tg.api(
             "PATCH",
             &format!("/api/client-keys/{}", w.key_id),
-            Some(json!({"budget": "100", "rpd": 50, "tpd": 100000, "cost_per_day": "10",
-                        "expires_at": "2099-01-01T00:00:00Z"})),
+            Some(
+                json!({"budget": "100", "rpd": 50, "tpd": 100000, "cost_per_day": "10",
+                        "expires_at": "2099-01-01T00:00:00Z"}),
+            ),
         )
         .await;
     assert_eq!(s, 200);
     let (s, id, _) = w
-        .chat(json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}))
+        .chat(
+            json!({"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}),
+        )
         .await;
     assert_eq!(s, 200);
     let row = w.tg.log_row(&id).await;
     let cost = row["cost"].as_str().unwrap().to_string();
-    let r = w
-        .tg
-        .http
-        .get(format!("{}/v1/token/balance", w.tg.proxy))
-        .bearer_auth(&w.key)
-        .send()
-        .await
-        .unwrap();
+    let r =
+        w.tg.http
+            .get(format!("{}/v1/token/balance", w.tg.proxy))
+            .bearer_auth(&w.key)
+            .send()
+            .await
+            .unwrap();
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["object"], "token_balance");
@@ -656,13 +693,12 @@ async fn the_key_balance_shows_budget_spend_and_daily_limits() {
     assert_eq!(v["expires_at"], "2099-01-01T00:00:00Z");
     assert_eq!(v["expired"], false);
     // Without a key: 401.
-    let r = w
-        .tg
-        .http
-        .get(format!("{}/v1/token/balance", w.tg.proxy))
-        .send()
-        .await
-        .unwrap();
+    let r =
+        w.tg.http
+            .get(format!("{}/v1/token/balance", w.tg.proxy))
+            .send()
+            .await
+            .unwrap();
     assert_eq!(r.status(), 401);
 }
 
@@ -692,10 +728,20 @@ to = [{ target = "openai/gpt-4o", weight = 3 }, { target = "gemini/gemini-2.5-fl
     let w = world_with(tg, "sk-ant-1").await;
     let (s, v) = w.tg.api("GET", "/api/model-routes", None).await;
     assert_eq!(s, 200);
-    let claude = v.as_array().unwrap().iter().find(|r| r["name"] == "claude").unwrap();
+    let claude = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "claude")
+        .unwrap();
     assert_eq!(claude["from_config"], true);
     assert_eq!(claude["id"], Value::Null);
-    let balanced = v.as_array().unwrap().iter().find(|r| r["name"] == "balanced").unwrap();
+    let balanced = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "balanced")
+        .unwrap();
     assert_eq!(balanced["strategy"], "weighted");
     assert_eq!(balanced["targets"][0]["weight"], 3);
 
@@ -708,30 +754,55 @@ to = [{ target = "openai/gpt-4o", weight = 3 }, { target = "gemini/gemini-2.5-fl
     assert_eq!(req.json().unwrap()["model"], "claude-sonnet-4-6");
 
     for (body, field) in [
-        (json!({"name": "claude", "targets": [{"target": "openai/x"}]}), "name"),
-        (json!({"name": "a b", "targets": [{"target": "openai/x"}]}), "name"),
+        (
+            json!({"name": "claude", "targets": [{"target": "openai/x"}]}),
+            "name",
+        ),
+        (
+            json!({"name": "a b", "targets": [{"target": "openai/x"}]}),
+            "name",
+        ),
         (json!({"name": "r", "targets": []}), "targets"),
-        (json!({"name": "r", "targets": [{"target": "nope"}]}), "targets"),
-        (json!({"name": "r", "targets": [{"target": "openai/x", "weight": 0}]}), "targets"),
-        (json!({"name": "r", "strategy": "best", "targets": [{"target": "openai/x"}]}), "strategy"),
+        (
+            json!({"name": "r", "targets": [{"target": "nope"}]}),
+            "targets",
+        ),
+        (
+            json!({"name": "r", "targets": [{"target": "openai/x", "weight": 0}]}),
+            "targets",
+        ),
+        (
+            json!({"name": "r", "strategy": "best", "targets": [{"target": "openai/x"}]}),
+            "strategy",
+        ),
     ] {
-        let (s, v) = w.tg.api("POST", "/api/model-routes", Some(body.clone())).await;
+        let (s, v) =
+            w.tg.api("POST", "/api/model-routes", Some(body.clone()))
+                .await;
         assert_eq!(s, 400, "{body}: {v}");
         let message = v["error"]["message"].as_str().unwrap();
         assert!(message.contains(&format!("`{field}`")), "{body}: {v}");
     }
     let ok = json!({"name": "r", "strategy": "round_robin", "targets": [{"target": "openai/x"}, {"target": "gemini/y", "weight": 2}]});
-    let (s, v) = w.tg.api("POST", "/api/model-routes", Some(ok.clone())).await;
+    let (s, v) =
+        w.tg.api("POST", "/api/model-routes", Some(ok.clone()))
+            .await;
     assert_eq!(s, 201, "{v}");
     let id = v["id"].as_i64().unwrap();
     let (s, _) = w.tg.api("POST", "/api/model-routes", Some(ok)).await;
     assert_eq!(s, 409);
-    let (s, v) = w.tg.api("GET", &format!("/api/model-routes/{id}"), None).await;
+    let (s, v) =
+        w.tg.api("GET", &format!("/api/model-routes/{id}"), None)
+            .await;
     assert_eq!(s, 200);
     assert_eq!(v["strategy"], "round_robin");
-    let (s, _) = w.tg.api("DELETE", &format!("/api/model-routes/{id}"), None).await;
+    let (s, _) =
+        w.tg.api("DELETE", &format!("/api/model-routes/{id}"), None)
+            .await;
     assert_eq!(s, 204);
-    let (s, _) = w.tg.api("GET", &format!("/api/model-routes/{id}"), None).await;
+    let (s, _) =
+        w.tg.api("GET", &format!("/api/model-routes/{id}"), None)
+            .await;
     assert_eq!(s, 404);
 }
 
@@ -776,12 +847,20 @@ async fn azure_openai_is_data_api_key_header_and_deployment_paths() {
         .api(
             "POST",
             "/api/providers",
-            Some(json!({"name": "bad", "api_format": "openai", "base_url": mock.base_url(),
-                        "path_template": "/x/{deployment}"})),
+            Some(
+                json!({"name": "bad", "api_format": "openai", "base_url": mock.base_url(),
+                        "path_template": "/x/{deployment}"}),
+            ),
         )
         .await;
     assert_eq!(s, 400, "{v}");
-    assert!(v["error"]["message"].as_str().unwrap().contains("path_template"), "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("path_template"),
+        "{v}"
+    );
     let (s, v) = tg
         .api(
             "POST",
@@ -811,9 +890,8 @@ async fn routes_provider_sets_and_model_lists_work_on_postgres() {
     )
     .await;
     let w = world_with(tg, "fail-401").await;
-    let (s, _) = w
-        .tg
-        .api(
+    let (s, _) =
+        w.tg.api(
             "POST",
             "/api/model-routes",
             Some(json!({"name": "fast", "targets": [
@@ -833,9 +911,8 @@ async fn routes_provider_sets_and_model_lists_work_on_postgres() {
         .chat(json!({"model": "gemini-2.5-pro", "messages": [{"role": "user", "content": "hi"}]}))
         .await;
     assert_eq!(s, 200, "{v}");
-    let (s, v) = w
-        .tg
-        .api(
+    let (s, v) =
+        w.tg.api(
             "PATCH",
             &format!("/api/client-keys/{}", w.key_id),
             Some(json!({"provider_ids": [w.gemini, w.openai]})),

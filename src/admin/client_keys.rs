@@ -348,7 +348,10 @@ async fn provider_set(
     };
     for (i, id) in ids.iter().enumerate() {
         if ids[..i].contains(id) {
-            return Err(ApiError::invalid(field, format!("lists provider {id} twice")));
+            return Err(ApiError::invalid(
+                field,
+                format!("lists provider {id} twice"),
+            ));
         }
         if state.store.get_provider(*id).await.is_err() {
             return Err(ApiError::invalid(

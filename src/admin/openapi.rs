@@ -2,8 +2,8 @@
 //! the request and response types, and served at `GET /api/openapi.json`.
 
 use super::{
-    audit_log, auth, client_keys, jwt_issuers, logs, model_routes, oauth, prices, provider_keys, providers,
-    public_keys, roles, stats, users,
+    audit_log, auth, client_keys, jwt_issuers, logs, model_routes, oauth, prices, provider_keys,
+    providers, public_keys, roles, stats, users,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};

@@ -261,7 +261,10 @@ fn check_auth_scheme(s: &str) -> Result<String, ApiError> {
     parse_auth_scheme(s)
         .map(|p| auth_scheme_name(p).to_string())
         .ok_or_else(|| {
-            ApiError::invalid("auth_scheme", "must be bearer, x-api-key, x-goog-api-key or api-key")
+            ApiError::invalid(
+                "auth_scheme",
+                "must be bearer, x-api-key, x-goog-api-key or api-key",
+            )
         })
 }
 

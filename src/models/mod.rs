@@ -55,11 +55,13 @@ impl ModelLists {
             .provider(provider_id)
             .cloned()
             .ok_or(FetchError::UnknownProvider)?;
-        let outcome = match tokio::time::timeout(self.timeout, self.fetch(&snapshot, &provider)).await
-        {
-            Ok(r) => r,
-            Err(_) => Err(FetchError::Upstream("the provider did not answer in time".into())),
-        };
+        let outcome =
+            match tokio::time::timeout(self.timeout, self.fetch(&snapshot, &provider)).await {
+                Ok(r) => r,
+                Err(_) => Err(FetchError::Upstream(
+                    "the provider did not answer in time".into(),
+                )),
+            };
         let stored = match &outcome {
             Ok(ids) => Ok(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())),
             Err(e) => Err(e.to_string()),
@@ -139,7 +141,11 @@ impl ModelLists {
     }
 
     /// Refreshes every enabled provider's list at start and then every `every`.
-    pub async fn run(self: Arc<Self>, every: Option<Duration>, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run(
+        self: Arc<Self>,
+        every: Option<Duration>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
         loop {
             let snapshot = self.catalog.snapshot();
             let mut ids: Vec<i64> = snapshot

@@ -27,7 +27,9 @@ pub fn model_list_query(format: ApiFormat, cursor: Option<&str>) -> Option<Strin
     match (format, cursor) {
         (ApiFormat::OpenAi, _) => None,
         (ApiFormat::Anthropic, None) => Some(format!("limit={PAGE_SIZE}")),
-        (ApiFormat::Anthropic, Some(c)) => Some(format!("limit={PAGE_SIZE}&after_id={}", encode(c))),
+        (ApiFormat::Anthropic, Some(c)) => {
+            Some(format!("limit={PAGE_SIZE}&after_id={}", encode(c)))
+        }
         (ApiFormat::Gemini, None) => Some(format!("pageSize={PAGE_SIZE}")),
         (ApiFormat::Gemini, Some(c)) => {
             Some(format!("pageSize={PAGE_SIZE}&pageToken={}", encode(c)))
@@ -119,7 +121,11 @@ mod tests {
         let page = parse_model_list(ApiFormat::OpenAi, body).unwrap();
         assert_eq!(
             page.ids,
-            ["model-id-0", "model-id-1", "meta-llama/llama-3.1-70b-instruct"]
+            [
+                "model-id-0",
+                "model-id-1",
+                "meta-llama/llama-3.1-70b-instruct"
+            ]
         );
         assert_eq!(page.next, None);
         assert_eq!(model_list_query(ApiFormat::OpenAi, None), None);
@@ -179,7 +185,8 @@ mod tests {
             ("openai/gpt-4o".to_string(), "openai".to_string()),
             ("fast".to_string(), "tollgate".to_string()),
         ];
-        let v: Value = serde_json::from_slice(&render_model_list(ApiFormat::OpenAi, &models)).unwrap();
+        let v: Value =
+            serde_json::from_slice(&render_model_list(ApiFormat::OpenAi, &models)).unwrap();
         assert_eq!(
             v,
             json!({"object": "list", "data": [

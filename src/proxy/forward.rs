@@ -5,8 +5,8 @@
 
 use crate::health::now_ms;
 use crate::providers::{
-    self, Endpoint, ResponseSpec, ResponseTranslator, TextSink, UsageOutcome,
-    UsageTracker, Verdict, VerdictClass, headers::ResponseHeader as Allowed,
+    self, Endpoint, ResponseSpec, ResponseTranslator, TextSink, UsageOutcome, UsageTracker,
+    Verdict, VerdictClass, headers::ResponseHeader as Allowed,
 };
 use crate::snapshot::ProviderEntry;
 use crate::upstream::{self, SendError, UpstreamClient};
@@ -35,7 +35,7 @@ pub struct Exchange<'a> {
 /// Watches the answer on its way to the client: the usage tracker (passthrough) or the
 /// response translator (which runs a tracker on the back end's bytes inside).
 enum Watch {
-    Track(UsageTracker),
+    Track(Box<UsageTracker>),
     Translate(Box<ResponseTranslator>),
 }
 
@@ -243,13 +243,13 @@ impl Forwarder {
                 spec.clone(),
                 chrono::Utc::now().timestamp().max(0) as u64,
             ))),
-            None => Watch::Track(UsageTracker::new(
+            None => Watch::Track(Box::new(UsageTracker::new(
                 ex.provider.format,
                 endpoint,
                 sse,
                 strip,
                 self.max_usage_buffer,
-            )),
+            ))),
         };
         let down = match ex.translation {
             Some(spec) => translated_header(resp, ex, spec.content_type(), None),
@@ -424,7 +424,11 @@ fn translated_header(
     _known_length: Option<usize>,
 ) -> Result<ResponseHeader, Box<pingora::Error>> {
     let mut down = ResponseHeader::build(resp.status, Some(6))?;
-    if let Some(id) = resp.headers.get("x-request-id").or_else(|| resp.headers.get("request-id")) {
+    if let Some(id) = resp
+        .headers
+        .get("x-request-id")
+        .or_else(|| resp.headers.get("request-id"))
+    {
         down.append_header("x-upstream-request-id", id.clone())?;
     }
     down.insert_header(http::header::CONTENT_TYPE, content_type)?;

@@ -174,8 +174,8 @@ async fn run(
             client: &client,
             leg,
         };
-        result = forward_with_failover(state, forwarder, session, ctx, &target, estimate.tokens)
-            .await;
+        result =
+            forward_with_failover(state, forwarder, session, ctx, &target, estimate.tokens).await;
         match &result {
             Err(e) if next_target_may_follow(e) => continue,
             _ => break,
@@ -225,9 +225,7 @@ async fn model_list(
     path: &str,
 ) -> Result<(), ProxyError> {
     let models = plan::reachable_models(snapshot, client);
-    let one = path
-        .strip_prefix("/v1/models/")
-        .filter(|id| !id.is_empty());
+    let one = path.strip_prefix("/v1/models/").filter(|id| !id.is_empty());
     let body = match one {
         None => providers::render_model_list(front, &models),
         Some(id) => match models.iter().find(|(m, _)| m == id) {
@@ -250,8 +248,8 @@ async fn token_balance(state: &AppState, client: &ClientKeyEntry) -> Vec<u8> {
     let l = &client.limits;
     let remaining = |limit: Option<u64>, used: u64| limit.map(|l| l.saturating_sub(used));
     let money = |n: Option<i64>| n.map(format_nanos);
-    let lifetime = i64::try_from(u.lifetime_spend_nanos).unwrap_or(i64::MAX);
-    let day_cost = i64::try_from(u.day_cost_nanos).unwrap_or(i64::MAX);
+    let lifetime = u.lifetime_spend_nanos;
+    let day_cost = u.day_cost_nanos;
     let now = chrono::Utc::now();
     let body = serde_json::json!({
         "object": "token_balance",

@@ -5,9 +5,7 @@
 use super::error::ProxyError;
 use super::request;
 use crate::limits;
-use crate::providers::{
-    self, ApiFormat, Endpoint, ResponseSpec, TranslateError, TranslateOptions,
-};
+use crate::providers::{self, ApiFormat, Endpoint, ResponseSpec, TranslateError, TranslateOptions};
 use crate::routing::{self, Unresolved, Via};
 use crate::snapshot::{ClientKeyEntry, ProviderEntry, Snapshot};
 use bytes::Bytes;
@@ -120,7 +118,13 @@ fn plan_without_model(
         return Err(ProxyError::ProviderUnavailable);
     }
     Ok(Plan {
-        legs: vec![same_format_leg(provider, asked, None, asked.body.clone(), asked.path)],
+        legs: vec![same_format_leg(
+            provider,
+            asked,
+            None,
+            asked.body.clone(),
+            asked.path,
+        )],
         route: None,
     })
 }
@@ -157,12 +161,13 @@ fn leg(
         }
         return match asked.front {
             ApiFormat::Gemini => {
-                let path = providers::gemini_path_with_model(asked.path, model).ok_or_else(|| {
-                    ProxyError::Translate(TranslateError::InvalidRequest {
-                        param: Some("model".into()),
-                        message: format!("`{model}` cannot be named in a Gemini path"),
-                    })
-                })?;
+                let path =
+                    providers::gemini_path_with_model(asked.path, model).ok_or_else(|| {
+                        ProxyError::Translate(TranslateError::InvalidRequest {
+                            param: Some("model".into()),
+                            message: format!("`{model}` cannot be named in a Gemini path"),
+                        })
+                    })?;
                 Ok(same_format_leg(
                     provider,
                     asked,

@@ -443,7 +443,8 @@ mod tests {
             d.providers.insert(name.into(), id);
         }
         d.lists.insert(1, vec!["gpt-4o".into(), "shared".into()]);
-        d.lists.insert(3, vec!["gemini-2.5-flash".into(), "shared".into()]);
+        d.lists
+            .insert(3, vec!["gemini-2.5-flash".into(), "shared".into()]);
         d.lists.insert(5, vec!["meta-llama/Llama-3.1-8B".into()]);
         d.routes.insert(
             "fast".into(),
@@ -477,10 +478,16 @@ mod tests {
         // A model of its own with a slash, on a provider whose list has it.
         let r = resolve("meta-llama/Llama-3.1-8B", &[1, 5], &d).unwrap();
         assert_eq!(r.via, Via::ModelList);
-        assert_eq!(providers_and_models(&r), [(5, "meta-llama/Llama-3.1-8B".into())]);
+        assert_eq!(
+            providers_and_models(&r),
+            [(5, "meta-llama/Llama-3.1-8B".into())]
+        );
         // The same name through the key's only provider, untouched.
         let r = resolve("meta-llama/Llama-3.1-8B", &[5], &d).unwrap();
-        assert_eq!(providers_and_models(&r), [(5, "meta-llama/Llama-3.1-8B".into())]);
+        assert_eq!(
+            providers_and_models(&r),
+            [(5, "meta-llama/Llama-3.1-8B".into())]
+        );
         // A prefix naming a provider the key does not reach is a model name like any other.
         assert_eq!(
             resolve("gemini/gemini-2.5-flash", &[1, 2], &d),
@@ -488,9 +495,15 @@ mod tests {
         );
         let r = resolve("gemini/gemini-2.5-flash", &[1], &d).unwrap();
         assert_eq!(r.via, Via::OnlyProvider);
-        assert_eq!(providers_and_models(&r), [(1, "gemini/gemini-2.5-flash".into())]);
+        assert_eq!(
+            providers_and_models(&r),
+            [(1, "gemini/gemini-2.5-flash".into())]
+        );
         // `provider/` with nothing after names no model.
-        assert_eq!(resolve("openai/", &[1, 2], &d), Err(Unresolved::UnknownModel));
+        assert_eq!(
+            resolve("openai/", &[1, 2], &d),
+            Err(Unresolved::UnknownModel)
+        );
     }
 
     #[test]
@@ -509,7 +522,11 @@ mod tests {
         let mut d = dir();
         d.routes.insert(
             "openai/gpt-4o".into(),
-            route("openai/gpt-4o", RouteStrategy::FirstAvailable, &[("anthropic/x", 1)]),
+            route(
+                "openai/gpt-4o",
+                RouteStrategy::FirstAvailable,
+                &[("anthropic/x", 1)],
+            ),
         );
         let r = resolve("openai/gpt-4o", &[1, 2], &d).unwrap();
         assert_eq!(r.via, Via::Prefix);
@@ -524,7 +541,10 @@ mod tests {
             providers_and_models(&r),
             [(3, "shared".into()), (1, "shared".into())]
         );
-        assert_eq!(resolve("unknown", &[1, 2], &d), Err(Unresolved::UnknownModel));
+        assert_eq!(
+            resolve("unknown", &[1, 2], &d),
+            Err(Unresolved::UnknownModel)
+        );
         let r = resolve("unknown", &[2], &d).unwrap();
         assert_eq!(r.via, Via::OnlyProvider);
         assert!(matches!(r.targets[0].model, Cow::Borrowed(_)));
@@ -542,7 +562,11 @@ mod tests {
             ),
         );
         let firsts: Vec<String> = (0..6)
-            .map(|_| resolve("rr", &[1, 2, 3], &d).unwrap().targets[0].model.to_string())
+            .map(|_| {
+                resolve("rr", &[1, 2, 3], &d).unwrap().targets[0]
+                    .model
+                    .to_string()
+            })
             .collect();
         assert_eq!(firsts, ["a", "b", "c", "a", "b", "c"]);
         let all = resolve("rr", &[1, 2, 3], &d).unwrap();
@@ -574,7 +598,12 @@ mod tests {
         let weights = [1u32, 3, 6];
         let mut counts = [0u32; 3];
         for draw in 0..10_000u64 {
-            counts[order(RouteStrategy::Weighted, &weights, 0, draw.wrapping_mul(0x9E37_79B9_7F4A_7C15))[0]] += 1;
+            counts[order(
+                RouteStrategy::Weighted,
+                &weights,
+                0,
+                draw.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            )[0]] += 1;
         }
         for (c, w) in counts.iter().zip(weights) {
             let want = 10_000.0 * f64::from(w) / 10.0;

@@ -632,13 +632,8 @@ impl Catalog {
         let new_fp = self.store.fingerprint().await?;
         let rows = self.store.load_catalog().await?;
         let previous = self.current.load();
-        let snapshot = Snapshot::build(
-            rows,
-            &self.master,
-            &previous,
-            &self.tokens,
-            &self.redirects,
-        );
+        let snapshot =
+            Snapshot::build(rows, &self.master, &previous, &self.tokens, &self.redirects);
         self.current.store(Arc::new(snapshot));
         *fp = new_fp;
         Ok(())

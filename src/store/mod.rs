@@ -24,10 +24,10 @@ pub use oauth::{NewJwtIssuer, ProviderOAuthRow, Revocations, TokenPairRow};
 pub use prices::{NewPrice, UnpricedModel};
 pub use providers::{NewProvider, ProviderPatch};
 pub use roles::{NewRole, RolePatch};
-pub use routes::{ModelRoutePatch, NewModelRoute};
 pub use rollups::{
     LATENCY_BOUNDS_MS, LATENCY_BUCKETS, NamedUsage, RankBy, RollupFilter, RollupKey, UsageTotals,
 };
+pub use routes::{ModelRoutePatch, NewModelRoute};
 pub use sessions::NewRefreshToken;
 pub use users::{NewUser, ROLE_ADMIN, UserPatch};
 
