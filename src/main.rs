@@ -72,6 +72,10 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
+    // Model redirects are read with the routing rules (the config module stays a leaf).
+    if let Err(e) = tollgate::routing::redirects_from_config(&config.redirect) {
+        return fail(format!("invalid configuration: {e}"));
+    }
     init_telemetry(&config);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => tollgate::server::run(config),

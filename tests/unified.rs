@@ -921,3 +921,27 @@ async fn routes_provider_sets_and_model_lists_work_on_postgres() {
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["provider_ids"], json!([w.gemini, w.openai]));
 }
+
+#[test]
+fn a_bad_redirect_stops_the_start_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        "[[redirect]]\nfrom = \"fast\"\nto = [\"anthropic/claude-haiku-4-5\", \"not-a-target\"]\n",
+    )
+    .unwrap();
+    let opts = Options::default();
+    let out = common::command(dir.path(), common::free_port(), common::free_port(), &opts)
+        .arg("--config")
+        .arg(&path)
+        .arg("check-config")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("redirect[0]") && err.contains("fast") && err.contains("not-a-target"),
+        "{err}"
+    );
+}

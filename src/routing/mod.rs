@@ -642,4 +642,50 @@ mod tests {
         assert!(targets_from_json(r#"[{"target":"nope","weight":1}]"#).is_err());
         assert_eq!(RouteStrategy::parse("best"), None);
     }
+
+    #[test]
+    fn config_redirects_become_routes_or_name_what_is_wrong() {
+        use crate::config::{RedirectConfig, RedirectTarget, RedirectTargets};
+        let r = |from: &str, to: RedirectTargets, strategy: Option<&str>| RedirectConfig {
+            from: from.into(),
+            to,
+            strategy: strategy.map(str::to_string),
+        };
+        let routes = redirects_from_config(&[
+            r("claude", RedirectTargets::One("anthropic/claude-sonnet-4-5".into()), None),
+            r(
+                "balanced",
+                RedirectTargets::Many(vec![
+                    RedirectTarget::Weighted {
+                        target: "openai/gpt-4o".into(),
+                        weight: 3,
+                    },
+                    RedirectTarget::Name("openrouter/meta-llama/llama-3.1-70b".into()),
+                ]),
+                Some("weighted"),
+            ),
+        ])
+        .unwrap();
+        assert_eq!(routes[0].strategy, RouteStrategy::FirstAvailable);
+        assert_eq!(routes[0].targets[0].model, "claude-sonnet-4-5");
+        assert_eq!(routes[1].strategy, RouteStrategy::Weighted);
+        assert_eq!(routes[1].targets[0].weight, 3);
+        assert_eq!(routes[1].targets[1].provider, "openrouter");
+        assert_eq!(routes[1].targets[1].model, "meta-llama/llama-3.1-70b");
+        for (bad, why) in [
+            (r("a b", RedirectTargets::One("x/y".into()), None), "`from`"),
+            (r("a", RedirectTargets::One("nope".into()), None), "`to`"),
+            (r("a", RedirectTargets::One("x/y".into()), Some("best")), "`strategy`"),
+            (r("a", RedirectTargets::Many(vec![]), None), "`to`"),
+        ] {
+            let e = redirects_from_config(&[bad]).unwrap_err();
+            assert!(e.contains(why) && e.contains("redirect[0]"), "{e}");
+        }
+        let twice = redirects_from_config(&[
+            r("a", RedirectTargets::One("x/y".into()), None),
+            r("a", RedirectTargets::One("x/z".into()), None),
+        ])
+        .unwrap_err();
+        assert!(twice.contains("redirect[1]") && twice.contains("twice"), "{twice}");
+    }
 }
