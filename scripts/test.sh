@@ -33,3 +33,14 @@ export CI="${CI:-true}"
 cargo test --workspace --locked --all-targets --no-fail-fast
 ./scripts/console-test.sh
 ./scripts/schemathesis.sh
+
+# The container test (podman, a release build and an image build: several minutes, see
+# docs/operations.md) runs when what the image is made of changed since it last passed — the
+# fingerprint of those files is recorded in deploy/container-tested by a passing run and
+# committed with them — or when asked for with TOLLGATE_CONTAINER_TEST=1.
+if [ "${TOLLGATE_CONTAINER_TEST:-0}" = 1 ] \
+  || [ "$(./scripts/container-inputs.sh)" != "$(cat deploy/container-tested 2>/dev/null)" ]; then
+  ./scripts/container-test.sh
+else
+  echo "container test skipped (its inputs are unchanged since it last passed: deploy/container-tested; TOLLGATE_CONTAINER_TEST=1 runs it)" >&2
+fi

@@ -8,6 +8,7 @@ use crate::cluster::Cluster;
 use crate::config::{Config, DatabaseKind};
 use crate::health::{HealthPolicy, HealthRegistry, HealthSync, Prober};
 use crate::limits::{Limits, Seed};
+use crate::metrics::{Metrics, Sources as MetricSources};
 use crate::net;
 use crate::oauth::OAuth;
 use crate::providers;
@@ -15,7 +16,7 @@ use crate::proxy::Gateway;
 use crate::scheduler::Scheduler;
 use crate::snapshot::Catalog;
 use crate::state::AppState;
-use crate::store::{NewUser, ROLE_ADMIN, Store};
+use crate::store::{NewUser, ROLE_ADMIN, Store, StoreError};
 use crate::usage::{Ledger, LedgerWriter, Retention};
 use anyhow::{Context, anyhow};
 use pingora::server::configuration::ServerConf;
@@ -37,22 +38,43 @@ pub fn process_runtime() -> anyhow::Result<Runtime> {
         .context("cannot start the runtime")
 }
 
-/// Connects to the database and applies every pending migration.
-pub async fn connect_store(config: &Config) -> anyhow::Result<Store> {
+/// Connects to the database (creating an SQLite file) without migrating it.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let kind = config.database_kind()?;
-    let store = Store::connect(
+    Store::connect(
         config.database.url.expose(),
         kind,
         config.sqlite_path().as_deref(),
         config.database.max_connections,
     )
     .await
-    .context("cannot open the database (database.url)")?;
-    store.migrate().await.context("database migration failed")?;
-    Ok(store)
+    .context("cannot open the database (database.url)")
 }
 
-fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
+/// Connects to the database and applies every pending migration. With Postgres, instances
+/// that start together race to migrate; the loser's statements fail, so it tries again (by
+/// then the winner has applied them).
+pub async fn connect_store(config: &Config) -> anyhow::Result<Store> {
+    let store = open_store(config).await?;
+    let mut tries = 0;
+    loop {
+        match store.migrate().await {
+            Ok(()) => return Ok(store),
+            Err(e) if tries < 3 && store.kind() == DatabaseKind::Postgres => {
+                tries += 1;
+                tracing::warn!(
+                    "database migration failed ({e}); another instance may be migrating, trying again in 2s"
+                );
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            Err(e) => return Err(e).context("database migration failed"),
+        }
+    }
+}
+
+/// The master key: `security.master_key`, or with SQLite the key file beside the database
+/// (created on first use).
+pub fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
     if let Some(text) = &config.security.master_key {
         return MasterKey::from_base64(text.expose())
             .ok_or_else(|| anyhow!("security.master_key must be 32 bytes encoded as base64"));
@@ -99,7 +121,7 @@ async fn bootstrap_admin(store: &Store, config: &Config) -> anyhow::Result<()> {
     let hash =
         tokio::task::spawn_blocking(move || auth::hash_password(&password).map(|h| (h, password)))
             .await??;
-    store
+    let created = store
         .create_user(NewUser {
             username: "admin".into(),
             password_hash: hash.0,
@@ -108,7 +130,16 @@ async fn bootstrap_admin(store: &Store, config: &Config) -> anyhow::Result<()> {
             // The console asks for a new password at the first sign-in.
             must_change_password: true,
         })
-        .await?;
+        .await;
+    match created {
+        Ok(_) => {}
+        // Another instance starting at the same time created it first.
+        Err(StoreError::Conflict(_)) => {
+            tracing::info!("the first admin user was created by another instance");
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    }
     if generated {
         tracing::warn!(
             "created the first admin user `admin` with the generated password {} (shown once; set admin.bootstrap_password to choose it)",
@@ -171,6 +202,14 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             )
         })?;
 
+    let metrics_listener = match config.metrics.listen.filter(|_| config.metrics.enabled) {
+        Some(addr) => Some(
+            rt.block_on(tokio::net::TcpListener::bind(addr))
+                .map_err(|e| anyhow!("cannot listen on {addr} (metrics.listen): {e}"))?,
+        ),
+        None => None,
+    };
+
     let (state, writer) = rt.block_on(build_state(config.clone()))?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let (ledger_stop_tx, ledger_stop_rx) = watch::channel(false);
@@ -231,6 +270,22 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         stop_rx.clone(),
         Duration::from_secs(config.server.grace_period_secs),
     ));
+
+    if let Some(listener) = metrics_listener {
+        let app = admin::metrics::router(state.clone());
+        let mut stop = stop_rx.clone();
+        rt.spawn(async move {
+            let shutdown = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::error!("metrics server failed: {e}");
+            }
+        });
+    }
 
     let threads = match config.proxy.threads {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -351,17 +406,23 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
     let catalog = Catalog::load(store.clone(), master.clone(), oauth.cells(), redirects)
         .await
         .context("cannot load the configuration snapshot")?;
-    let (ledger, writer) = Ledger::new(
+    let (ledger, writer) = Ledger::with_spill(
         store.clone(),
         config.ledger.queue_capacity,
         config.ledger.batch_size,
+        Arc::new(crate::usage::spill::Spill::new(config.ledger_spill_path())),
     );
     let prober = Arc::new(Prober::new(
         health.clone(),
         Duration::from_millis(config.health.check_timeout_ms),
     ));
     let jwt = JwtKeys::new(&master, config.admin.token_ttl_secs);
-    let accounts = Accounts::new(store.clone(), master.clone(), jwt.clone(), &config.admin);
+    let accounts = Arc::new(Accounts::new(
+        store.clone(),
+        master.clone(),
+        jwt.clone(),
+        &config.admin,
+    ));
     let limits = Arc::new(Limits::new(
         &cluster,
         config.limits.tz().unwrap_or(chrono_tz::UTC),
@@ -369,6 +430,20 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
         Duration::from_secs(config.limits.lease_ttl_secs),
     ));
     seed_limits(&store, &limits).await?;
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let metrics = Arc::new(Metrics::new(
+        &config.metrics,
+        config.log.request_level,
+        MetricSources {
+            catalog: catalog.clone(),
+            health: health.clone(),
+            ledger: ledger.clone(),
+            accounts: accounts.clone(),
+            store: store.clone(),
+            cluster: cluster.clone(),
+            in_flight: in_flight.clone(),
+        },
+    ));
     let models = Arc::new(crate::models::ModelLists::new(
         store.clone(),
         catalog.clone(),
@@ -390,7 +465,8 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
         health,
         prober,
         estimator: Arc::default(),
-        in_flight: Arc::new(AtomicUsize::new(0)),
+        metrics,
+        in_flight,
     });
     Ok((state, writer))
 }

@@ -6,6 +6,7 @@ use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::health::{HealthRegistry, Prober};
 use crate::limits::Limits;
+use crate::metrics::Metrics;
 use crate::oauth::OAuth;
 use crate::scheduler::Scheduler;
 use crate::snapshot::Catalog;
@@ -20,7 +21,7 @@ pub struct AppState {
     pub master: MasterKey,
     pub jwt: JwtKeys,
     /// Users, logins and sessions of the management API.
-    pub accounts: Accounts,
+    pub accounts: Arc<Accounts>,
     pub catalog: Arc<Catalog>,
     pub ledger: Ledger,
     /// Redis, when instances share state.
@@ -35,6 +36,8 @@ pub struct AppState {
     pub models: Arc<crate::models::ModelLists>,
     /// OAuth provider tokens, the client-credentials issuer and JWT issuers.
     pub oauth: Arc<OAuth>,
+    /// Prometheus metrics; the proxy reports each finished request to it.
+    pub metrics: Arc<Metrics>,
     /// Proxied requests in flight (shutdown waits for them).
     pub in_flight: Arc<AtomicUsize>,
 }

@@ -147,6 +147,34 @@ impl Accounts {
             .await?)
     }
 
+    /// Sets a user's password from the command line (no caller, no permission check): the
+    /// user must change it at the next sign-in, and every session of theirs ends.
+    pub async fn reset_password(
+        &self,
+        username: &str,
+        password: String,
+    ) -> Result<(), AccountError> {
+        check_password("password", &password)?;
+        let user = self
+            .store
+            .find_user_by_name(username)
+            .await?
+            .ok_or(AccountError::NotFound)?;
+        let password_hash = self.hash_password(password).await?;
+        self.store
+            .update_user(
+                user.id,
+                UserPatch {
+                    password_hash: Some(password_hash),
+                    must_change_password: Some(true),
+                    revoke_sessions_before: Some(cutoff_now()),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
     pub async fn delete_user(
         &self,
         caller: &Permissions,

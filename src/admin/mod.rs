@@ -10,6 +10,7 @@ mod error;
 mod fields;
 mod jwt_issuers;
 mod logs;
+pub mod metrics;
 mod model_routes;
 mod oauth;
 mod openapi;
@@ -158,9 +159,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         // Last, so it wraps every route above: each write is audited in this one place.
         .route_layer(middleware::from_fn_with_state(state.clone(), audit::record));
-    Router::new()
-        .nest("/api", api)
-        .fallback(console::serve)
+    let mut app = Router::new().nest("/api", api);
+    if state.config.metrics.enabled && state.config.metrics.listen.is_none() {
+        app = app.merge(metrics::routes());
+    }
+    app.fallback(console::serve)
         .layer(axum::Extension(Arc::new(console::ConsoleFiles::default())))
         .with_state(state)
 }

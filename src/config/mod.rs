@@ -6,14 +6,14 @@ pub use secret::Secret;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// The documented defaults; the same file users read.
 pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub proxy: ProxyConfig,
@@ -29,13 +29,15 @@ pub struct Config {
     pub models: ModelsConfig,
     pub server: ServerConfig,
     pub log: LogConfig,
+    pub metrics: MetricsConfig,
+    pub otel: OtelConfig,
     /// Model redirects of the unified API (`[[redirect]] from = "claude"
     /// to = "anthropic/claude-…"`): read-only model routes.
     #[serde(default)]
     pub redirect: Vec<RedirectConfig>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelsConfig {
     /// How often every provider's model list is fetched again; 0: only on demand.
@@ -45,7 +47,7 @@ pub struct ModelsConfig {
 }
 
 /// One `[[redirect]]`: a bare model name standing for one or more `provider/model` targets.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedirectConfig {
     pub from: String,
@@ -57,21 +59,21 @@ pub struct RedirectConfig {
 
 /// `to = "provider/model"` or `to = ["provider/model", …]` (weights 1), or
 /// `to = [{ target = "provider/model", weight = 3 }, …]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum RedirectTargets {
     One(String),
     Many(Vec<RedirectTarget>),
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum RedirectTarget {
     Name(String),
     Weighted { target: String, weight: u32 },
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProxyConfig {
     pub listen: SocketAddr,
@@ -116,7 +118,7 @@ pub struct ConnectionLimits {
     pub body_timeout_secs: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdminConfig {
     pub listen: SocketAddr,
@@ -166,14 +168,14 @@ fn default_console_dir() -> std::path::PathBuf {
     std::path::PathBuf::from("web/dist")
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseConfig {
     pub url: Secret<String>,
     pub max_connections: u32,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedisConfig {
     #[serde(default)]
@@ -181,14 +183,14 @@ pub struct RedisConfig {
     pub key_prefix: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecurityConfig {
     #[serde(default)]
     pub master_key: Option<Secret<String>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HealthConfig {
     pub check_interval_secs: u64,
@@ -201,7 +203,7 @@ pub struct HealthConfig {
     pub sync_interval_ms: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsConfig {
     pub timezone: String,
@@ -214,7 +216,7 @@ pub struct LimitsConfig {
 }
 
 /// What the limits do when Redis is configured but unreachable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RedisFailure {
     /// Fall back to in-process counters.
@@ -229,14 +231,18 @@ impl LimitsConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LedgerConfig {
     pub queue_capacity: usize,
     pub batch_size: usize,
+    /// Where records that do not fit the queue are appended until the writer replays them;
+    /// empty: `ledger.spill` beside the SQLite file, or in the working directory.
+    #[serde(default)]
+    pub spill_path: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionConfig {
     /// Request logs older than this many days are deleted; 0 keeps them forever.
@@ -247,7 +253,7 @@ pub struct RetentionConfig {
     pub interval_secs: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OAuthConfig {
     /// How long an authorization may wait for its callback; then it is refused and removed.
@@ -271,25 +277,69 @@ pub struct OAuthConfig {
     pub jwks_refetch_min_secs: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     pub grace_period_secs: u64,
     pub config_poll_ms: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
     pub level: String,
     pub format: LogFormat,
+    /// Level of the one line per proxied request, or `off`.
+    pub request_level: RequestLevel,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
-    Text,
+    /// Human-readable lines (`text` is accepted too).
+    #[serde(alias = "text")]
+    Pretty,
     Json,
+}
+
+/// `log.request_level`: the level of the per-request line, or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum RequestLevel {
+    Off,
+    Error,
+    Warn,
+    #[default]
+    Info,
+    Debug,
+    Trace,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve `GET /metrics`.
+    pub enabled: bool,
+    /// Own address for `/metrics`; unset: served on `admin.listen`.
+    #[serde(default)]
+    pub listen: Option<SocketAddr>,
+    /// When set, scrapes must send `Authorization: Bearer <token>`.
+    #[serde(default)]
+    pub bearer_token: Option<Secret<String>>,
+    /// Add a `client_key` label (the key's name) to the per-request metrics.
+    pub client_key_labels: bool,
+    /// Distinct model names kept as label values; later ones are counted as `other`.
+    pub max_models: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtelConfig {
+    /// OTLP/HTTP traces endpoint, e.g. `http://collector:4318/v1/traces`; unset: no export.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// `service.name` of the exported spans.
+    pub service_name: String,
 }
 
 /// Values given on the command line; they win over every other layer.
@@ -558,6 +608,35 @@ impl Config {
                 return invalid("security.master_key", "must be 32 bytes encoded as base64");
             }
         }
+        if self
+            .metrics
+            .listen
+            .is_some_and(|a| a == self.proxy.listen || a == self.admin.listen)
+        {
+            return invalid(
+                "metrics.listen",
+                "must differ from proxy.listen and admin.listen (leave it unset to serve /metrics on admin.listen)",
+            );
+        }
+        if self
+            .metrics
+            .bearer_token
+            .as_ref()
+            .is_some_and(|t| t.expose().len() < 16)
+        {
+            return invalid("metrics.bearer_token", "must have at least 16 characters");
+        }
+        if !(1..=100_000).contains(&self.metrics.max_models) {
+            return invalid("metrics.max_models", "must be between 1 and 100000");
+        }
+        if let Some(endpoint) = &self.otel.endpoint {
+            if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+                return invalid("otel.endpoint", "must start with http:// or https://");
+            }
+        }
+        if self.otel.service_name.trim().is_empty() {
+            return invalid("otel.service_name", "must not be empty");
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| ConfigError::Invalid {
                 key: "log.level",
@@ -581,6 +660,18 @@ impl Config {
     }
 
     /// The SQLite database file, when the database is SQLite.
+    /// The ledger's spill file (`ledger.spill_path`, or `ledger.spill` beside the SQLite file,
+    /// or in the working directory).
+    pub fn ledger_spill_path(&self) -> PathBuf {
+        if !self.ledger.spill_path.is_empty() {
+            return PathBuf::from(&self.ledger.spill_path);
+        }
+        self.sqlite_path()
+            .and_then(|p| p.parent().map(|d| d.join("ledger.spill")))
+            .filter(|p| p.parent().is_some_and(|d| !d.as_os_str().is_empty()))
+            .unwrap_or_else(|| PathBuf::from("ledger.spill"))
+    }
+
     pub fn sqlite_path(&self) -> Option<PathBuf> {
         let url = self.database.url.expose();
         let rest = url
@@ -835,6 +926,43 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("no_such_key"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn observability_settings_default_off_and_are_validated() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None, &CliOverrides::default()).unwrap();
+            assert!(c.metrics.enabled && c.metrics.listen.is_none());
+            assert!(c.metrics.bearer_token.is_none() && !c.metrics.client_key_labels);
+            assert!(
+                c.otel.endpoint.is_none(),
+                "OTLP export must be off by default"
+            );
+            assert_eq!(c.log.format, LogFormat::Pretty);
+            assert_eq!(c.log.request_level, RequestLevel::Info);
+            for (key, value, named) in [
+                ("METRICS__LISTEN", "0.0.0.0:9090", "metrics.listen"),
+                ("METRICS__BEARER_TOKEN", "short", "metrics.bearer_token"),
+                ("METRICS__MAX_MODELS", "0", "metrics.max_models"),
+                ("OTEL__ENDPOINT", "collector:4318", "otel.endpoint"),
+                ("OTEL__SERVICE_NAME", "\" \"", "otel.service_name"),
+                ("LOG__REQUEST_LEVEL", "loud", "log.request_level"),
+                ("LOG__FORMAT", "xml", "log.format"),
+            ] {
+                jail.set_env(format!("TOLLGATE__{key}"), value);
+                let err = Config::load(None, &CliOverrides::default())
+                    .unwrap_err()
+                    .to_string();
+                assert!(err.contains(named), "{key}: {err}");
+                jail.clear_env();
+            }
+            jail.set_env("TOLLGATE__LOG__FORMAT", "text");
+            jail.set_env("TOLLGATE__LOG__REQUEST_LEVEL", "off");
+            let c = Config::load(None, &CliOverrides::default()).unwrap();
+            assert_eq!(c.log.format, LogFormat::Pretty);
+            assert_eq!(c.log.request_level, RequestLevel::Off);
             Ok(())
         });
     }

@@ -23,6 +23,13 @@ impl<T> fmt::Debug for Secret<T> {
     }
 }
 
+/// Serialises as `[redacted]` (what `tollgate config check` prints).
+impl<T> serde::Serialize for Secret<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("[redacted]")
+    }
+}
+
 impl<T> fmt::Display for Secret<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[redacted]")
@@ -30,6 +37,7 @@ impl<T> fmt::Display for Secret<T> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -38,5 +46,6 @@ mod tests {
         let s = Secret::new("sk-very-secret".to_string());
         assert_eq!(format!("{s:?} {s}"), "[redacted] [redacted]");
         assert_eq!(s.expose(), "sk-very-secret");
+        assert_eq!(serde_json::to_string(&s).unwrap(), "\"[redacted]\"");
     }
 }

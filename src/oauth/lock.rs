@@ -43,10 +43,14 @@ impl RefreshLock {
                 .await;
             match res {
                 Ok(v) => return v.is_some(),
-                Err(e) => tracing::warn!(
-                    provider_key = key_id,
-                    "refresh lock in Redis failed, using the database lease: {e}"
-                ),
+                Err(e) => {
+                    self.cluster
+                        .count_error(crate::cluster::RedisErrorSource::OAuthLock);
+                    tracing::warn!(
+                        provider_key = key_id,
+                        "refresh lock in Redis failed, using the database lease: {e}"
+                    )
+                }
             }
         }
         let until = chrono::Utc::now()

@@ -19,6 +19,7 @@ use pingora::upstreams::peer::HttpPeer;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
+use tracing::Instrument;
 
 pub struct Gateway {
     state: Arc<AppState>,
@@ -68,6 +69,8 @@ pub struct RequestCtx {
     pub record: LogRecord,
     /// The request body's share of the buffered-bytes budget.
     body: BodyHold,
+    /// The request's tracing span (closed when the context is dropped, after `logging`).
+    pub span: tracing::Span,
     _in_flight: InFlight,
 }
 
@@ -84,6 +87,7 @@ impl ProxyHttp for Gateway {
                 ..Default::default()
             },
             body: self.bodies.hold(),
+            span: tracing::Span::none(),
             _in_flight: InFlight::enter(&self.state.in_flight),
         }
     }
@@ -95,7 +99,19 @@ impl ProxyHttp for Gateway {
         session: &mut Session,
         ctx: &mut RequestCtx,
     ) -> pingora::Result<bool> {
-        pipeline::handle(&self.state, &self.forwarder, session, ctx).await
+        let req = session.req_header();
+        if let Some(id) = request::incoming_request_id(req) {
+            ctx.record.request_id = id;
+        }
+        ctx.span = crate::metrics::request_span(
+            &ctx.record.request_id,
+            req.method.as_str(),
+            req.uri.path(),
+        );
+        let span = ctx.span.clone();
+        pipeline::handle(&self.state, &self.forwarder, session, ctx)
+            .instrument(span)
+            .await
     }
 
     async fn upstream_peer(
@@ -117,6 +133,7 @@ impl ProxyHttp for Gateway {
     ) {
         ctx.record.latency_ms =
             i64::try_from(ctx.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        self.state.metrics.observe_request(&ctx.record, &ctx.span);
         self.state.ledger.record(std::mem::take(&mut ctx.record));
     }
 }

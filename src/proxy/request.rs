@@ -32,6 +32,14 @@ pub fn client_key(req: &RequestHeader) -> Option<String> {
     query_param(req.uri.query(), "key")
 }
 
+/// The caller's `x-request-id`, when it is 1 to 128 visible ASCII characters; otherwise the
+/// request keeps its generated id.
+pub fn incoming_request_id(req: &RequestHeader) -> Option<String> {
+    let id = req.headers.get("x-request-id")?.to_str().ok()?.trim();
+    let usable = !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic());
+    usable.then(|| id.to_string())
+}
+
 fn query_param(query: Option<&str>, name: &str) -> Option<String> {
     query?.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -186,6 +194,18 @@ mod tests {
             "tg-d"
         );
         assert!(client_key(&req("/v1/x", &[])).is_none());
+    }
+
+    #[test]
+    fn request_id_is_taken_only_when_sane() {
+        let id = |v: &str| incoming_request_id(&req("/v1/x", &[("x-request-id", v)]));
+        assert_eq!(id("abc-123_x.y:z").unwrap(), "abc-123_x.y:z");
+        assert_eq!(id(&"a".repeat(128)).unwrap().len(), 128);
+        assert!(id(&"a".repeat(129)).is_none());
+        assert!(id("has space").is_none());
+        assert!(id("").is_none());
+        assert!(id("tab\there").is_none());
+        assert!(incoming_request_id(&req("/v1/x", &[])).is_none());
     }
 
     #[test]

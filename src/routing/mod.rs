@@ -652,7 +652,11 @@ mod tests {
             strategy: strategy.map(str::to_string),
         };
         let routes = redirects_from_config(&[
-            r("claude", RedirectTargets::One("anthropic/claude-sonnet-4-5".into()), None),
+            r(
+                "claude",
+                RedirectTargets::One("anthropic/claude-sonnet-4-5".into()),
+                None,
+            ),
             r(
                 "balanced",
                 RedirectTargets::Many(vec![
@@ -675,7 +679,10 @@ mod tests {
         for (bad, why) in [
             (r("a b", RedirectTargets::One("x/y".into()), None), "`from`"),
             (r("a", RedirectTargets::One("nope".into()), None), "`to`"),
-            (r("a", RedirectTargets::One("x/y".into()), Some("best")), "`strategy`"),
+            (
+                r("a", RedirectTargets::One("x/y".into()), Some("best")),
+                "`strategy`",
+            ),
             (r("a", RedirectTargets::Many(vec![]), None), "`to`"),
         ] {
             let e = redirects_from_config(&[bad]).unwrap_err();
@@ -686,6 +693,9 @@ mod tests {
             r("a", RedirectTargets::One("x/z".into()), None),
         ])
         .unwrap_err();
-        assert!(twice.contains("redirect[1]") && twice.contains("twice"), "{twice}");
+        assert!(
+            twice.contains("redirect[1]") && twice.contains("twice"),
+            "{twice}"
+        );
     }
 }

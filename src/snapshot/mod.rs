@@ -229,6 +229,10 @@ impl Snapshot {
         self.provider_keys.get(&id)
     }
 
+    pub fn client_keys(&self) -> impl Iterator<Item = &Arc<ClientKeyEntry>> {
+        self.client_keys_by_id.values()
+    }
+
     pub fn provider_keys(&self) -> impl Iterator<Item = &Arc<ProviderKeyEntry>> {
         self.provider_keys.values()
     }

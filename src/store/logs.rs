@@ -120,6 +120,27 @@ impl Store {
             .await?)
     }
 
+    /// Which of these request ids are already recorded.
+    /// Which of `ids` are stored, with the time of their request.
+    pub async fn existing_request_ids(
+        &self,
+        ids: &[String],
+    ) -> Result<std::collections::HashMap<String, chrono::DateTime<chrono::Utc>>, StoreError> {
+        let mut found = std::collections::HashMap::new();
+        for chunk in ids.chunks(500) {
+            let rows: Vec<(String, chrono::DateTime<chrono::Utc>)> = request_log::Entity::find()
+                .select_only()
+                .column(request_log::Column::RequestId)
+                .column(request_log::Column::CreatedAt)
+                .filter(request_log::Column::RequestId.is_in(chunk.iter().cloned()))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            found.extend(rows);
+        }
+        Ok(found)
+    }
+
     pub async fn get_log(&self, id: i64) -> Result<request_log::Model, StoreError> {
         request_log::Entity::find_by_id(id)
             .one(&self.db)

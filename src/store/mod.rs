@@ -35,6 +35,8 @@ use crate::config::DatabaseKind;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +54,15 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A unique constraint refused a write.
+    pub fn is_conflict(&self) -> bool {
+        match self {
+            StoreError::Conflict(_) => true,
+            StoreError::Db(e) => matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))),
+            _ => false,
+        }
+    }
+
     /// Maps constraint violations to the errors a caller can act on.
     fn from_write(err: DbErr, what: &str) -> Self {
         match err.sql_err() {
@@ -70,6 +81,8 @@ impl StoreError {
 pub struct Store {
     db: DatabaseConnection,
     kind: DatabaseKind,
+    /// Statements that failed since start (for metrics).
+    errors: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -104,12 +117,41 @@ impl Store {
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(10))
             .sqlx_logging(false);
-        let db = Database::connect(options).await?;
+        let mut db = Database::connect(options).await?;
+        let errors = Arc::new(AtomicU64::new(0));
+        let counted = errors.clone();
+        db.set_metric_callback(move |info| {
+            if info.failed {
+                counted.fetch_add(1, Ordering::Relaxed);
+            }
+        });
         if kind == DatabaseKind::Sqlite {
             db.execute_unprepared("PRAGMA journal_mode=WAL;").await?;
             db.execute_unprepared("PRAGMA synchronous=NORMAL;").await?;
         }
-        Ok(Self { db, kind })
+        Ok(Self { db, kind, errors })
+    }
+
+    /// Statements that failed since the connection was opened.
+    pub fn error_count(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
+
+    /// Every migration the binary knows, with whether it is applied (oldest first).
+    pub async fn migration_status(&self) -> Result<Vec<(String, bool)>, StoreError> {
+        let pending: std::collections::HashSet<String> = Migrator::get_pending_migrations(&self.db)
+            .await?
+            .iter()
+            .map(|m| m.name().to_string())
+            .collect();
+        Ok(Migrator::migrations()
+            .iter()
+            .map(|m| {
+                let name = m.name().to_string();
+                let applied = !pending.contains(&name);
+                (name, applied)
+            })
+            .collect())
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {

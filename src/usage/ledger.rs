@@ -2,13 +2,15 @@
 //! Each batch is written with the usage rollups it adds to, in one transaction.
 
 use super::rollup;
+use super::spill::Spill;
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use entity::request_log;
 use sea_orm::Set;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// One try of one provider key within a request.
@@ -34,8 +36,9 @@ pub struct AttemptRecord {
     pub latency_ms: u64,
 }
 
-/// One request as it will be stored.
-#[derive(Debug, Clone, Default)]
+/// One request as it will be stored (and, when the queue is full, as it is spilled to disk).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct LogRecord {
     pub request_id: String,
     pub created_at: DateTime<Utc>,
@@ -72,7 +75,8 @@ pub struct LogRecord {
 }
 
 /// Where a request's token figures came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum UsageSource {
     /// The provider's own usage report.
     Provider,
@@ -100,19 +104,19 @@ impl LogRecord {
         self.prompt_tokens + cache + self.completion_tokens
     }
 
-    fn into_row(self) -> request_log::ActiveModel {
+    fn to_row(&self) -> request_log::ActiveModel {
         let tokens = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         request_log::ActiveModel {
-            request_id: Set(self.request_id),
+            request_id: Set(self.request_id.clone()),
             created_at: Set(self.created_at),
             client_key_id: Set(self.client_key_id),
             provider_id: Set(self.provider_id),
             provider_key_id: Set(self.provider_key_id),
-            method: Set(self.method),
-            path: Set(self.path),
-            model: Set(self.model),
+            method: Set(self.method.clone()),
+            path: Set(self.path.clone()),
+            model: Set(self.model.clone()),
             status: Set(i32::from(self.status)),
-            error_kind: Set(self.error_kind),
+            error_kind: Set(self.error_kind.clone()),
             latency_ms: Set(self.latency_ms),
             ttfb_ms: Set(self.ttfb_ms),
             prompt_tokens: Set(tokens(self.prompt_tokens)),
@@ -126,20 +130,22 @@ impl LogRecord {
                 .then(|| serde_json::to_string(&self.attempts).ok())
                 .flatten()),
             usage_source: Set(self.usage_source.map(|s| s.as_str().to_string())),
-            response_model: Set(self.response_model),
-            resolved_model: Set(self.resolved_model),
-            route: Set(self.route),
+            response_model: Set(self.response_model.clone()),
+            resolved_model: Set(self.resolved_model.clone()),
+            route: Set(self.route.clone()),
             translated: Set(self.translated),
             ..Default::default()
         }
     }
 }
 
-/// The sending side, shared by the proxy. Never blocks.
+/// The sending side, shared by the proxy. Never blocks (a spill is one small file append).
 #[derive(Clone)]
 pub struct Ledger {
     tx: mpsc::Sender<LogRecord>,
     dropped: Arc<AtomicU64>,
+    stats: Arc<LedgerStats>,
+    spill: Option<Arc<Spill>>,
 }
 
 /// The receiving side: owned by one task that writes batches.
@@ -148,38 +154,102 @@ pub struct LedgerWriter {
     store: Store,
     batch_size: usize,
     dropped: Arc<AtomicU64>,
+    stats: Arc<LedgerStats>,
+    spill: Option<Arc<Spill>>,
+}
+
+/// How often the writer looks for spilled records to replay when nothing else arrives.
+const REPLAY_TICK: Duration = Duration::from_millis(500);
+
+/// What the writer has done, for metrics.
+#[derive(Debug)]
+pub struct LedgerStats {
+    written: AtomicU64,
+    /// Seconds per batch write (retries included).
+    pub batch_seconds: prometheus_client::metrics::histogram::Histogram,
+}
+
+impl LedgerStats {
+    fn new() -> Self {
+        Self {
+            written: AtomicU64::new(0),
+            batch_seconds: prometheus_client::metrics::histogram::Histogram::new([
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+        }
+    }
+
+    /// Rows written to the database since start.
+    pub fn written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
+    }
 }
 
 impl Ledger {
     pub fn new(store: Store, capacity: usize, batch_size: usize) -> (Ledger, LedgerWriter) {
         let (tx, rx) = mpsc::channel(capacity);
         let dropped = Arc::new(AtomicU64::new(0));
+        let stats = Arc::new(LedgerStats::new());
         (
             Ledger {
                 tx,
                 dropped: dropped.clone(),
+                stats: stats.clone(),
+                spill: None,
             },
             LedgerWriter {
                 rx,
                 store,
                 batch_size,
                 dropped,
+                stats,
+                spill: None,
             },
         )
     }
 
-    /// Queues a record; when the queue is full the record is dropped, counted and logged.
+    /// Like [`Ledger::new`], with records that do not fit the queue (or that the database
+    /// refuses) appended to `spill` and replayed by the writer.
+    pub fn with_spill(
+        store: Store,
+        capacity: usize,
+        batch_size: usize,
+        spill: Arc<Spill>,
+    ) -> (Ledger, LedgerWriter) {
+        let (mut ledger, mut writer) = Self::new(store, capacity, batch_size);
+        ledger.spill = Some(spill.clone());
+        writer.spill = Some(spill);
+        (ledger, writer)
+    }
+
+    /// Queues a record; when the queue is full the record is spilled to disk, and only when
+    /// that fails (or there is no spill file) dropped, counted and logged.
     pub fn record(&self, record: LogRecord) {
-        if let Err(err) = self.tx.try_send(record) {
-            let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            if n == 1 || n % 1000 == 0 {
-                let why = match err {
-                    mpsc::error::TrySendError::Full(_) => "queue full",
-                    mpsc::error::TrySendError::Closed(_) => "writer stopped",
-                };
-                tracing::warn!(dropped_total = n, "ledger record dropped: {why}");
-            }
+        let why = match self.tx.try_send(record) {
+            Ok(()) => return,
+            Err(mpsc::error::TrySendError::Full(record)) => match &self.spill {
+                Some(spill) => match spill.append([&record]) {
+                    Ok(_) => return,
+                    Err(e) => format!("queue full and the spill file cannot be written: {e}"),
+                },
+                None => "queue full".to_string(),
+            },
+            Err(mpsc::error::TrySendError::Closed(_)) => "writer stopped".to_string(),
+        };
+        let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+        if n == 1 || n % 1000 == 0 {
+            tracing::warn!(dropped_total = n, "ledger record dropped: {why}");
         }
+    }
+
+    /// Records appended to the spill file since start.
+    pub fn spilled(&self) -> u64 {
+        self.spill.as_ref().map_or(0, |s| s.spilled())
+    }
+
+    /// Records in the spill file waiting to be written.
+    pub fn spill_pending(&self) -> u64 {
+        self.spill.as_ref().map_or(0, |s| s.pending())
     }
 
     /// Queues a record, waiting while the queue is full: for bulk loads (tools and tests),
@@ -191,12 +261,29 @@ impl Ledger {
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }
+
+    /// Records waiting for the writer.
+    pub fn queue_depth(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+
+    pub fn queue_capacity(&self) -> usize {
+        self.tx.max_capacity()
+    }
+
+    pub fn stats(&self) -> &LedgerStats {
+        &self.stats
+    }
 }
 
 impl LedgerWriter {
     /// Writes batches until the queue is closed (all senders gone or `close` called) and drained.
     pub async fn run(mut self, mut stop: tokio::sync::watch::Receiver<bool>) {
         let mut batch = Vec::with_capacity(self.batch_size);
+        // What an earlier run spilled goes first.
+        self.replay_spill().await;
+        let mut tick = tokio::time::interval(REPLAY_TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 n = self.rx.recv_many(&mut batch, self.batch_size) => {
@@ -205,12 +292,19 @@ impl LedgerWriter {
                     }
                     self.write(&mut batch).await;
                 }
+                _ = tick.tick() => {
+                    // Replay once the queue has room again, so replaying never makes it spill.
+                    if self.rx.len() <= self.rx.max_capacity() / 2 {
+                        self.replay_spill().await;
+                    }
+                }
                 _ = stop.changed() => {
-                    // Flush what is queued, then stop.
+                    // Flush what is queued, then what was spilled, then stop.
                     self.rx.close();
                     while self.rx.recv_many(&mut batch, self.batch_size).await > 0 {
                         self.write(&mut batch).await;
                     }
+                    self.replay_spill().await;
                     break;
                 }
             }
@@ -222,23 +316,159 @@ impl LedgerWriter {
     }
 
     async fn write(&self, batch: &mut Vec<LogRecord>) {
-        let rollups = rollup::aggregate(batch);
-        let rows: Vec<_> = batch.drain(..).map(LogRecord::into_row).collect();
-        let count = rows.len();
+        let started = Instant::now();
+        self.write_batch(batch).await;
+        self.stats
+            .batch_seconds
+            .observe(started.elapsed().as_secs_f64());
+    }
+
+    /// Writes a batch (emptying it). When the database refused it five times it is spilled;
+    /// only when that fails too are the rows lost, and counted as dropped.
+    async fn write_batch(&self, batch: &mut Vec<LogRecord>) {
+        if !self.try_write_batch(batch, false).await {
+            let count = batch.len() as u64;
+            match self.spill.as_ref().map(|s| s.append(batch.iter())) {
+                Some(Ok(_)) => tracing::warn!("ledger batch of {count} spilled for a later retry"),
+                Some(Err(e)) => {
+                    self.dropped.fetch_add(count, Ordering::Relaxed);
+                    tracing::error!("ledger batch of {count} rows lost (spill file: {e})");
+                }
+                None => {
+                    self.dropped.fetch_add(count, Ordering::Relaxed);
+                    tracing::error!("ledger batch of {count} rows lost");
+                }
+            }
+        }
+        batch.clear();
+    }
+
+    /// Writes spilled records back, batch by batch, until the spill files are empty or the
+    /// database refuses (they stay for the next try).
+    async fn replay_spill(&self) {
+        let Some(spill) = self.spill.clone() else {
+            return;
+        };
+        while spill.has_work() {
+            let mut replay = match spill.open_replay() {
+                Ok(Some(r)) => r,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::error!("cannot open the ledger spill file: {e}");
+                    return;
+                }
+            };
+            loop {
+                let (batch, bad) = match replay.next_batch(self.batch_size) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        tracing::error!("cannot read the ledger spill file: {e}");
+                        return;
+                    }
+                };
+                if bad > 0 {
+                    self.dropped.fetch_add(bad, Ordering::Relaxed);
+                    tracing::error!("{bad} unreadable lines in the ledger spill file skipped");
+                }
+                if batch.is_empty() {
+                    break;
+                }
+                let n = batch.len() as u64;
+                if !self.try_write_batch(&batch, true).await {
+                    // Stays in the file (from the last committed offset) for the next tick.
+                    return;
+                }
+                spill.replayed(n);
+                if let Err(e) = replay.commit() {
+                    tracing::error!("cannot record the ledger replay's progress: {e}");
+                }
+            }
+            if let Err(e) = replay.finish() {
+                tracing::error!("cannot remove the replayed ledger spill file: {e}");
+                return;
+            }
+            tracing::info!(spilled_total = spill.spilled(), "ledger spill replayed");
+        }
+    }
+
+    /// One batch with its rollups in one transaction, retried up to five times; whether it
+    /// was written. `replay`: the records come from the spill file, where a crash between a
+    /// batch's commit and the replay's progress mark can leave records already stored.
+    async fn try_write_batch(&self, batch: &[LogRecord], replay: bool) -> bool {
+        // The batch as it will be written, once request-id conflicts have been resolved.
+        let mut resolved: Option<Vec<LogRecord>> = None;
         let mut delay = Duration::from_millis(50);
         for attempt in 1..=5 {
-            match self.store.write_ledger_batch(rows.clone(), &rollups).await {
-                Ok(()) => return,
+            let records = resolved.as_deref().unwrap_or(batch);
+            if records.is_empty() {
+                return true;
+            }
+            let rollups = rollup::aggregate(records);
+            let rows: Vec<_> = records.iter().map(LogRecord::to_row).collect();
+            let count = rows.len();
+            match self.store.write_ledger_batch(rows, &rollups).await {
+                Ok(()) => {
+                    self.stats
+                        .written
+                        .fetch_add(count as u64, Ordering::Relaxed);
+                    return true;
+                }
+                // A request id already stored: try again at once without the conflict.
+                Err(e) if e.is_conflict() && attempt < 5 => {
+                    match self.resolve_conflicts(records, replay).await {
+                        Ok(kept) => resolved = Some(kept),
+                        Err(e) => tracing::warn!(
+                            "ledger batch of {count} conflicts and cannot be checked: {e}"
+                        ),
+                    }
+                }
                 Err(e) if attempt < 5 => {
                     tracing::warn!(attempt, "ledger batch of {count} failed, retrying: {e}");
                     tokio::time::sleep(delay).await;
                     delay *= 2;
                 }
                 Err(e) => {
-                    self.dropped.fetch_add(count as u64, Ordering::Relaxed);
-                    tracing::error!("ledger batch of {count} rows lost: {e}");
+                    tracing::error!("ledger batch of {count} rows failed five times: {e}");
                 }
             }
         }
+        false
+    }
+
+    /// The records minus those already stored by a replay interrupted by a crash (same request
+    /// id and time), with every other request id that is stored, or repeated within the batch,
+    /// made unique (`<id>~<random>`): a caller-chosen `x-request-id` used twice keeps both rows.
+    async fn resolve_conflicts(
+        &self,
+        records: &[LogRecord],
+        replay: bool,
+    ) -> Result<Vec<LogRecord>, crate::store::StoreError> {
+        let ids: Vec<String> = records.iter().map(|r| r.request_id.clone()).collect();
+        let stored = self.store.existing_request_ids(&ids).await?;
+        let mut seen = HashSet::new();
+        let mut kept = Vec::with_capacity(records.len());
+        for record in records {
+            let mut record = record.clone();
+            let id = record.request_id.clone();
+            match stored.get(&id) {
+                Some(at)
+                    if replay && at.timestamp_micros() == record.created_at.timestamp_micros() =>
+                {
+                    tracing::info!(request_id = %id, "spilled record already stored; skipped");
+                    continue;
+                }
+                Some(_) => {}
+                None if seen.insert(id.clone()) => {
+                    kept.push(record);
+                    continue;
+                }
+                None => {}
+            }
+            let renamed = format!("{id}~{}", uuid::Uuid::new_v4().simple());
+            tracing::warn!(request_id = %id, stored_as = %renamed, "request id already recorded; stored under another");
+            record.request_id = renamed;
+            kept.push(record);
+        }
+        Ok(kept)
     }
 }

@@ -5,6 +5,7 @@ pub mod estimate;
 mod ledger;
 mod retention;
 pub mod rollup;
+pub mod spill;
 pub mod stats;
 
 pub use ledger::{AttemptRecord, Ledger, LedgerWriter, LogRecord, UsageSource};

@@ -27,6 +27,8 @@ use crate::mock::{MockOptions, MockUpstream};
 pub const BENCH_PATH: &str = "/v1/chat/completions";
 /// The small non-streaming chat body every benchmark request carries.
 pub const BENCH_BODY: &str = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello in one short sentence."}],"max_tokens":16}"#;
+/// The same request, streamed (SSE), for the time-to-first-token phase.
+pub const BENCH_STREAM_BODY: &str = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello in one short sentence."}],"max_tokens":16,"stream":true,"stream_options":{"include_usage":true}}"#;
 /// Credential used when calling the mock (directly or through the bare proxy).
 const DIRECT_CREDENTIAL: &str = "sk-bench-direct";
 /// One request never waits longer than this.
@@ -52,7 +54,15 @@ pub struct BenchArgs {
     /// Sequential requests on one connection in the latency phase.
     #[arg(long, default_value_t = 2000)]
     pub latency_requests: usize,
-    /// Measure only these targets (repeatable): tollgate, bare, mock. Default: all three.
+    /// Sequential streamed (SSE) requests on one connection in the time-to-first-token phase
+    /// (0 skips it).
+    #[arg(long, default_value_t = 500)]
+    pub stream_requests: usize,
+    /// The nginx binary for the `nginx` target (default: `nginx` on PATH or /usr/sbin/nginx;
+    /// Debian's `nginx-light`, which scripts/bench.sh installs).
+    #[arg(long)]
+    pub nginx_bin: Option<PathBuf>,
+    /// Measure only these targets (repeatable): tollgate, bare, nginx, mock. Default: all.
     #[arg(long = "only", value_enum)]
     pub only: Vec<TargetKind>,
     /// Extra environment for the Tollgate child, K=V (repeatable).
@@ -103,6 +113,8 @@ pub enum TargetKind {
     Mock,
     /// The bare Pingora pass-through in front of the mock.
     Bare,
+    /// nginx `proxy_pass` with upstream keep-alive in front of the mock.
+    Nginx,
     /// Tollgate with the full pipeline in front of the mock.
     Tollgate,
 }
@@ -112,6 +124,7 @@ impl TargetKind {
         match self {
             TargetKind::Mock => "mock",
             TargetKind::Bare => "bare",
+            TargetKind::Nginx => "nginx",
             TargetKind::Tollgate => "tollgate",
         }
     }
@@ -131,6 +144,14 @@ impl LoadTarget {
             addr,
             authorization: format!("Bearer {bearer}"),
             body: Bytes::from_static(BENCH_BODY.as_bytes()),
+        }
+    }
+
+    /// The same target asked for a streamed answer.
+    pub fn streaming(&self) -> Self {
+        Self {
+            body: Bytes::from_static(BENCH_STREAM_BODY.as_bytes()),
+            ..self.clone()
         }
     }
 }
@@ -157,6 +178,16 @@ impl Connection {
 
     /// Sends the request and reads the whole answer.
     async fn send(&mut self, target: &LoadTarget) -> anyhow::Result<StatusCode> {
+        Ok(self.send_timed(target, Instant::now()).await?.0)
+    }
+
+    /// Sends the request and reads the whole answer; the status and when the first body
+    /// bytes arrived, measured from `started`.
+    async fn send_timed(
+        &mut self,
+        target: &LoadTarget,
+        started: Instant,
+    ) -> anyhow::Result<(StatusCode, Duration)> {
         let exchange = async {
             self.sender.ready().await?;
             let request = Request::post(BENCH_PATH)
@@ -166,8 +197,14 @@ impl Connection {
                 .body(Full::new(target.body.clone()))?;
             let response = self.sender.send_request(request).await?;
             let status = response.status();
-            response.into_body().collect().await?;
-            anyhow::Ok(status)
+            let mut body = response.into_body();
+            let mut first = None;
+            while let Some(frame) = body.frame().await {
+                if frame?.data_ref().is_some_and(|d| !d.is_empty()) && first.is_none() {
+                    first = Some(started.elapsed());
+                }
+            }
+            anyhow::Ok((status, first.unwrap_or_else(|| started.elapsed())))
         };
         tokio::time::timeout(REQUEST_TIMEOUT, exchange)
             .await
@@ -188,6 +225,9 @@ pub struct Latency {
     pub p50_us: u64,
     pub p99_us: u64,
     pub max_us: u64,
+    /// Time to the first body bytes (for a streamed answer: the first event).
+    pub first_p50_us: u64,
+    pub first_p99_us: u64,
 }
 
 /// Throughput at saturation.
@@ -212,6 +252,7 @@ fn micros(d: Duration) -> u64 {
 /// `requests` sequential requests on one keep-alive connection (reconnecting after an error).
 pub async fn measure_latency(target: &LoadTarget, requests: usize) -> anyhow::Result<Latency> {
     let mut hist = histogram()?;
+    let mut first_hist = histogram()?;
     let mut result = Latency::default();
     let mut connection: Option<Connection> = None;
     let mut consecutive_failures = 0;
@@ -222,10 +263,10 @@ pub async fn measure_latency(target: &LoadTarget, requests: usize) -> anyhow::Re
         }
         let started = Instant::now();
         let outcome = match connection.as_mut() {
-            Some(c) => c.send(target).await,
+            Some(c) => c.send_timed(target, started).await,
             None => match Connection::open(target.addr).await {
                 Ok(mut c) => {
-                    let outcome = c.send(target).await;
+                    let outcome = c.send_timed(target, started).await;
                     connection = Some(c);
                     outcome
                 }
@@ -233,8 +274,9 @@ pub async fn measure_latency(target: &LoadTarget, requests: usize) -> anyhow::Re
             },
         };
         match outcome {
-            Ok(status) if status.is_success() => {
+            Ok((status, first)) if status.is_success() => {
                 hist.saturating_record(micros(started.elapsed()));
+                first_hist.saturating_record(micros(first));
                 result.ok += 1;
                 consecutive_failures = 0;
             }
@@ -255,6 +297,8 @@ pub async fn measure_latency(target: &LoadTarget, requests: usize) -> anyhow::Re
     result.p50_us = hist.value_at_quantile(0.50);
     result.p99_us = hist.value_at_quantile(0.99);
     result.max_us = hist.max();
+    result.first_p50_us = first_hist.value_at_quantile(0.50);
+    result.first_p99_us = first_hist.value_at_quantile(0.99);
     Ok(result)
 }
 
@@ -332,10 +376,15 @@ async fn throughput_worker(
 
 /// Peak resident set size (VmHWM) of a process, in KiB.
 pub fn peak_rss_kib(pid: u32) -> Option<u64> {
+    proc_status_kib(pid, "VmHWM:")
+}
+
+/// A `/proc/PID/status` field in KiB (`VmRSS:`, `VmHWM:`).
+pub fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|kib| kib.parse().ok())
 }
@@ -465,8 +514,27 @@ pub fn binary(flag: Option<&PathBuf>, name: &str, flag_name: &str) -> anyhow::Re
 pub struct TargetReport {
     pub kind: TargetKind,
     pub latency: Latency,
+    /// Streamed requests at concurrency 1 (`first_*`: time to the first event).
+    pub stream: Option<Latency>,
     pub throughput: Throughput,
     pub peak_rss_kib: Option<u64>,
+    /// Resident memory after start-up and set-up, before the measured phases.
+    pub idle_rss_kib: Option<u64>,
+    /// Resident memory after the throughput phase.
+    pub end_rss_kib: Option<u64>,
+    /// Tollgate only: what its ledger did with the requests it served.
+    pub ledger: Option<LedgerCheck>,
+}
+
+/// Requests Tollgate counted against the rows its ledger wrote, from its `/metrics`.
+#[derive(Clone, Debug, Default)]
+pub struct LedgerCheck {
+    pub requests: u64,
+    pub written: u64,
+    pub spilled: u64,
+    pub dropped: u64,
+    /// How long after the load the last row was written.
+    pub caught_up_after: Duration,
 }
 
 /// Warms up, then measures latency and throughput.
@@ -476,12 +544,26 @@ async fn measure(
     args: &BenchArgs,
     pid: Option<u32>,
 ) -> anyhow::Result<TargetReport> {
+    let idle_rss_kib = pid.and_then(|p| proc_status_kib(p, "VmRSS:"));
     measure_latency(target, 200.min(args.latency_requests.max(1)))
         .await
         .with_context(|| format!("{}: warm-up", kind.name()))?;
     let latency = measure_latency(target, args.latency_requests.max(1))
         .await
         .with_context(|| format!("{}: latency phase", kind.name()))?;
+    let stream = if args.stream_requests > 0 {
+        let streaming = target.streaming();
+        measure_latency(&streaming, 50.min(args.stream_requests))
+            .await
+            .with_context(|| format!("{}: streaming warm-up", kind.name()))?;
+        Some(
+            measure_latency(&streaming, args.stream_requests)
+                .await
+                .with_context(|| format!("{}: streaming phase", kind.name()))?,
+        )
+    } else {
+        None
+    };
     let throughput = measure_throughput(
         target,
         args.concurrency,
@@ -492,8 +574,12 @@ async fn measure(
     Ok(TargetReport {
         kind,
         latency,
+        stream,
         throughput,
         peak_rss_kib: pid.and_then(peak_rss_kib),
+        idle_rss_kib,
+        end_rss_kib: pid.and_then(|p| proc_status_kib(p, "VmRSS:")),
+        ledger: None,
     })
 }
 
@@ -589,9 +675,127 @@ async fn bench_tollgate(
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let report = measure(TargetKind::Tollgate, &target, args, Some(child.pid())).await;
+    let mut report = measure(TargetKind::Tollgate, &target, args, Some(child.pid())).await?;
     child.check_alive()?;
-    report
+    report.ledger = Some(ledger_check(&admin_base).await?);
+    Ok(report)
+}
+
+/// Sum of a family's samples in a Prometheus text exposition.
+fn metric_sum(text: &str, name: &str) -> u64 {
+    text.lines()
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+/// Waits (up to 60 s) until Tollgate's ledger has accounted for every request it served:
+/// written, or (never expected) dropped.
+async fn ledger_check(admin_base: &str) -> anyhow::Result<LedgerCheck> {
+    let url = format!("{admin_base}/metrics");
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        let text = client
+            .get(&url)
+            .send()
+            .await?
+            .error_for_status()?
+            .text()
+            .await?;
+        let check = LedgerCheck {
+            requests: metric_sum(&text, "tollgate_requests_total"),
+            written: metric_sum(&text, "tollgate_ledger_rows_written_total"),
+            spilled: metric_sum(&text, "tollgate_ledger_spilled_total"),
+            dropped: metric_sum(&text, "tollgate_ledger_dropped_total"),
+            caught_up_after: started.elapsed(),
+        };
+        if check.written + check.dropped >= check.requests
+            || started.elapsed() > Duration::from_secs(60)
+        {
+            return Ok(check);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// nginx `proxy_pass` with upstream keep-alive, one worker per CPU, access log off: the
+/// anchor for what a mature C proxy does on this machine.
+async fn bench_nginx(
+    args: &BenchArgs,
+    mock: &MockUpstream,
+    dir: &Path,
+    bin: PathBuf,
+) -> anyhow::Result<TargetReport> {
+    let port = free_port()?;
+    let prefix = dir.join("nginx");
+    std::fs::create_dir_all(prefix.join("tmp"))?;
+    let conf = prefix.join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "daemon off;\nmaster_process on;\nworker_processes auto;\npid {p}/nginx.pid;\nerror_log {p}/error.log warn;\n\
+             events {{ worker_connections 4096; }}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {p}/tmp;\n  proxy_temp_path {p}/tmp;\n  fastcgi_temp_path {p}/tmp;\n  uwsgi_temp_path {p}/tmp;\n  scgi_temp_path {p}/tmp;\n\
+               upstream mock {{ server {mock}; keepalive 128; }}\n\
+               server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      proxy_pass http://mock;\n      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n      proxy_buffering off;\n    }}\n  }}\n}}\n",
+            p = prefix.display(),
+            mock = mock.addr,
+        ),
+    )?;
+    let mut command = Command::new(bin);
+    command
+        .arg("-p")
+        .arg(&prefix)
+        .arg("-e")
+        .arg(prefix.join("error.log"))
+        .arg("-c")
+        .arg(&conf);
+    let mut child = ChildGuard::spawn("nginx", command, &dir.join("nginx.log"))?;
+    child
+        .wait_ready(
+            &format!("http://127.0.0.1:{port}/__mock/health"),
+            Duration::from_secs(15),
+        )
+        .await?;
+    let target = LoadTarget::new(SocketAddr::from(([127, 0, 0, 1], port)), DIRECT_CREDENTIAL);
+    let mut report = measure(TargetKind::Nginx, &target, args, None).await?;
+    child.check_alive()?;
+    // Master and workers together.
+    report.peak_rss_kib = process_tree(child.pid())
+        .into_iter()
+        .map(peak_rss_kib)
+        .sum::<Option<u64>>();
+    Ok(report)
+}
+
+/// A process and its children (one level: nginx's master and workers).
+fn process_tree(pid: u32) -> Vec<u32> {
+    let mut pids = vec![pid];
+    if let Ok(children) = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")) {
+        pids.extend(
+            children
+                .split_whitespace()
+                .filter_map(|c| c.parse::<u32>().ok()),
+        );
+    }
+    pids
+}
+
+/// The nginx binary: `--nginx-bin`, else `nginx` on PATH, else /usr/sbin/nginx.
+fn nginx_binary(flag: Option<&PathBuf>) -> Option<PathBuf> {
+    if let Some(path) = flag {
+        return Some(path.clone());
+    }
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .chain([PathBuf::from("/usr/sbin")])
+        .map(|d| d.join("nginx"))
+        .find(|p| p.is_file())
 }
 
 /// Runs the selected targets and writes the report to `out`.
@@ -607,6 +811,12 @@ pub async fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<Vec<T
     }
     if selected(TargetKind::Tollgate) {
         binary(args.tollgate_bin.as_ref(), "tollgate", "--tollgate-bin")?;
+    }
+    let nginx = nginx_binary(args.nginx_bin.as_ref());
+    if args.only.contains(&TargetKind::Nginx) && nginx.as_ref().is_none_or(|p| !p.is_file()) {
+        bail!(
+            "nginx not found (install Debian's nginx-light, as scripts/bench.sh does, or pass --nginx-bin)"
+        );
     }
     let mock = MockUpstream::try_start_with(MockOptions {
         event_delay: Duration::ZERO,
@@ -635,8 +845,20 @@ pub async fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<Vec<T
     out.flush()?;
 
     let mut reports = Vec::new();
-    for kind in [TargetKind::Mock, TargetKind::Bare, TargetKind::Tollgate] {
+    for kind in [
+        TargetKind::Mock,
+        TargetKind::Nginx,
+        TargetKind::Bare,
+        TargetKind::Tollgate,
+    ] {
         if !selected(kind) {
+            continue;
+        }
+        if kind == TargetKind::Nginx && nginx.is_none() {
+            writeln!(
+                out,
+                "skipping nginx: not installed (scripts/bench.sh installs nginx-light)"
+            )?;
             continue;
         }
         writeln!(out, "measuring {} ...", kind.name())?;
@@ -647,6 +869,10 @@ pub async fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<Vec<T
                 measure(TargetKind::Mock, &target, args, None).await?
             }
             TargetKind::Bare => bench_bare(args, &mock, dir.path()).await?,
+            TargetKind::Nginx => {
+                let bin = nginx.clone().ok_or_else(|| anyhow!("nginx not found"))?;
+                bench_nginx(args, &mock, dir.path(), bin).await?
+            }
             TargetKind::Tollgate => bench_tollgate(args, &mock, dir.path()).await?,
         };
         reports.push(report);
@@ -665,13 +891,20 @@ fn mib(kib: Option<u64>) -> String {
 
 /// The table and the summary line.
 pub fn write_report(out: &mut impl Write, reports: &[TargetReport]) -> anyhow::Result<()> {
-    let mock = reports.iter().find(|r| r.kind == TargetKind::Mock);
-    let bare = reports.iter().find(|r| r.kind == TargetKind::Bare);
-    let tollgate = reports.iter().find(|r| r.kind == TargetKind::Tollgate);
+    let find = |k| reports.iter().find(|r| r.kind == k);
+    let (mock, bare, nginx, tollgate) = (
+        find(TargetKind::Mock),
+        find(TargetKind::Bare),
+        find(TargetKind::Nginx),
+        find(TargetKind::Tollgate),
+    );
+    let ttft = |r: &TargetReport| r.stream.as_ref().map(|l| l.first_p50_us);
+    let ttft99 = |r: &TargetReport| r.stream.as_ref().map(|l| l.first_p99_us);
+    let opt = |v: Option<u64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
     writeln!(out)?;
     writeln!(
         out,
-        "{:<9} {:>10} {:>7} {:>8} {:>8} {:>9} {:>9} {:>10} {:>10} {:>9}",
+        "{:<9} {:>9} {:>6} {:>7} {:>7} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7} {:>7} {:>7}",
         "target",
         "req/s",
         "errors",
@@ -681,60 +914,90 @@ pub fn write_report(out: &mut impl Write, reports: &[TargetReport]) -> anyhow::R
         "+p99 µs",
         "sat p50µs",
         "sat p99µs",
-        "peak MiB"
+        "ttft p50",
+        "ttft p99",
+        "+ttft50",
+        "idleMiB",
+        "endMiB",
+        "peakMiB"
     )?;
     for r in reports {
-        let (added50, added99) = match (mock, r.kind) {
+        let (added50, added99, added_ttft) = match (mock, r.kind) {
             (Some(m), kind) if kind != TargetKind::Mock => (
                 format!("{:+}", signed_diff(r.latency.p50_us, m.latency.p50_us)),
                 format!("{:+}", signed_diff(r.latency.p99_us, m.latency.p99_us)),
+                match (ttft(r), ttft(m)) {
+                    (Some(a), Some(b)) => format!("{:+}", signed_diff(a, b)),
+                    _ => "-".to_string(),
+                },
             ),
-            _ => ("-".to_string(), "-".to_string()),
+            _ => ("-".to_string(), "-".to_string(), "-".to_string()),
         };
         writeln!(
             out,
-            "{:<9} {:>10.0} {:>7} {:>8} {:>8} {:>9} {:>9} {:>10} {:>10} {:>9}",
+            "{:<9} {:>9.0} {:>6} {:>7} {:>7} {:>8} {:>8} {:>9} {:>9} {:>8} {:>8} {:>8} {:>7} {:>7} {:>7}",
             r.kind.name(),
             r.throughput.rps,
-            r.throughput.failed + r.latency.failed,
+            r.throughput.failed + r.latency.failed + r.stream.as_ref().map_or(0, |l| l.failed),
             r.latency.p50_us,
             r.latency.p99_us,
             added50,
             added99,
             r.throughput.p50_us,
             r.throughput.p99_us,
+            opt(ttft(r)),
+            opt(ttft99(r)),
+            added_ttft,
+            mib(r.idle_rss_kib),
+            mib(r.end_rss_kib),
             mib(r.peak_rss_kib),
         )?;
     }
     writeln!(out)?;
     let mut summary = Vec::new();
+    let ratio = |a: &TargetReport, b: &TargetReport| a.throughput.rps / b.throughput.rps.max(1e-9);
+    if let (Some(t), Some(n)) = (tollgate, nginx) {
+        summary.push(format!("tollgate/nginx throughput {:.2}", ratio(t, n)));
+    }
     if let (Some(t), Some(b)) = (tollgate, bare) {
-        summary.push(format!(
-            "tollgate/bare throughput {:.2}",
-            t.throughput.rps / b.throughput.rps.max(1e-9)
-        ));
+        summary.push(format!("tollgate/bare throughput {:.2}", ratio(t, b)));
     }
-    if let (Some(t), Some(m)) = (tollgate, mock) {
-        summary.push(format!(
-            "tollgate added p50 {:+} µs p99 {:+} µs",
-            signed_diff(t.latency.p50_us, m.latency.p50_us),
-            signed_diff(t.latency.p99_us, m.latency.p99_us)
-        ));
+    if let (Some(b), Some(n)) = (bare, nginx) {
+        summary.push(format!("bare/nginx throughput {:.2}", ratio(b, n)));
     }
-    if let (Some(b), Some(m)) = (bare, mock) {
-        summary.push(format!(
-            "bare added p50 {:+} µs p99 {:+} µs",
-            signed_diff(b.latency.p50_us, m.latency.p50_us),
-            signed_diff(b.latency.p99_us, m.latency.p99_us)
-        ));
+    for (name, r) in [("tollgate", tollgate), ("bare", bare), ("nginx", nginx)] {
+        if let (Some(r), Some(m)) = (r, mock) {
+            summary.push(format!(
+                "{name} added p50 {:+} µs p99 {:+} µs{}",
+                signed_diff(r.latency.p50_us, m.latency.p50_us),
+                signed_diff(r.latency.p99_us, m.latency.p99_us),
+                match (ttft(r), ttft(m)) {
+                    (Some(a), Some(b)) => format!(" ttft {:+} µs", signed_diff(a, b)),
+                    _ => String::new(),
+                }
+            ));
+        }
     }
     if let Some(t) = tollgate {
-        summary.push(format!("tollgate peak RSS {} MiB", mib(t.peak_rss_kib)));
-    }
-    if let Some(b) = bare {
-        summary.push(format!("bare peak RSS {} MiB", mib(b.peak_rss_kib)));
+        summary.push(format!(
+            "tollgate RSS idle {} MiB, after load {} MiB, peak {} MiB",
+            mib(t.idle_rss_kib),
+            mib(t.end_rss_kib),
+            mib(t.peak_rss_kib)
+        ));
     }
     writeln!(out, "summary: {}", summary.join("; "))?;
+    if let Some(l) = tollgate.and_then(|t| t.ledger.as_ref()) {
+        writeln!(
+            out,
+            "ledger: {} requests served, {} rows written, {} spilled to disk (and replayed), {} dropped; caught up {:.1} s after the load",
+            l.requests,
+            l.written,
+            l.spilled,
+            l.dropped,
+            l.caught_up_after.as_secs_f64()
+        )?;
+    }
     out.flush()?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod accounts;
+pub mod exposition;
 pub mod routes;
 
 use serde_json::{Value, json};
@@ -84,7 +85,11 @@ impl Tollgate {
     }
 
     pub async fn start_with(opts: Options) -> Tollgate {
-        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(tempfile::tempdir().unwrap(), opts).await
+    }
+
+    /// Starts an instance on an existing data directory (a restart), on fresh ports.
+    pub async fn start_in(dir: tempfile::TempDir, opts: Options) -> Tollgate {
         let (proxy_port, admin_port) = (free_port(), free_port());
         let log_path = dir.path().join("tollgate.log");
         let log = std::fs::File::create(&log_path).unwrap();
