@@ -27,7 +27,7 @@ fn strategy_schema() -> utoipa::openapi::Object {
 pub struct RouteTargetView {
     /// `provider/model`: the provider's name, a slash, the model (which may hold slashes of
     /// its own).
-    #[schema(example = "anthropic/claude-haiku-4-5")]
+    #[schema(example = "anthropic/claude-haiku-4-5", pattern = r"^[^/\s]+/\S+$")]
     pub target: String,
     /// 1 to 1000; the share of first picks under `weighted`. 1 when left out.
     #[serde(default = "one")]
