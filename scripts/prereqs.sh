@@ -14,6 +14,8 @@ command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
+# The unified-API tests drive the official Python SDKs from a venv (scripts/sdk-venv.sh).
+command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-venv)
 if [ "${TOLLGATE_NEED_CHROMIUM:-}" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   missing+=(chromium)
 fi

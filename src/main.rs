@@ -152,6 +152,10 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
+    // Model redirects are read with the routing rules (the config module stays a leaf).
+    if let Err(e) = tollgate::routing::redirects_from_config(&config.redirect) {
+        return fail(format!("invalid configuration: {e}"));
+    }
     let serving = matches!(command, Command::Serve);
     let telemetry = tollgate::telemetry::init(&config, serving);
     let result = match command {

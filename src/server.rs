@@ -227,6 +227,13 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     }
     rt.spawn(state.oauth.clone().run(stop_rx.clone()));
     rt.spawn(
+        state.models.clone().run(
+            (config.models.refresh_interval_secs > 0)
+                .then(|| Duration::from_secs(config.models.refresh_interval_secs)),
+            stop_rx.clone(),
+        ),
+    );
+    rt.spawn(
         HealthSync::new(state.health.clone(), state.cluster.clone()).run(
             Duration::from_millis(config.health.sync_interval_ms),
             stop_rx.clone(),
@@ -394,7 +401,9 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
         .sync()
         .await
         .map_err(|e| anyhow!("cannot load OAuth tokens: {e}"))?;
-    let catalog = Catalog::load(store.clone(), master.clone(), oauth.cells())
+    let redirects = crate::routing::redirects_from_config(&config.redirect)
+        .map_err(|e| anyhow!("invalid configuration: {e}"))?;
+    let catalog = Catalog::load(store.clone(), master.clone(), oauth.cells(), redirects)
         .await
         .context("cannot load the configuration snapshot")?;
     let (ledger, writer) = Ledger::with_spill(
@@ -435,7 +444,13 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
             in_flight: in_flight.clone(),
         },
     ));
+    let models = Arc::new(crate::models::ModelLists::new(
+        store.clone(),
+        catalog.clone(),
+        Duration::from_millis(config.models.fetch_timeout_ms),
+    ));
     let state = Arc::new(AppState {
+        models,
         jwt,
         accounts,
         config,

@@ -32,6 +32,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Token counts for answers whose provider usage never arrived.
     pub estimator: Arc<crate::usage::estimate::Estimator>,
+    /// Each provider's model list (fetched, cached).
+    pub models: Arc<crate::models::ModelLists>,
     /// OAuth provider tokens, the client-credentials issuer and JWT issuers.
     pub oauth: Arc<OAuth>,
     /// Prometheus metrics; the proxy reports each finished request to it.

@@ -1055,6 +1055,9 @@ async fn refresh_now_is_single_flight_across_services_on_one_database() {
             health_check_path: None,
             retry_after_send: false,
             forward_headers: None,
+            drop_unsupported_params: false,
+            path_template: None,
+            models_path: None,
         })
         .await
         .unwrap();

@@ -138,6 +138,40 @@ const TABLE: &[(&str, &str, Target, [u16; 5])] = &[
         Any,
         [204, 403, 403, 204, 401],
     ),
+    // A provider's model list: providers:read / providers:write to fetch it now.
+    (
+        "GET",
+        "/api/providers/{id}/models",
+        Any,
+        [200, 200, 200, 200, 401],
+    ),
+    (
+        "POST",
+        "/api/providers/{id}/models/refresh",
+        Any,
+        [200, 403, 403, 200, 401],
+    ),
+    // Model routes: providers:read / routes:write.
+    ("GET", "/api/model-routes", No, [200, 200, 200, 200, 401]),
+    ("POST", "/api/model-routes", No, [201, 403, 403, 403, 401]),
+    (
+        "GET",
+        "/api/model-routes/{id}",
+        Any,
+        [200, 200, 200, 200, 401],
+    ),
+    (
+        "PATCH",
+        "/api/model-routes/{id}",
+        Any,
+        [200, 403, 403, 403, 401],
+    ),
+    (
+        "DELETE",
+        "/api/model-routes/{id}",
+        Any,
+        [204, 403, 403, 403, 401],
+    ),
     // Provider keys: provider_keys:read / write / check.
     ("GET", "/api/provider-keys", No, [200, 403, 200, 200, 401]),
     ("POST", "/api/provider-keys", No, [201, 403, 403, 403, 401]),
@@ -637,6 +671,14 @@ impl World {
                 )
                 .await
             }
+            "model-routes" => {
+                self.admin_post(
+                    "/api/model-routes",
+                    json!({"name": format!("r-{}", rand_suffix()),
+                           "targets": [{"target": "openai/gpt-4o-mini"}]}),
+                )
+                .await
+            }
             "roles" => {
                 self.admin_post(
                     "/api/roles",
@@ -771,6 +813,11 @@ impl World {
                 "model": format!("m-{}", rand_suffix()), "input_per_mtok": "3",
                 "output_per_mtok": "4"
             })),
+            ("POST", "/api/model-routes") => Some(json!({
+                "name": format!("r-{}", rand_suffix()),
+                "targets": [{"target": "openai/gpt-4o-mini", "weight": 2}],
+            })),
+            ("PATCH", "/api/model-routes/{id}") => Some(json!({"strategy": "random"})),
             ("POST", "/api/model-prices") => Some(json!({
                 "model": format!("m-{}", rand_suffix()), "input_per_mtok": "1",
                 "output_per_mtok": "2"

@@ -535,7 +535,7 @@ async fn retention_deletes_old_logs_in_batches_and_keeps_rollups() {
             name: "old-spender".into(),
             key_hash: "not-a-real-hash".into(),
             key_prefix: "tg-old".into(),
-            provider_id: 1,
+            provider_ids: vec![1],
             owner_id: None,
             strategy: "round_robin".into(),
             max_retries: 0,
@@ -631,6 +631,9 @@ async fn the_migration_rolls_up_existing_logs_like_the_ledger_does() {
         // Columns added after migration 6 are not in that schema.
         m.usage_source = sea_orm::ActiveValue::NotSet;
         m.response_model = sea_orm::ActiveValue::NotSet;
+        m.resolved_model = sea_orm::ActiveValue::NotSet;
+        m.route = sea_orm::ActiveValue::NotSet;
+        m.translated = sea_orm::ActiveValue::NotSet;
         request_log::Entity::insert(m)
             .exec_without_returning(&b)
             .await

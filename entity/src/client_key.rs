@@ -1,4 +1,5 @@
-//! Tollgate-issued client keys: stored only as a keyed hash, bound to one provider.
+//! Tollgate-issued client keys: stored only as a keyed hash; they reach the providers of
+//! `client_key_providers`, the first of which is `provider_id`.
 
 use sea_orm::entity::prelude::*;
 

@@ -13,7 +13,7 @@ pub struct Model {
     pub api_format: String,
     /// Origin plus optional path prefix; the client's path is appended to it.
     pub base_url: String,
-    /// Where the credential goes upstream: `bearer`, `x-api-key` or `x-goog-api-key`.
+    /// Where the credential goes upstream: `bearer`, `x-api-key`, `x-goog-api-key` or `api-key`.
     pub auth_scheme: String,
     pub enabled: bool,
     pub connect_timeout_ms: i64,
@@ -26,6 +26,15 @@ pub struct Model {
     /// JSON array of extra request header names forwarded to this provider, beyond its API
     /// format's allowlist.
     pub forward_headers: Option<String>,
+    /// Unified API: parameters a translated request asks for that this provider cannot honour
+    /// are dropped (listed in the log) instead of refused with a 400.
+    pub drop_unsupported_params: bool,
+    /// The upstream path in place of `{base path}{client path}`: `{path}` is the client's path
+    /// after its version segment (`/chat/completions`), `{model}` the model asked for; may end
+    /// in a query (`?api-version=…`). NULL: the client's path as is.
+    pub path_template: Option<String>,
+    /// Path of the provider's model list (under the base URL); NULL: the format's own.
+    pub models_path: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

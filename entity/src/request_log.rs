@@ -36,6 +36,13 @@ pub struct Model {
     pub usage_source: Option<String>,
     /// The model the answer named (priced in preference to the requested one).
     pub response_model: Option<String>,
+    /// The model the request was finally sent to (after `provider/` prefixes and model routes);
+    /// NULL when it is the one asked for.
+    pub resolved_model: Option<String>,
+    /// The model route that chose the targets, if one did.
+    pub route: Option<String>,
+    /// The request and answer were translated between API formats.
+    pub translated: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

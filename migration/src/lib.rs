@@ -15,6 +15,10 @@ mod m20261203_000011_log_indexes;
 mod m20261203_000012_ttfb_rollups;
 mod m20261203_000020_oauth_providers;
 mod m20261203_000021_oauth_inbound;
+mod m20261203_000030_client_key_providers;
+mod m20261203_000031_model_routes;
+mod m20261203_000032_provider_models;
+mod m20261203_000033_routed_request_logs;
 
 pub struct Migrator;
 
@@ -35,6 +39,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_ttfb_rollups::Migration),
             Box::new(m20261203_000020_oauth_providers::Migration),
             Box::new(m20261203_000021_oauth_inbound::Migration),
+            Box::new(m20261203_000030_client_key_providers::Migration),
+            Box::new(m20261203_000031_model_routes::Migration),
+            Box::new(m20261203_000032_provider_models::Migration),
+            Box::new(m20261203_000033_routed_request_logs::Migration),
         ]
     }
 }

@@ -63,7 +63,7 @@ pub enum Permission {
     /// Read the audit trail.
     #[serde(rename = "audit:read")]
     AuditRead,
-    /// Change model routes (unified mode). Reserved: no route needs it yet.
+    /// Create, change and delete model routes (unified API).
     #[serde(rename = "routes:write")]
     RoutesWrite,
 }
@@ -148,7 +148,7 @@ impl Permission {
             }
             Permission::RolesManage => "Create, change and delete custom roles",
             Permission::AuditRead => "Read the audit trail",
-            Permission::RoutesWrite => "Change model routes (reserved for unified mode)",
+            Permission::RoutesWrite => "Create, change and delete model routes",
         }
     }
 }

@@ -29,7 +29,10 @@ pub struct ClientKeyView {
     pub id: i64,
     pub name: String,
     pub key_prefix: String,
+    /// The first of `provider_ids`.
     pub provider_id: i64,
+    /// The providers the key reaches, in order (at least one).
+    pub provider_ids: Vec<i64>,
     pub provider_key_ids: Vec<i64>,
     pub owner_id: Option<i64>,
     #[schema(schema_with = strategy_schema)]
@@ -74,6 +77,7 @@ impl From<ClientKeyWithPool> for ClientKeyView {
             name: k.key.name,
             key_prefix: k.key.key_prefix,
             provider_id: k.key.provider_id,
+            provider_ids: k.provider_ids,
             provider_key_ids: k.provider_key_ids,
             owner_id: k.key.owner_id,
             strategy: k.key.strategy,
@@ -106,7 +110,7 @@ pub struct CreatedClientKey {
     pub key: String,
 }
 
-/// Body of POST (name, provider_id and provider_key_ids required) and PATCH (every field
+/// Body of POST (name, provider_id or provider_ids, and provider_key_ids required) and PATCH (every field
 /// optional; a limit set to null is removed). The OpenAPI document shows the POST form as
 /// [`CreateClientKey`].
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -115,9 +119,14 @@ pub struct ClientKeyInput {
     /// 1 to 128 characters.
     #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
     pub name: Option<String>,
-    /// The provider the key is bound to; cannot change after creation.
+    /// The provider the key is bound to: the same as `provider_ids: [provider_id]`. On PATCH
+    /// it may only repeat the key's first provider.
     pub provider_id: Option<i64>,
-    /// Keys of that provider to pool.
+    /// The providers the key reaches, in order (1 to 20, no repeats). Requests whose model
+    /// names no provider (`provider/model`) or route go to the first that serves the model.
+    #[schema(min_items = 1, max_items = 20)]
+    pub provider_ids: Option<Vec<i64>>,
+    /// Keys of those providers to pool.
     pub provider_key_ids: Option<Vec<i64>>,
     /// `round_robin` when left out.
     #[schema(schema_with = strategy_schema)]
@@ -156,7 +165,7 @@ pub struct ClientKeyInput {
 }
 
 /// The POST form of [`ClientKeyInput`] in the OpenAPI document: the same fields, with `name`,
-/// `provider_id` and `provider_key_ids` required and not null.
+/// `provider_key_ids` required and not null, and `provider_id` or `provider_ids` given.
 pub struct CreateClientKey;
 
 impl utoipa::PartialSchema for CreateClientKey {
@@ -164,10 +173,9 @@ impl utoipa::PartialSchema for CreateClientKey {
         let mut schema = ClientKeyInput::schema();
         if let RefOr::T(Schema::Object(o)) = &mut schema {
             o.properties.insert("name".into(), String::schema());
-            o.properties.insert("provider_id".into(), i64::schema());
             o.properties
                 .insert("provider_key_ids".into(), Vec::<i64>::schema());
-            for field in ["name", "provider_id", "provider_key_ids"] {
+            for field in ["name", "provider_key_ids"] {
                 if !o.required.iter().any(|r| r == field) {
                     o.required.push(field.into());
                 }
@@ -280,19 +288,79 @@ fn check_retries(n: i32) -> Result<i32, ApiError> {
     Ok(n)
 }
 
-/// Every pooled key must exist and belong to the client key's provider.
-async fn check_pool(state: &AppState, provider_id: i64, ids: &[i64]) -> Result<Vec<i64>, ApiError> {
+/// Every pooled key must exist and belong to one of the client key's providers.
+async fn check_pool(
+    state: &AppState,
+    provider_ids: &[i64],
+    ids: &[i64],
+) -> Result<Vec<i64>, ApiError> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
-    let keys = state.store.list_provider_keys(Some(provider_id)).await?;
-    if let Some(bad) = ids.iter().find(|id| !keys.iter().any(|k| k.id == **id)) {
+    let keys = state.store.list_provider_keys(None).await?;
+    if let Some(bad) = ids.iter().find(|id| {
+        !keys
+            .iter()
+            .any(|k| k.id == **id && provider_ids.contains(&k.provider_id))
+    }) {
         return Err(ApiError::invalid(
             "provider_key_ids",
-            format!("contains {bad}, which is not a key of provider {provider_id}"),
+            format!("contains {bad}, which is not a key of the client key's providers"),
         ));
     }
     Ok(ids)
+}
+
+/// Most providers one client key reaches.
+const MAX_PROVIDERS: usize = 20;
+
+/// The key's provider set from `provider_ids` or `provider_id` (a one-element set): 1 to
+/// [`MAX_PROVIDERS`] providers that exist, none twice; `provider_id`, when both are given, must
+/// be the first of the set.
+async fn provider_set(
+    state: &AppState,
+    provider_id: Option<i64>,
+    provider_ids: Option<&[i64]>,
+) -> Result<Option<Vec<i64>>, ApiError> {
+    let ids = match (provider_id, provider_ids) {
+        (None, None) => return Ok(None),
+        (Some(id), None) => vec![id],
+        (first, Some(ids)) => {
+            if ids.is_empty() || ids.len() > MAX_PROVIDERS {
+                return Err(ApiError::invalid(
+                    "provider_ids",
+                    format!("must list 1 to {MAX_PROVIDERS} providers"),
+                ));
+            }
+            if first.is_some_and(|f| ids.first() != Some(&f)) {
+                return Err(ApiError::invalid(
+                    "provider_id",
+                    "must be the first of provider_ids when both are given",
+                ));
+            }
+            ids.to_vec()
+        }
+    };
+    let field = if provider_ids.is_some() {
+        "provider_ids"
+    } else {
+        "provider_id"
+    };
+    for (i, id) in ids.iter().enumerate() {
+        if ids[..i].contains(id) {
+            return Err(ApiError::invalid(
+                field,
+                format!("lists provider {id} twice"),
+            ));
+        }
+        if state.store.get_provider(*id).await.is_err() {
+            return Err(ApiError::invalid(
+                field,
+                format!("{id} does not name a provider"),
+            ));
+        }
+    }
+    Ok(Some(ids))
 }
 
 /// The key if the scope covers it: another user's key is 404 to a caller who may only see
@@ -406,14 +474,12 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<CreatedClientKey>), ApiError> {
     let scope = caller.scope(Permission::ClientKeysWrite, Permission::ClientKeysWriteOwn)?;
     let name = required(req.name.as_deref(), "name")?;
-    let provider_id = required(req.provider_id, "provider_id")?;
+    let provider_ids = required(
+        provider_set(&state, req.provider_id, req.provider_ids.as_deref()).await?,
+        "provider_id",
+    )?;
     let pool = required(req.provider_key_ids.as_deref(), "provider_key_ids")?;
-    state
-        .store
-        .get_provider(provider_id)
-        .await
-        .map_err(|_| ApiError::invalid("provider_id", "does not name a provider"))?;
-    let provider_key_ids = check_pool(&state, provider_id, pool).await?;
+    let provider_key_ids = check_pool(&state, &provider_ids, pool).await?;
     if scope == Scope::Own && req.touches_limits() {
         return Err(ApiError::MissingPermission(
             Permission::ClientKeysWrite.as_str(),
@@ -427,7 +493,7 @@ pub async fn create(
             name: check_name(name)?,
             key_hash: state.master.hash_client_key(&key),
             key_prefix: client_key_prefix(&key),
-            provider_id,
+            provider_ids,
             owner_id: Some(caller.id()),
             strategy: check_strategy(req.strategy.as_deref().unwrap_or("round_robin"))?,
             max_retries: check_retries(req.max_retries.unwrap_or(2))?,
@@ -472,24 +538,46 @@ pub async fn update(
             Permission::ClientKeysWrite.as_str(),
         ));
     }
-    if req
-        .provider_id
-        .is_some_and(|p| p != current.key.provider_id)
+    if req.provider_ids.is_none()
+        && req
+            .provider_id
+            .is_some_and(|p| p != current.key.provider_id)
     {
         return Err(ApiError::invalid(
             "provider_id",
-            "cannot change; create a new client key",
+            "cannot change alone; send provider_ids to change the key's providers",
         ));
     }
-    let provider_key_ids = match &req.provider_key_ids {
-        Some(ids) => Some(check_pool(&state, current.key.provider_id, ids).await?),
+    let provider_ids = match req.provider_ids.as_deref() {
+        Some(ids) => provider_set(&state, req.provider_id, Some(ids)).await?,
         None => None,
+    };
+    let reach = provider_ids.as_deref().unwrap_or(&current.provider_ids);
+    let provider_key_ids = match (&req.provider_key_ids, &provider_ids) {
+        (Some(ids), _) => Some(check_pool(&state, reach, ids).await?),
+        // A smaller provider set drops the pooled keys of the providers left out.
+        (None, Some(set)) => {
+            let keys = state.store.list_provider_keys(None).await?;
+            Some(
+                current
+                    .provider_key_ids
+                    .iter()
+                    .copied()
+                    .filter(|id| {
+                        keys.iter()
+                            .any(|k| k.id == *id && set.contains(&k.provider_id))
+                    })
+                    .collect(),
+            )
+        }
+        (None, None) => None,
     };
     let patch = ClientKeyPatch {
         name: req.name.as_deref().map(check_name).transpose()?,
         strategy: req.strategy.as_deref().map(check_strategy).transpose()?,
         max_retries: req.max_retries.map(check_retries).transpose()?,
         enabled: req.enabled,
+        provider_ids,
         provider_key_ids,
         limits: req.limits_patch()?,
     };

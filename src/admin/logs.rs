@@ -46,7 +46,15 @@ pub struct LogView {
     pub usage_source: Option<String>,
     /// The model the answer named (priced in preference to `model`).
     pub response_model: Option<String>,
-    /// Every key tried, in order: `provider_key_id`, `status`, `error_kind`, `latency_ms`.
+    /// The model the request was finally sent to (after a `provider/` prefix or a model
+    /// route), when it differs from `model`.
+    pub resolved_model: Option<String>,
+    /// The model route that chose the targets, if one did.
+    pub route: Option<String>,
+    /// The request and answer were translated between API formats (unified API).
+    pub translated: bool,
+    /// Every key tried, in order: `provider_key_id`, `provider_id`, `model` (as asked of that
+    /// provider), `translated`, `status`, `error_kind`, `latency_ms`.
     pub attempts: Vec<AttemptRecord>,
 }
 
@@ -76,6 +84,9 @@ impl From<entity::request_log::Model> for LogView {
             partial: m.partial,
             usage_source: m.usage_source,
             response_model: m.response_model,
+            resolved_model: m.resolved_model,
+            route: m.route,
+            translated: m.translated,
             attempts: m
                 .attempts
                 .as_deref()

@@ -11,6 +11,7 @@ mod fields;
 mod jwt_issuers;
 mod logs;
 pub mod metrics;
+mod model_routes;
 mod oauth;
 mod openapi;
 mod prices;
@@ -71,6 +72,21 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(providers::get)
                 .patch(providers::update)
                 .delete(providers::delete),
+        )
+        .route("/providers/{id}/models", get(model_routes::provider_models))
+        .route(
+            "/providers/{id}/models/refresh",
+            post(model_routes::refresh_provider_models),
+        )
+        .route(
+            "/model-routes",
+            get(model_routes::list).post(model_routes::create),
+        )
+        .route(
+            "/model-routes/{id}",
+            get(model_routes::get)
+                .patch(model_routes::update)
+                .delete(model_routes::delete),
         )
         .route(
             "/provider-keys",

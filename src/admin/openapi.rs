@@ -2,8 +2,8 @@
 //! the request and response types, and served at `GET /api/openapi.json`.
 
 use super::{
-    audit_log, auth, client_keys, jwt_issuers, logs, oauth, prices, provider_keys, providers,
-    public_keys, roles, stats, users,
+    audit_log, auth, client_keys, jwt_issuers, logs, model_routes, oauth, prices, provider_keys,
+    providers, public_keys, roles, stats, users,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -54,6 +54,13 @@ use utoipa::{Modify, OpenApi};
         providers::get,
         providers::update,
         providers::delete,
+        model_routes::provider_models,
+        model_routes::refresh_provider_models,
+        model_routes::list,
+        model_routes::get,
+        model_routes::create,
+        model_routes::update,
+        model_routes::delete,
         provider_keys::list,
         provider_keys::create,
         provider_keys::get,
@@ -95,6 +102,7 @@ use utoipa::{Modify, OpenApi};
         (name = "users", description = "Management accounts (`users:manage`)"),
         (name = "roles", description = "Roles and permissions"),
         (name = "providers", description = "Upstream providers"),
+        (name = "model-routes", description = "Model routes of the unified API"),
         (name = "provider-keys", description = "Provider credentials"),
         (name = "client-keys", description = "Tollgate-issued keys and their OAuth2 clients"),
         (name = "jwt-issuers", description = "Trusted external JWT issuers"),

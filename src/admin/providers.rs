@@ -39,6 +39,16 @@ pub struct ProviderView {
     pub retry_after_send: bool,
     /// Request headers forwarded to this provider beyond its API format's allowlist.
     pub forward_headers: Vec<String>,
+    /// Unified API: parameters a translated request asks for that this provider cannot honour
+    /// are dropped instead of refused with a 400.
+    pub drop_unsupported_params: bool,
+    /// The upstream path in place of the client's: `{path}` is the client's path after its
+    /// version segment (`/chat/completions`), `{model}` the model asked for; may end in a query
+    /// (Azure OpenAI: `/openai/deployments/{model}{path}?api-version=2024-10-21`). Null: the
+    /// client's path under the base URL.
+    pub path_template: Option<String>,
+    /// Where the provider lists its models (under the base URL); the format's own when null.
+    pub models_path: Option<String>,
     /// The OAuth2 client configuration, when OAuth2 keys of this provider can be connected.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oauth: Option<OAuthConfigView>,
@@ -70,6 +80,9 @@ impl From<entity::provider::Model> for ProviderView {
                 .as_deref()
                 .and_then(|j| serde_json::from_str(j).ok())
                 .unwrap_or_default(),
+            drop_unsupported_params: m.drop_unsupported_params,
+            path_template: m.path_template,
+            models_path: m.models_path,
             oauth: None,
             created_at: m.created_at,
             updated_at: m.updated_at,
@@ -107,6 +120,14 @@ pub struct CreateProvider {
     /// headers are refused.
     #[schema(max_items = 32)]
     pub forward_headers: Option<Vec<String>>,
+    /// false when left out.
+    pub drop_unsupported_params: Option<bool>,
+    /// See [`ProviderView::path_template`]; starts with `/`, at most 512 characters.
+    #[schema(max_length = 512, pattern = r"^/[^\s]*$")]
+    pub path_template: Option<String>,
+    /// A path starting with `/`; the format's own when left out.
+    #[schema(max_length = 512, pattern = r"^/[^\s]*$")]
+    pub models_path: Option<String>,
 }
 
 /// Every field optional.
@@ -133,6 +154,15 @@ pub struct UpdateProvider {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Vec<String>>, max_items = 32)]
     pub forward_headers: Option<Option<Vec<String>>>,
+    pub drop_unsupported_params: Option<bool>,
+    /// The template, or null for the client's path as is.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, max_length = 512, pattern = r"^/[^\s]*$")]
+    pub path_template: Option<Option<String>>,
+    /// A path, or null for the format's own.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, max_length = 512, pattern = r"^/[^\s]*$")]
+    pub models_path: Option<Option<String>>,
     /// The OAuth2 client for keys of kind `oauth2`; null removes it. Its `client_secret` is
     /// write-only.
     #[serde(default, deserialize_with = "double_option")]
@@ -196,7 +226,30 @@ fn check_name(name: &str) -> Result<String, ApiError> {
     if name.is_empty() || name.len() > 64 {
         return Err(ApiError::invalid("name", "must have 1 to 64 characters"));
     }
+    // Clients address a provider's models as `name/model`.
+    if name.contains('/') {
+        return Err(ApiError::invalid("name", "must not contain `/`"));
+    }
     Ok(name.to_string())
+}
+
+/// A path template: a path starting with `/`, no blanks, at most 512 characters; the only
+/// placeholders are `{path}` and `{model}`.
+fn check_template(t: &str) -> Result<String, ApiError> {
+    let rest = t.replace("{path}", "").replace("{model}", "");
+    if !t.starts_with('/') || t.len() > 512 || t.chars().any(char::is_whitespace) {
+        return Err(ApiError::invalid(
+            "path_template",
+            "must start with `/`, have at most 512 characters and no blanks",
+        ));
+    }
+    if rest.contains('{') || rest.contains('}') {
+        return Err(ApiError::invalid(
+            "path_template",
+            "the only placeholders are {path} and {model}",
+        ));
+    }
+    Ok(t.to_string())
 }
 
 fn check_base_url(url: &str) -> Result<String, ApiError> {
@@ -208,7 +261,10 @@ fn check_auth_scheme(s: &str) -> Result<String, ApiError> {
     parse_auth_scheme(s)
         .map(|p| auth_scheme_name(p).to_string())
         .ok_or_else(|| {
-            ApiError::invalid("auth_scheme", "must be bearer, x-api-key or x-goog-api-key")
+            ApiError::invalid(
+                "auth_scheme",
+                "must be bearer, x-api-key, x-goog-api-key or api-key",
+            )
         })
 }
 
@@ -326,6 +382,13 @@ pub async fn create(
                 .transpose()?,
             retry_after_send: req.retry_after_send.unwrap_or(false),
             forward_headers: req.forward_headers.map(check_forward_headers).transpose()?,
+            drop_unsupported_params: req.drop_unsupported_params.unwrap_or(false),
+            path_template: req
+                .path_template
+                .as_deref()
+                .map(check_template)
+                .transpose()?,
+            models_path: req.models_path.as_deref().map(check_path).transpose()?,
         })
         .await?;
     refresh_catalog(&state).await;
@@ -373,6 +436,9 @@ pub async fn update(
         health_check_path: map_patch(req.health_check_path, |p| check_path(&p))?,
         retry_after_send: req.retry_after_send,
         forward_headers: map_patch(req.forward_headers, check_forward_headers)?,
+        drop_unsupported_params: req.drop_unsupported_params,
+        path_template: map_patch(req.path_template, |p| check_template(&p))?,
+        models_path: map_patch(req.models_path, |p| check_path(&p))?,
     };
     let updated = state.store.update_provider(id, patch).await?;
     if let Some(oauth) = req.oauth {

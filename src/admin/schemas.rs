@@ -7,7 +7,7 @@ use crate::scheduler::Strategy;
 use crate::snapshot::auth_scheme_name;
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
-fn string_enum<'a>(values: impl IntoIterator<Item = &'a str>) -> Object {
+pub fn string_enum<'a>(values: impl IntoIterator<Item = &'a str>) -> Object {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .enum_values(Some(values))
@@ -37,14 +37,7 @@ pub fn api_format_schema() -> Object {
 }
 
 pub fn auth_scheme_schema() -> Object {
-    string_enum(
-        [
-            CredentialPlacement::Bearer,
-            CredentialPlacement::XApiKey,
-            CredentialPlacement::XGoogApiKey,
-        ]
-        .map(auth_scheme_name),
-    )
+    string_enum(CredentialPlacement::ALL.map(auth_scheme_name))
 }
 
 pub fn strategy_schema() -> Object {

@@ -113,7 +113,7 @@ async fn create_in(
             name: name.to_string(),
             key_hash: master.hash_client_key(&key),
             key_prefix: client_key_prefix(&key),
-            provider_id: found.id,
+            provider_ids: vec![found.id],
             owner_id: None,
             strategy: "round_robin".into(),
             max_retries: 2,

@@ -26,10 +26,51 @@ pub struct Config {
     pub ledger: LedgerConfig,
     pub retention: RetentionConfig,
     pub oauth: OAuthConfig,
+    pub models: ModelsConfig,
     pub server: ServerConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
     pub otel: OtelConfig,
+    /// Model redirects of the unified API (`[[redirect]] from = "claude"
+    /// to = "anthropic/claude-…"`): read-only model routes.
+    #[serde(default)]
+    pub redirect: Vec<RedirectConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelsConfig {
+    /// How often every provider's model list is fetched again; 0: only on demand.
+    pub refresh_interval_secs: u64,
+    /// A model-list fetch that takes longer fails.
+    pub fetch_timeout_ms: u64,
+}
+
+/// One `[[redirect]]`: a bare model name standing for one or more `provider/model` targets.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedirectConfig {
+    pub from: String,
+    pub to: RedirectTargets,
+    /// `first_available` (the default), `round_robin`, `random` or `weighted`.
+    #[serde(default)]
+    pub strategy: Option<String>,
+}
+
+/// `to = "provider/model"` or `to = ["provider/model", …]` (weights 1), or
+/// `to = [{ target = "provider/model", weight = 3 }, …]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum RedirectTargets {
+    One(String),
+    Many(Vec<RedirectTarget>),
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum RedirectTarget {
+    Name(String),
+    Weighted { target: String, weight: u32 },
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -538,6 +579,15 @@ impl Config {
         }
         if o.jwks_refetch_min_secs > 86_400 {
             return invalid("oauth.jwks_refetch_min_secs", "must be at most 86400");
+        }
+        if self.models.refresh_interval_secs > 604_800 {
+            return invalid(
+                "models.refresh_interval_secs",
+                "must be at most 604800 (a week; 0 refreshes only on demand)",
+            );
+        }
+        if !(1..=300_000).contains(&self.models.fetch_timeout_ms) {
+            return invalid("models.fetch_timeout_ms", "must be between 1 and 300000");
         }
         if self.server.grace_period_secs > 300 {
             return invalid("server.grace_period_secs", "must be at most 300");

@@ -62,6 +62,18 @@ pub fn model_from_gemini_path(path: &str) -> Option<&str> {
     valid_model(model).then_some(model)
 }
 
+/// The path with the model of a `…/models/{model}…` path replaced (`None` when the path names
+/// no model or `model` cannot stand in a Gemini path).
+pub fn gemini_path_with_model(path: &str, model: &str) -> Option<String> {
+    let at = path.find("/models/")? + "/models/".len();
+    let tail = &path[at..];
+    let end = tail.find(':').unwrap_or(tail.len());
+    if !valid_model(&tail[..end]) || !valid_model(model) {
+        return None;
+    }
+    Some(format!("{}{model}{}", &path[..at], &tail[end..]))
+}
+
 #[derive(Deserialize, Default)]
 struct GenerationConfig {
     #[serde(default, rename = "maxOutputTokens", alias = "max_output_tokens")]

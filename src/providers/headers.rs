@@ -20,11 +20,12 @@ fn request_format(format: ApiFormat) -> &'static [&'static str] {
 /// Header names a provider's `forward_headers` may never add: credentials, the caller's
 /// address and identity, hop-by-hop framing, and the gateway's account headers.
 pub fn may_configure(name: &str) -> bool {
-    const NEVER: [&str; 22] = [
+    const NEVER: [&str; 23] = [
         "host",
         "authorization",
         "proxy-authorization",
         "x-api-key",
+        "api-key",
         "x-goog-api-key",
         "cookie",
         "forwarded",

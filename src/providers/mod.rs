@@ -6,6 +6,7 @@ mod anthropic;
 mod gemini;
 pub mod headers;
 mod json;
+mod models;
 mod openai;
 mod progress;
 pub mod sse;
@@ -19,14 +20,15 @@ use serde::{Deserialize, Serialize};
 
 use json::Scalar;
 
-pub use gemini::model_from_gemini_path;
+pub use gemini::{gemini_path_with_model, model_from_gemini_path};
+pub use models::{ModelPage, model_list_query, parse_model_list, render_model, render_model_list};
 pub use progress::MAX_TEXT_KEPT;
 pub use sse::{SseEvent, SseItem, SseSplitter};
 pub use text::TextSink;
 pub use tracker::UsageTracker;
 pub use translate::{
-    ResponseTranslator, TranslateError, TranslateOptions, Translated, translate_error,
-    translate_request,
+    ResponseSpec, ResponseTranslator, TranslateError, TranslateOptions, Translated, rename_model,
+    translate_error, translate_request,
 };
 pub use verdict::{
     MAX_ERROR_BODY, Verdict, VerdictClass, parse_go_duration, parse_retry_after, verdict,
@@ -81,6 +83,17 @@ pub enum CredentialPlacement {
     XApiKey,
     /// `x-goog-api-key: <key>`
     XGoogApiKey,
+    /// `api-key: <key>` (Azure OpenAI)
+    ApiKey,
+}
+
+impl CredentialPlacement {
+    pub const ALL: [CredentialPlacement; 4] = [
+        CredentialPlacement::Bearer,
+        CredentialPlacement::XApiKey,
+        CredentialPlacement::XGoogApiKey,
+        CredentialPlacement::ApiKey,
+    ];
 }
 
 /// One API operation the gateway knows.

@@ -50,6 +50,13 @@ pub enum ProxyError {
     /// The last credential tried found the provider overloaded.
     #[error("upstream overloaded")]
     UpstreamOverloaded { retry_after: Option<Duration> },
+    /// The model names nothing the key reaches (no `provider/` prefix, route or model list).
+    #[error("unknown model for this key")]
+    UnknownModel { model: String, reachable: String },
+    /// The request cannot be translated for the model's provider (a parameter it cannot
+    /// honour, a malformed request, an endpoint that does not translate).
+    #[error("{0}")]
+    Translate(providers::TranslateError),
     #[error("internal error")]
     Internal,
 }
@@ -78,6 +85,8 @@ impl ProxyError {
             | ProxyError::KeyMisconfigured
             | ProxyError::KeyExpired
             | ProxyError::ModelNotAllowed { .. } => 403,
+            ProxyError::UnknownModel { .. } => 404,
+            ProxyError::Translate(e) => e.status(),
             ProxyError::Limited(_) => 429,
             ProxyError::LimitsUnavailable => 503,
             ProxyError::BodyTooLarge { .. } => 413,
@@ -103,6 +112,11 @@ impl ProxyError {
             | ProxyError::KeyMisconfigured
             | ProxyError::KeyExpired
             | ProxyError::ModelNotAllowed { .. } => "forbidden",
+            ProxyError::UnknownModel { .. } => "model_not_found",
+            ProxyError::Translate(providers::TranslateError::Unsupported { .. }) => {
+                "unsupported_parameter"
+            }
+            ProxyError::Translate(_) => "invalid_request",
             ProxyError::Limited(r) if r.limit == Limit::Budget => "insufficient_quota",
             ProxyError::Limited(_) => "rate_limited",
             ProxyError::LimitsUnavailable => "limits_unavailable",
@@ -133,6 +147,11 @@ impl ProxyError {
             ProxyError::KeyMisconfigured => "key_misconfigured",
             ProxyError::KeyExpired => "key_expired",
             ProxyError::ModelNotAllowed { .. } => "model_not_allowed",
+            ProxyError::UnknownModel { .. } => "unknown_model",
+            ProxyError::Translate(providers::TranslateError::Unsupported { .. }) => {
+                "unsupported_parameter"
+            }
+            ProxyError::Translate(_) => "untranslatable",
             ProxyError::Limited(r) => match r.limit {
                 Limit::Rpm => "limit_rpm",
                 Limit::Concurrency => "limit_max_concurrent",
@@ -169,6 +188,10 @@ impl ProxyError {
             ProxyError::ModelNotAllowed { model: None } => {
                 "This API key is limited to certain models and the request names none.".into()
             }
+            ProxyError::UnknownModel { model, reachable } => format!(
+                "The model `{model}` does not exist or is not available to this API key. {reachable}"
+            ),
+            ProxyError::Translate(e) => e.to_string(),
             ProxyError::Limited(r) => format!(
                 "Limit reached for this API key: {} (`{}`). Retry after {} s.",
                 r.limit.describe(),
@@ -219,6 +242,9 @@ impl ProxyError {
 
     /// The body in the wire format of the API the client called.
     pub fn body(&self, format: ApiFormat) -> Bytes {
+        if let ProxyError::Translate(e) = self {
+            return Bytes::from(e.render(format).1);
+        }
         Bytes::from(providers::error_body(
             format,
             self.status(),

@@ -5,8 +5,8 @@
 
 use crate::health::now_ms;
 use crate::providers::{
-    self, Endpoint, TextSink, UsageOutcome, UsageTracker, Verdict, VerdictClass,
-    headers::ResponseHeader as Allowed,
+    self, Endpoint, ResponseSpec, ResponseTranslator, TextSink, UsageOutcome, UsageTracker,
+    Verdict, VerdictClass, headers::ResponseHeader as Allowed,
 };
 use crate::snapshot::ProviderEntry;
 use crate::upstream::{self, SendError, UpstreamClient};
@@ -27,6 +27,61 @@ pub struct Exchange<'a> {
     pub request_id: &'a str,
     /// Headers of our own for the client (its key's rate-limit figures).
     pub extra_headers: &'a [(&'static str, String)],
+    /// The request was translated from the client's format: the answer (and an error) is
+    /// translated back, event by event.
+    pub translation: Option<&'a ResponseSpec>,
+}
+
+/// Watches the answer on its way to the client: the usage tracker (passthrough) or the
+/// response translator (which runs a tracker on the back end's bytes inside).
+enum Watch {
+    Track(Box<UsageTracker>),
+    Translate(Box<ResponseTranslator>),
+}
+
+impl Watch {
+    /// The bytes for the client for one upstream chunk.
+    fn feed(&mut self, chunk: Bytes) -> Bytes {
+        match self {
+            Watch::Track(t) => t.feed(&chunk).unwrap_or(chunk),
+            Watch::Translate(t) => t.feed(&chunk),
+        }
+    }
+
+    fn flush(&mut self) -> Bytes {
+        match self {
+            Watch::Track(t) => t.flush(),
+            Watch::Translate(t) => t.finish(),
+        }
+    }
+
+    fn outcome(&self) -> UsageOutcome {
+        match self {
+            Watch::Track(t) => t.outcome(),
+            Watch::Translate(t) => t.outcome(),
+        }
+    }
+
+    fn model(&self) -> Option<&str> {
+        match self {
+            Watch::Track(t) => t.model(),
+            Watch::Translate(t) => t.model(),
+        }
+    }
+
+    fn text(&self) -> &TextSink {
+        match self {
+            Watch::Track(t) => t.text(),
+            Watch::Translate(t) => t.text(),
+        }
+    }
+
+    fn body_bytes(&self) -> u64 {
+        match self {
+            Watch::Track(t) => t.body_bytes(),
+            Watch::Translate(t) => t.body_bytes(),
+        }
+    }
 }
 
 /// How one attempt ended.
@@ -172,20 +227,35 @@ impl Forwarder {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("text/event-stream"));
         let success = out.status < 300;
+        if let Some(spec) = ex.translation.filter(|_| !success) {
+            return self
+                .relay_translated_error(session, ex, upstream, spec, prefix, prefix_is_all, out)
+                .await;
+        }
         let strip = ex.strip_injected_usage && sse && success;
         let endpoint = if success {
             ex.endpoint
         } else {
             Endpoint::Models
         };
-        let mut tracker = UsageTracker::new(
-            ex.provider.format,
-            endpoint,
-            sse,
-            strip,
-            self.max_usage_buffer,
-        );
-        let down = match client_header(resp, ex, strip, prefix_is_all.then_some(prefix.len())) {
+        let mut tracker = match ex.translation {
+            Some(spec) => Watch::Translate(Box::new(ResponseTranslator::new(
+                spec.clone(),
+                chrono::Utc::now().timestamp().max(0) as u64,
+            ))),
+            None => Watch::Track(Box::new(UsageTracker::new(
+                ex.provider.format,
+                endpoint,
+                sse,
+                strip,
+                self.max_usage_buffer,
+            ))),
+        };
+        let down = match ex.translation {
+            Some(spec) => translated_header(resp, ex, spec.content_type(), None),
+            None => client_header(resp, ex, strip, prefix_is_all.then_some(prefix.len())),
+        };
+        let down = match down {
             Ok(h) => h,
             Err(_) => {
                 out.error_kind = Some("bad_response");
@@ -200,8 +270,9 @@ impl Forwarder {
         let mut drain_until = client_gone.then(|| tokio::time::Instant::now() + self.drain.timeout);
         let mut drained = 0u64;
         if !prefix.is_empty() {
-            let piece = tracker.feed(&prefix).unwrap_or_else(|| prefix.clone());
+            let piece = tracker.feed(prefix);
             if !client_gone
+                && !piece.is_empty()
                 && session
                     .write_response_body(Some(piece), false)
                     .await
@@ -228,7 +299,7 @@ impl Forwarder {
             match read {
                 Ok(Some(chunk)) => {
                     let len = chunk.len() as u64;
-                    let piece = tracker.feed(&chunk).unwrap_or(chunk);
+                    let piece = tracker.feed(chunk);
                     if client_gone {
                         drained += len;
                         if drained > self.drain.max_bytes {
@@ -272,7 +343,7 @@ impl Forwarder {
             out.error_kind = Some("client_closed");
             return upstream_clean;
         }
-        if !upstream_clean && !chunked {
+        if !upstream_clean && (!chunked || ex.translation.is_some()) {
             // A fixed-length body cannot be finished: close the connection so the client sees
             // the truncation instead of waiting.
             session.set_keepalive(None);
@@ -285,6 +356,91 @@ impl Forwarder {
         }
         upstream_clean
     }
+}
+
+impl Forwarder {
+    /// A back-end error relayed to a client of another format: read whole (bounded), put in
+    /// the client's error shape, sent with its length.
+    #[allow(clippy::too_many_arguments)]
+    async fn relay_translated_error(
+        &self,
+        session: &mut Session,
+        ex: &Exchange<'_>,
+        upstream: &mut pingora::protocols::http::client::HttpSession,
+        spec: &ResponseSpec,
+        prefix: Bytes,
+        prefix_is_all: bool,
+        out: &mut Delivery,
+    ) -> bool {
+        let mut body = prefix.to_vec();
+        let mut upstream_clean = prefix_is_all;
+        while !upstream_clean && body.len() < providers::MAX_ERROR_BODY {
+            match upstream.read_response_body().await {
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                Ok(None) => upstream_clean = true,
+                Err(_) => break,
+            }
+        }
+        out.body_bytes = body.len() as u64;
+        let (status, rendered) =
+            providers::translate_error(spec.back, spec.front, out.status, &body);
+        let down = match ResponseHeader::build(status, Some(4)).and_then(|mut h| {
+            h.insert_header(http::header::CONTENT_TYPE, "application/json")?;
+            h.insert_header(http::header::CONTENT_LENGTH, rendered.len().to_string())?;
+            h.insert_header("x-request-id", ex.request_id)?;
+            for (name, value) in ex.extra_headers {
+                h.insert_header(*name, value.as_str())?;
+            }
+            Ok(h)
+        }) {
+            Ok(h) => h,
+            Err(_) => {
+                out.error_kind = Some("bad_response");
+                return false;
+            }
+        };
+        if session
+            .write_response_header(Box::new(down), false)
+            .await
+            .is_err()
+            || session
+                .write_response_body(Some(rendered), true)
+                .await
+                .is_err()
+        {
+            out.partial = true;
+            out.error_kind = Some("client_closed");
+        }
+        upstream_clean
+    }
+}
+
+/// The client's header for a translated answer: the provider's status, our content type,
+/// chunked; of the provider's headers only its request id (as `x-upstream-request-id`).
+fn translated_header(
+    resp: &ResponseHeader,
+    ex: &Exchange<'_>,
+    content_type: &str,
+    _known_length: Option<usize>,
+) -> Result<ResponseHeader, Box<pingora::Error>> {
+    let mut down = ResponseHeader::build(resp.status, Some(6))?;
+    if let Some(id) = resp
+        .headers
+        .get("x-request-id")
+        .or_else(|| resp.headers.get("request-id"))
+    {
+        down.append_header("x-upstream-request-id", id.clone())?;
+    }
+    down.insert_header(http::header::CONTENT_TYPE, content_type)?;
+    if content_type == "text/event-stream" {
+        down.insert_header(http::header::CACHE_CONTROL, "no-cache")?;
+    }
+    down.insert_header(http::header::TRANSFER_ENCODING, "chunked")?;
+    down.insert_header("x-request-id", ex.request_id)?;
+    for (name, value) in ex.extra_headers {
+        down.insert_header(*name, value.as_str())?;
+    }
+    Ok(down)
 }
 
 /// The client's response header: the provider's status and only the allowlisted headers,

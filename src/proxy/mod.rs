@@ -4,6 +4,7 @@ mod budget;
 mod error;
 mod forward;
 mod pipeline;
+mod plan;
 mod request;
 
 pub use error::ProxyError;

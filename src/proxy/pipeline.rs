@@ -5,12 +5,13 @@ use super::RequestCtx;
 use super::budget::BodyHold;
 use super::error::ProxyError;
 use super::forward::{Attempt, Delivery, Exchange, Forwarder};
+use super::plan::{self, Leg};
 use super::request;
 use crate::health::Signal;
 use crate::limits;
 use crate::oauth::Resolution;
 use crate::providers::{self, ApiFormat, VerdictClass};
-use crate::snapshot::{ClientKeyEntry, ProviderEntry, Snapshot};
+use crate::snapshot::{ClientKeyEntry, Snapshot};
 use crate::state::AppState;
 use crate::usage::estimate::EstimateInput;
 use crate::usage::{self, AttemptRecord, UsageSource};
@@ -56,9 +57,11 @@ async fn run(
     if path == "/oauth/token" || path == "/oauth/revoke" {
         return oauth_endpoint(state, session, ctx, &path).await;
     }
-    if !ApiFormat::ALL
-        .iter()
-        .any(|f| providers::classify(*f, &path).is_some())
+    let balance = path == BALANCE_PATH;
+    if !balance
+        && !ApiFormat::ALL
+            .iter()
+            .any(|f| providers::classify(*f, &path).is_some())
     {
         return Err(ProxyError::NotFound);
     }
@@ -76,11 +79,16 @@ async fn run(
     .ok_or(ProxyError::InvalidKey)?;
     ctx.record.client_key_id = Some(client.id);
     ctx.record.provider_id = Some(client.provider_id);
-    let provider = snapshot
+    let home = snapshot
         .provider(client.provider_id)
         .cloned()
         .ok_or(ProxyError::ProviderUnavailable)?;
-    *format = provider.format;
+    // A key of one provider speaks that provider's API (native passthrough); a key reaching
+    // several speaks the API its path names.
+    let unified = client.provider_ids.len() > 1;
+    if !unified {
+        *format = home.format;
+    }
     if !client.enabled {
         return Err(ProxyError::KeyDisabled);
     }
@@ -93,39 +101,47 @@ async fn run(
     {
         return Err(ProxyError::KeyExpired);
     }
-    let endpoint = providers::classify(provider.format, &path).ok_or(ProxyError::NotFound)?;
+    if balance {
+        return answer_json(session, ctx, 200, token_balance(state, &client).await).await;
+    }
+    let front = *format;
+    let endpoint = providers::classify(front, &path).ok_or(ProxyError::NotFound)?;
 
     // What is asked.
     let body = read_body(session, state.config.proxy.max_body_bytes, &mut ctx.body).await?;
-    let facts = providers::inspect_request(provider.format, endpoint, &path, &body);
+    let facts = providers::inspect_request(front, endpoint, &path, &body);
     ctx.record.model = facts.model.clone();
     ctx.record.stream = facts.stream;
-    if let Some(patterns) = &client.allowed_models {
-        let allowed = match &facts.model {
-            Some(m) => limits::glob::allowed(patterns, m),
-            // Listing models and the like name no model.
-            None => !endpoint.has_usage(),
-        };
-        if !allowed {
-            return Err(ProxyError::ModelNotAllowed {
-                model: facts.model.clone(),
-            });
-        }
+    if unified && endpoint == providers::Endpoint::Models {
+        return model_list(session, ctx, &snapshot, &client, front, &path).await;
     }
-    let injected = providers::inject_stream_usage(provider.format, endpoint, &body);
-    let strip_injected_usage = injected.is_some();
-    let body = injected.map(Bytes::from).unwrap_or(body);
-
-    if !provider.enabled {
-        return Err(ProxyError::ProviderUnavailable);
-    }
+    let plan = plan::plan(
+        &snapshot,
+        &client,
+        &plan::Asked {
+            header: session.req_header(),
+            path: &path,
+            front,
+            endpoint,
+            body: &body,
+            model: facts.model.as_deref(),
+        },
+    )?;
+    ctx.record.route = plan.route.clone();
 
     // Reserve the estimate against the key's limits; settle to real usage afterwards (a
     // reservation dropped early gives everything back).
-    let price = facts
-        .model
-        .as_deref()
-        .and_then(|m| snapshot.price_at(m, ctx.record.created_at));
+    let price = plan
+        .legs
+        .first()
+        .and_then(|l| l.model.as_deref())
+        .and_then(|m| snapshot.price_at(m, ctx.record.created_at))
+        .or_else(|| {
+            facts
+                .model
+                .as_deref()
+                .and_then(|m| snapshot.price_at(m, ctx.record.created_at))
+        });
     let estimate = if !endpoint.has_usage() {
         // Listing models and counting tokens use none.
         limits::Estimate::default()
@@ -141,23 +157,30 @@ async fn run(
         .limits
         .reserve(client.id, &client.limits, estimate)
         .await?;
-    let target = Target {
-        snapshot: &snapshot,
-        client: &client,
-        provider: &provider,
-        endpoint,
-        strip_injected_usage,
-    };
-    let result = forward_with_failover(
-        state,
-        forwarder,
-        session,
-        ctx,
-        &target,
-        body.clone(),
-        estimate.tokens,
-    )
-    .await;
+    let deadline = ctx.started + Duration::from_secs(state.config.proxy.failover_deadline_secs);
+    let mut result = Err(ProxyError::ProviderUnavailable);
+    for (i, leg) in plan.legs.iter().enumerate() {
+        if i > 0 && Instant::now() >= deadline {
+            break;
+        }
+        ctx.record.provider_id = Some(leg.provider.id);
+        ctx.record.resolved_model = leg
+            .model
+            .clone()
+            .filter(|m| Some(m) != facts.model.as_ref());
+        ctx.record.translated = leg.translation.is_some();
+        let target = Target {
+            snapshot: &snapshot,
+            client: &client,
+            leg,
+        };
+        result =
+            forward_with_failover(state, forwarder, session, ctx, &target, estimate.tokens).await;
+        match &result {
+            Err(e) if next_target_may_follow(e) => continue,
+            _ => break,
+        }
+    }
     let result = match result {
         Ok(delivery) => {
             record_delivery(state, ctx, &snapshot, endpoint, &body, delivery).await;
@@ -174,13 +197,116 @@ async fn run(
     result
 }
 
-/// Where a request goes, once it is admitted.
+/// The path of the client key's balance.
+const BALANCE_PATH: &str = "/v1/token/balance";
+
+/// Whether a leg's failure lets the request go on to the route's next target: nothing reached
+/// the client and the upstream provably did not process the request (no usable credential,
+/// an explicit refusal, no connection).
+fn next_target_may_follow(e: &ProxyError) -> bool {
+    match e {
+        ProxyError::NoCredential { .. }
+        | ProxyError::ProviderUnavailable
+        | ProxyError::UpstreamFailed { .. }
+        | ProxyError::UpstreamOverloaded { .. } => true,
+        ProxyError::Send(e) => e.before_send(),
+        _ => false,
+    }
+}
+
+/// `GET /v1/models` (and `/v1/models/{id}`) for a key reaching several providers: every
+/// `provider/model` of their cached lists and the routes it reaches, in the client's format.
+async fn model_list(
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    snapshot: &Snapshot,
+    client: &ClientKeyEntry,
+    front: ApiFormat,
+    path: &str,
+) -> Result<(), ProxyError> {
+    let models = plan::reachable_models(snapshot, client);
+    let one = path.strip_prefix("/v1/models/").filter(|id| !id.is_empty());
+    let body = match one {
+        None => providers::render_model_list(front, &models),
+        Some(id) => match models.iter().find(|(m, _)| m == id) {
+            Some((m, owner)) => providers::render_model(front, m, owner),
+            None => {
+                return Err(ProxyError::UnknownModel {
+                    model: id.to_string(),
+                    reachable: "GET /v1/models lists every model this key reaches.".into(),
+                });
+            }
+        },
+    };
+    answer_json(session, ctx, 200, body).await
+}
+
+/// The client key's budget, spend and daily usage against each limit.
+async fn token_balance(state: &AppState, client: &ClientKeyEntry) -> Vec<u8> {
+    use crate::pricing::format_nanos;
+    let u = state.limits.usage(client.id).await;
+    let l = &client.limits;
+    let remaining = |limit: Option<u64>, used: u64| limit.map(|l| l.saturating_sub(used));
+    let money = |n: Option<i64>| n.map(format_nanos);
+    let lifetime = u.lifetime_spend_nanos;
+    let day_cost = u.day_cost_nanos;
+    let now = chrono::Utc::now();
+    let body = serde_json::json!({
+        "object": "token_balance",
+        "key": {"id": client.id, "name": client.name},
+        "budget": money(l.budget),
+        "spend": format_nanos(lifetime),
+        "remaining": money(l.budget.map(|b| (b - lifetime).max(0))),
+        "day": u.day,
+        "daily": {
+            "requests": {"used": u.day_requests, "limit": l.rpd, "remaining": remaining(l.rpd, u.day_requests)},
+            "tokens": {"used": u.day_tokens, "limit": l.tpd, "remaining": remaining(l.tpd, u.day_tokens)},
+            "cost": {
+                "used": format_nanos(day_cost),
+                "limit": money(l.cost_per_day),
+                "remaining": money(l.cost_per_day.map(|c| (c - day_cost).max(0))),
+            },
+        },
+        "minute": {"requests": {"used": u.minute_requests, "limit": l.rpm}},
+        "concurrent": {"in_flight": u.in_flight, "limit": l.max_concurrent},
+        "expires_at": client.expires_at,
+        "expired": client.expires_at.is_some_and(|t| t <= now),
+    });
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
+/// A JSON answer of the gateway's own.
+async fn answer_json(
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    status: u16,
+    body: Vec<u8>,
+) -> Result<(), ProxyError> {
+    ctx.record.status = status;
+    let mut out = ResponseHeader::build(status, Some(3)).map_err(|_| ProxyError::Internal)?;
+    out.insert_header(http::header::CONTENT_TYPE, "application/json")
+        .map_err(|_| ProxyError::Internal)?;
+    out.insert_header(http::header::CONTENT_LENGTH, body.len().to_string())
+        .map_err(|_| ProxyError::Internal)?;
+    out.insert_header("x-request-id", ctx.record.request_id.as_str())
+        .map_err(|_| ProxyError::Internal)?;
+    if session
+        .write_response_header(Box::new(out), false)
+        .await
+        .is_ok()
+    {
+        let _ = session
+            .write_response_body(Some(Bytes::from(body)), true)
+            .await;
+    }
+    Ok(())
+}
+
+/// Where a request goes, once it is admitted: one leg of its plan.
 struct Target<'a> {
     snapshot: &'a Snapshot,
     client: &'a ClientKeyEntry,
-    provider: &'a ProviderEntry,
-    endpoint: providers::Endpoint,
-    strip_injected_usage: bool,
+    leg: &'a Leg,
 }
 
 /// Pause before a transient retry, times the number of credentials tried.
@@ -198,16 +324,14 @@ async fn forward_with_failover(
     session: &mut Session,
     ctx: &mut RequestCtx,
     target: &Target<'_>,
-    body: Bytes,
     est_tokens: u64,
 ) -> Result<Delivery, ProxyError> {
     let Target {
         snapshot,
         client,
-        provider,
-        endpoint,
-        strip_injected_usage,
+        leg,
     } = *target;
+    let provider = &*leg.provider;
     let deadline = ctx.started + Duration::from_secs(state.config.proxy.failover_deadline_secs);
     let mut transient_left = client.max_retries;
     let mut tried: Vec<i64> = Vec::new();
@@ -215,7 +339,10 @@ async fn forward_with_failover(
     let mut soonest: Option<Duration> = None;
     let extra = client_rate_headers(client);
     while tried.is_empty() || Instant::now() < deadline {
-        let Some(pick) = state.scheduler.pick(snapshot, client, &tried, est_tokens) else {
+        let Some(pick) = state
+            .scheduler
+            .pick(snapshot, client, provider.id, &tried, est_tokens)
+        else {
             break;
         };
         tried.push(pick.key.id);
@@ -228,12 +355,22 @@ async fn forward_with_failover(
                 state.oauth.provider.ensure_fresh(pick.key.id).await;
             }
             let credential = pick.key.credential();
-            let header = request::upstream_header(
-                session.req_header(),
-                provider,
-                credential.expose(),
-                body.len(),
-            )
+            let header = match leg.translation {
+                Some(_) => request::translated_header(
+                    session.req_header(),
+                    provider,
+                    &leg.target,
+                    credential.expose(),
+                    leg.body.len(),
+                ),
+                None => request::upstream_header(
+                    session.req_header(),
+                    provider,
+                    &leg.target,
+                    credential.expose(),
+                    leg.body.len(),
+                ),
+            }
             .map_err(|_| ProxyError::BadBody)?;
             let started = Instant::now();
             let attempt = forwarder
@@ -242,11 +379,12 @@ async fn forward_with_failover(
                     Exchange {
                         provider,
                         header,
-                        body: body.clone(),
-                        endpoint,
-                        strip_injected_usage,
+                        body: leg.body.clone(),
+                        endpoint: leg.endpoint,
+                        strip_injected_usage: leg.strip_injected_usage,
                         request_id: &ctx.record.request_id,
                         extra_headers: &extra,
+                        translation: leg.translation.as_ref(),
                     },
                 )
                 .await;
@@ -260,7 +398,7 @@ async fn forward_with_failover(
                     refreshed = true;
                     ctx.record
                         .attempts
-                        .push(attempt_record(pick.key.id, &attempt, started));
+                        .push(attempt_record(leg, pick.key.id, &attempt, started));
                     if state
                         .oauth
                         .provider
@@ -293,7 +431,7 @@ async fn forward_with_failover(
         if !recorded {
             ctx.record
                 .attempts
-                .push(attempt_record(pick.key.id, &attempt, started));
+                .push(attempt_record(leg, pick.key.id, &attempt, started));
         }
         match attempt {
             Attempt::Delivered(d) => return Ok(*d),
@@ -358,7 +496,12 @@ fn delivery_signal(d: &Delivery, client_key: i64, shared: bool) -> Option<Signal
     }
 }
 
-fn attempt_record(provider_key_id: i64, attempt: &Attempt, started: Instant) -> AttemptRecord {
+fn attempt_record(
+    leg: &Leg,
+    provider_key_id: i64,
+    attempt: &Attempt,
+    started: Instant,
+) -> AttemptRecord {
     let (status, error_kind, code) = match attempt {
         Attempt::Delivered(d) => (
             Some(d.status),
@@ -379,6 +522,9 @@ fn attempt_record(provider_key_id: i64, attempt: &Attempt, started: Instant) -> 
     };
     AttemptRecord {
         provider_key_id,
+        provider_id: Some(leg.provider.id),
+        model: leg.model.clone(),
+        translated: leg.translation.is_some(),
         status,
         error_kind,
         code,
@@ -415,7 +561,11 @@ async fn record_delivery(
             let u = state
                 .estimator
                 .estimate(EstimateInput {
-                    model: d.model.as_deref().or(rec.model.as_deref()),
+                    model: d
+                        .model
+                        .as_deref()
+                        .or(rec.resolved_model.as_deref())
+                        .or(rec.model.as_deref()),
                     request_body: body,
                     reported,
                     text: &d.text,
@@ -441,6 +591,11 @@ async fn record_delivery(
         .response_model
         .as_deref()
         .and_then(|m| snapshot.price_at(m, rec.created_at))
+        .or_else(|| {
+            rec.resolved_model
+                .as_deref()
+                .and_then(|m| snapshot.price_at(m, rec.created_at))
+        })
         .or_else(|| {
             rec.model
                 .as_deref()

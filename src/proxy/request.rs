@@ -23,7 +23,10 @@ pub fn client_key(req: &RequestHeader) -> Option<String> {
             return Some(token.to_string());
         }
     }
-    if let Some(v) = header("x-api-key").or_else(|| header("x-goog-api-key")) {
+    if let Some(v) = header("x-api-key")
+        .or_else(|| header("x-goog-api-key"))
+        .or_else(|| header("api-key"))
+    {
         return Some(v.to_string());
     }
     query_param(req.uri.query(), "key")
@@ -67,22 +70,34 @@ pub fn upstream_query(query: Option<&str>) -> Option<String> {
 /// What the gateway calls itself upstream: the caller's SDK and runtime stay private.
 pub const USER_AGENT: &str = concat!("tollgate/", env!("CARGO_PKG_VERSION"));
 
-/// The request the upstream receives: the caller's method, path (under the provider's prefix)
+/// Where a request in the provider's own format goes: the provider's path for `path` (the
+/// caller's, or the caller's with another model in it) and the caller's query without `key`.
+pub fn upstream_target(
+    req: &RequestHeader,
+    provider: &ProviderEntry,
+    path: &str,
+    model: Option<&str>,
+) -> String {
+    let mut target = provider.upstream_path(path, model);
+    if let Some(q) = upstream_query(req.uri.query()) {
+        target.push(if target.contains('?') { '&' } else { '?' });
+        target.push_str(&q);
+    }
+    target
+}
+
+/// The request the upstream receives: the caller's method, `target` (see [`upstream_target`])
 /// and only the headers its API format allows (plus the provider's own extras), with the
 /// provider credential in the provider's own place and Tollgate's own `User-Agent`.
 pub fn upstream_header(
     req: &RequestHeader,
     provider: &ProviderEntry,
+    target: &str,
     credential: &str,
     body_len: usize,
 ) -> Result<RequestHeader, pingora::Error> {
-    let mut path = format!("{}{}", provider.upstream.path_prefix, req.uri.path());
-    if let Some(q) = upstream_query(req.uri.query()) {
-        path.push('?');
-        path.push_str(&q);
-    }
     let mut out =
-        RequestHeader::build(req.method.clone(), path.as_bytes(), Some(8)).map_err(|e| *e)?;
+        RequestHeader::build(req.method.clone(), target.as_bytes(), Some(8)).map_err(|e| *e)?;
     for (name, value) in req.headers.iter() {
         if headers::forward_request_header(
             provider.format,
@@ -93,16 +108,58 @@ pub fn upstream_header(
                 .map_err(|e| *e)?;
         }
     }
-    out.insert_header(http::header::HOST, provider.upstream.host_header.as_str())
-        .map_err(|e| *e)?;
-    out.insert_header(http::header::USER_AGENT, USER_AGENT)
-        .map_err(|e| *e)?;
-    crate::upstream::set_credential(&mut out, provider.auth, credential).map_err(|e| *e)?;
+    finish_header(&mut out, provider, credential)?;
     if body_len > 0 || req.method == http::Method::POST || req.method == http::Method::PUT {
         out.insert_header(http::header::CONTENT_LENGTH, body_len.to_string())
             .map_err(|e| *e)?;
     }
     Ok(out)
+}
+
+/// The request a translated call sends: `POST` of a JSON body to `target` (the provider's
+/// path for the translated path), with the provider's version header where its API needs one,
+/// the provider's configured extra headers from the caller, and nothing else of the caller.
+pub fn translated_header(
+    req: &RequestHeader,
+    provider: &ProviderEntry,
+    target: &str,
+    credential: &str,
+    body_len: usize,
+) -> Result<RequestHeader, pingora::Error> {
+    let mut out =
+        RequestHeader::build(http::Method::POST, target.as_bytes(), Some(8)).map_err(|e| *e)?;
+    for (name, value) in req.headers.iter() {
+        if provider.forward_headers.iter().any(|h| h == name.as_str()) {
+            out.append_header(name.clone(), value.clone())
+                .map_err(|e| *e)?;
+        }
+    }
+    out.insert_header(http::header::CONTENT_TYPE, "application/json")
+        .map_err(|e| *e)?;
+    if provider.format == crate::providers::ApiFormat::Anthropic {
+        out.insert_header("anthropic-version", ANTHROPIC_VERSION)
+            .map_err(|e| *e)?;
+    }
+    finish_header(&mut out, provider, credential)?;
+    out.insert_header(http::header::CONTENT_LENGTH, body_len.to_string())
+        .map_err(|e| *e)?;
+    Ok(out)
+}
+
+/// The Anthropic API version translated requests ask for.
+pub const ANTHROPIC_VERSION: &str = "2023-06-01";
+
+/// Host, Tollgate's `User-Agent` and the provider credential.
+fn finish_header(
+    out: &mut RequestHeader,
+    provider: &ProviderEntry,
+    credential: &str,
+) -> Result<(), pingora::Error> {
+    out.insert_header(http::header::HOST, provider.upstream.host_header.as_str())
+        .map_err(|e| *e)?;
+    out.insert_header(http::header::USER_AGENT, USER_AGENT)
+        .map_err(|e| *e)?;
+    crate::upstream::set_credential(out, provider.auth, credential).map_err(|e| *e)
 }
 
 #[cfg(test)]

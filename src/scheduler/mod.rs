@@ -56,6 +56,7 @@ impl Scheduler {
         &self,
         snapshot: &Snapshot,
         client: &ClientKeyEntry,
+        provider_id: i64,
         exclude: &[i64],
         now: u64,
     ) -> Vec<(Arc<ProviderKeyEntry>, Arc<KeyHealth>)> {
@@ -64,35 +65,25 @@ impl Scheduler {
             .iter()
             .filter(|id| !exclude.contains(id))
             .filter_map(|id| snapshot.provider_key(*id))
-            .filter(|k| k.usable() && k.provider_id == client.provider_id && k.weight > 0)
+            .filter(|k| k.usable() && k.provider_id == provider_id && k.weight > 0)
             .filter(|k| self.caps.has_room(k.id, k.rpm, k.tpm, now))
             .map(|k| (k.clone(), self.health.get(k.id)))
             .filter(|(_, h)| h.is_available(now))
             .collect()
     }
 
-    /// Whether any key besides `exclude` could take the request now.
-    pub fn has_candidate(
-        &self,
-        snapshot: &Snapshot,
-        client: &ClientKeyEntry,
-        exclude: &[i64],
-    ) -> bool {
-        !self
-            .candidates(snapshot, client, exclude, now_ms())
-            .is_empty()
-    }
-
-    /// Chooses a key; `tokens` is the request's estimate, counted against the key's token cap.
+    /// Chooses one of the client key's pooled keys of `provider_id`; `tokens` is the request's
+    /// estimate, counted against the key's token cap.
     pub fn pick(
         &self,
         snapshot: &Snapshot,
         client: &ClientKeyEntry,
+        provider_id: i64,
         exclude: &[i64],
         tokens: u64,
     ) -> Option<Pick> {
         let now = now_ms();
-        let mut candidates = self.candidates(snapshot, client, exclude, now);
+        let mut candidates = self.candidates(snapshot, client, provider_id, exclude, now);
         let strategy = Strategy::parse(&client.strategy).unwrap_or(Strategy::RoundRobin);
         while !candidates.is_empty() {
             let idx = match strategy {

@@ -7,10 +7,11 @@ use crate::oauth::{LiveToken, TokenCells};
 pub use crate::pricing::PriceEntry;
 use crate::pricing::alias_base;
 use crate::providers::{ApiFormat, CredentialPlacement};
+use crate::routing::{self, Directory, ModelRoute, RouteSpec, RouteStrategy};
 use crate::store::{Store, StoreError};
 use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
@@ -20,7 +21,10 @@ use tokio::sync::{Mutex, watch};
 pub struct ClientKeyEntry {
     pub id: i64,
     pub name: String,
+    /// The first of `provider_ids`.
     pub provider_id: i64,
+    /// The providers the key reaches, in the key's order (at least one).
+    pub provider_ids: Vec<i64>,
     pub pool: Vec<i64>,
     pub strategy: String,
     pub enabled: bool,
@@ -107,6 +111,39 @@ pub struct ProviderEntry {
     pub retry_after_send: bool,
     /// Extra request headers forwarded beyond the API format's allowlist (lower-case).
     pub forward_headers: Vec<String>,
+    /// Translated requests drop the parameters this provider cannot honour (else: 400).
+    pub drop_unsupported_params: bool,
+    /// The upstream path in place of the client's (`{path}`, `{model}`; see
+    /// [`ProviderEntry::upstream_path`]).
+    pub path_template: Option<String>,
+    /// Path of the model list (under the base URL's path), with no query.
+    pub models_path: String,
+}
+
+impl ProviderEntry {
+    /// The path (and query) sent upstream for a client path, without the query the caller
+    /// sent: the base URL's path prefix, then the client's path or the provider's template
+    /// with `{path}` (the client's path after its `/v1` or `/v1beta` segment) and `{model}`.
+    pub fn upstream_path(&self, client_path: &str, model: Option<&str>) -> String {
+        let prefix = &self.upstream.path_prefix;
+        match &self.path_template {
+            None => format!("{prefix}{client_path}"),
+            Some(t) => {
+                let rest = ["/v1beta", "/v1"]
+                    .iter()
+                    .find_map(|v| {
+                        client_path
+                            .strip_prefix(v)
+                            .filter(|r| r.is_empty() || r.starts_with('/'))
+                    })
+                    .unwrap_or(client_path);
+                let path = t
+                    .replace("{path}", rest)
+                    .replace("{model}", model.unwrap_or(""));
+                format!("{prefix}{path}")
+            }
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -144,6 +181,11 @@ pub struct Snapshot {
     client_keys_by_id: HashMap<i64, Arc<ClientKeyEntry>>,
     providers: HashMap<i64, Arc<ProviderEntry>>,
     provider_keys: HashMap<i64, Arc<ProviderKeyEntry>>,
+    providers_by_name: HashMap<String, i64>,
+    /// Model routes by name (the config file's redirects win over the database's).
+    routes: HashMap<String, Arc<ModelRoute>>,
+    /// Each provider's cached model list.
+    provider_models: HashMap<i64, BTreeSet<String>>,
     /// Per model, sorted by `effective_from` ascending.
     prices: HashMap<String, Vec<PriceEntry>>,
     /// Provider keys in the pools of more than one client key.
@@ -161,6 +203,26 @@ impl Snapshot {
 
     pub fn provider(&self, id: i64) -> Option<&Arc<ProviderEntry>> {
         self.providers.get(&id)
+    }
+
+    pub fn provider_by_name(&self, name: &str) -> Option<&Arc<ProviderEntry>> {
+        self.providers_by_name
+            .get(name)
+            .and_then(|id| self.providers.get(id))
+    }
+
+    /// Every model route, by name.
+    pub fn routes(&self) -> impl Iterator<Item = &Arc<ModelRoute>> {
+        self.routes.values()
+    }
+
+    /// The provider's cached model list (empty when never fetched).
+    pub fn provider_models(&self, provider_id: i64) -> impl Iterator<Item = &str> {
+        self.provider_models
+            .get(&provider_id)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
     }
 
     pub fn provider_key(&self, id: i64) -> Option<&Arc<ProviderKeyEntry>> {
@@ -206,6 +268,7 @@ impl Snapshot {
         master: &MasterKey,
         previous: &Snapshot,
         tokens: &TokenCells,
+        redirects: &[RouteSpec],
     ) -> Snapshot {
         let mut providers = HashMap::new();
         for p in rows.providers {
@@ -250,9 +313,31 @@ impl Snapshot {
                         .into_iter()
                         .filter(|h| crate::providers::headers::may_configure(h))
                         .collect(),
+                    drop_unsupported_params: p.drop_unsupported_params,
+                    path_template: p.path_template,
+                    models_path: p
+                        .models_path
+                        .unwrap_or_else(|| default_models_path(format).to_string()),
                 }),
             );
         }
+        let providers_by_name = providers.values().map(|p| (p.name.clone(), p.id)).collect();
+        let mut reach: HashMap<i64, Vec<(i32, i64)>> = HashMap::new();
+        for row in &rows.reach {
+            reach
+                .entry(row.client_key_id)
+                .or_default()
+                .push((row.position, row.provider_id));
+        }
+        let routes = build_routes(&rows.routes, redirects, previous);
+        let provider_models = rows
+            .provider_models
+            .iter()
+            .filter_map(|m| {
+                let list = serde_json::from_str::<Vec<String>>(m.models.as_deref()?).ok()?;
+                Some((m.provider_id, list.into_iter().collect()))
+            })
+            .collect();
         let mut provider_keys = HashMap::new();
         for k in rows.provider_keys {
             match master.decrypt(&k.secret_ciphertext) {
@@ -303,12 +388,20 @@ impl Snapshot {
             let cursor = old.map_or_else(|| Arc::new(AtomicU64::new(0)), |o| o.cursor.clone());
             let swrr = old.map_or_else(Default::default, |o| o.swrr.clone());
             let (limits, allowed_models, misconfigured) = check_client_key(&c);
+            let provider_ids = match reach.remove(&c.id) {
+                Some(mut set) => {
+                    set.sort_unstable();
+                    set.into_iter().map(|(_, p)| p).collect()
+                }
+                None => vec![c.provider_id],
+            };
             client_keys.insert(
                 c.key_hash,
                 Arc::new(ClientKeyEntry {
                     id: c.id,
                     name: c.name,
-                    provider_id: c.provider_id,
+                    provider_id: provider_ids.first().copied().unwrap_or(c.provider_id),
+                    provider_ids,
                     pool,
                     strategy: c.strategy,
                     enabled: c.enabled,
@@ -342,10 +435,89 @@ impl Snapshot {
             client_keys_by_id,
             providers,
             provider_keys,
+            providers_by_name,
+            routes,
+            provider_models,
             prices,
             shared_keys,
         }
     }
+}
+
+impl Directory for Snapshot {
+    fn provider_id(&self, name: &str) -> Option<i64> {
+        self.providers_by_name.get(name).copied()
+    }
+
+    fn route(&self, name: &str) -> Option<&ModelRoute> {
+        self.routes.get(name).map(|r| &**r)
+    }
+
+    fn lists_model(&self, provider_id: i64, model: &str) -> bool {
+        self.provider_models
+            .get(&provider_id)
+            .is_some_and(|l| l.contains(model))
+    }
+}
+
+/// The routes in force: the database's, then the config file's redirects (which win on a name
+/// both have). A stored route that cannot be read is skipped with an error log. Round-robin
+/// positions carry over from the previous snapshot.
+fn build_routes(
+    stored: &[entity::model_route::Model],
+    redirects: &[RouteSpec],
+    previous: &Snapshot,
+) -> HashMap<String, Arc<ModelRoute>> {
+    let mut specs: Vec<(RouteSpec, bool)> = Vec::new();
+    for r in stored {
+        let strategy = RouteStrategy::parse(&r.strategy);
+        match (strategy, routing::targets_from_json(&r.targets)) {
+            (Some(strategy), Ok(targets)) => specs.push((
+                RouteSpec {
+                    name: r.name.clone(),
+                    strategy,
+                    targets,
+                },
+                false,
+            )),
+            (_, Err(why)) => {
+                tracing::error!(route = %r.name, "model route skipped: its targets {why}")
+            }
+            (None, _) => tracing::error!(
+                route = %r.name,
+                "model route skipped: unknown strategy `{}`",
+                r.strategy
+            ),
+        }
+    }
+    for spec in redirects {
+        if stored.iter().any(|r| r.name == spec.name) {
+            tracing::warn!(
+                route = %spec.name,
+                "a model route in the database has the name of a config redirect; the redirect wins"
+            );
+        }
+        specs.push((spec.clone(), true));
+    }
+    specs
+        .into_iter()
+        .map(|(spec, from_config)| {
+            let cursor = previous
+                .routes
+                .get(&spec.name)
+                .map_or_else(Default::default, |r| r.cursor.clone());
+            (
+                spec.name.clone(),
+                Arc::new(ModelRoute {
+                    name: spec.name,
+                    strategy: spec.strategy,
+                    targets: spec.targets,
+                    from_config,
+                    cursor,
+                }),
+            )
+        })
+        .collect()
 }
 
 /// A client key's limits and model list as the proxy enforces them. A stored value that cannot
@@ -392,18 +564,24 @@ fn check_client_key(
 /// The health check a provider gets unless it names its own: the model list, which costs
 /// nothing and needs a valid credential.
 pub fn default_health_check_path(format: ApiFormat) -> &'static str {
+    default_models_path(format)
+}
+
+/// Where a provider of the format lists its models (under its base URL's path).
+pub fn default_models_path(format: ApiFormat) -> &'static str {
     match format {
         ApiFormat::OpenAi | ApiFormat::Anthropic => "/v1/models",
         ApiFormat::Gemini => "/v1beta/models",
     }
 }
 
-/// `bearer`, `x-api-key`, `x-goog-api-key`.
+/// `bearer`, `x-api-key`, `x-goog-api-key`, `api-key`.
 pub fn parse_auth_scheme(s: &str) -> Option<CredentialPlacement> {
     match s {
         "bearer" => Some(CredentialPlacement::Bearer),
         "x-api-key" => Some(CredentialPlacement::XApiKey),
         "x-goog-api-key" => Some(CredentialPlacement::XGoogApiKey),
+        "api-key" => Some(CredentialPlacement::ApiKey),
         _ => None,
     }
 }
@@ -413,6 +591,7 @@ pub fn auth_scheme_name(p: CredentialPlacement) -> &'static str {
         CredentialPlacement::Bearer => "bearer",
         CredentialPlacement::XApiKey => "x-api-key",
         CredentialPlacement::XGoogApiKey => "x-goog-api-key",
+        CredentialPlacement::ApiKey => "api-key",
     }
 }
 
@@ -422,6 +601,8 @@ pub struct Catalog {
     store: Store,
     master: MasterKey,
     tokens: Arc<TokenCells>,
+    /// The config file's `[[redirect]]`s (read-only routes).
+    redirects: Vec<RouteSpec>,
     fingerprint: Mutex<String>,
 }
 
@@ -430,12 +611,14 @@ impl Catalog {
         store: Store,
         master: MasterKey,
         tokens: Arc<TokenCells>,
+        redirects: Vec<RouteSpec>,
     ) -> Result<Arc<Self>, StoreError> {
         let catalog = Arc::new(Self {
             current: ArcSwap::from_pointee(Snapshot::default()),
             store,
             master,
             tokens,
+            redirects,
             fingerprint: Mutex::new(String::new()),
         });
         catalog.refresh().await?;
@@ -453,7 +636,8 @@ impl Catalog {
         let new_fp = self.store.fingerprint().await?;
         let rows = self.store.load_catalog().await?;
         let previous = self.current.load();
-        let snapshot = Snapshot::build(rows, &self.master, &previous, &self.tokens);
+        let snapshot =
+            Snapshot::build(rows, &self.master, &previous, &self.tokens, &self.redirects);
         self.current.store(Arc::new(snapshot));
         *fp = new_fp;
         Ok(())

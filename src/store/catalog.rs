@@ -1,7 +1,10 @@
 //! Everything the proxy's in-memory snapshot is built from, and a cheap fingerprint of it.
 
 use super::{Store, StoreError};
-use entity::{client_key, client_key_provider_key as pool, model_price, provider, provider_key};
+use entity::{
+    client_key, client_key_provider, client_key_provider_key as pool, model_price, model_route,
+    provider, provider_key, provider_model,
+};
 use sea_orm::{ConnectionTrait, EntityTrait, Statement};
 
 #[derive(Debug, Clone, Default)]
@@ -11,6 +14,10 @@ pub struct CatalogRows {
     pub client_keys: Vec<client_key::Model>,
     pub pools: Vec<pool::Model>,
     pub prices: Vec<model_price::Model>,
+    /// Each client key's providers (any order; `position` orders them).
+    pub reach: Vec<client_key_provider::Model>,
+    pub routes: Vec<model_route::Model>,
+    pub provider_models: Vec<provider_model::Model>,
 }
 
 const FINGERPRINT_SQL: &str = "SELECT \
@@ -21,7 +28,10 @@ const FINGERPRINT_SQL: &str = "SELECT \
     (SELECT COUNT(*) FROM model_prices) AS h, (SELECT MAX(id) FROM model_prices) AS i, \
     (SELECT CAST(COALESCE(SUM(input_nanos_per_mtok + output_nanos_per_mtok + cache_write_nanos_per_mtok \
         + cache_read_nanos_per_mtok + LENGTH(model)), 0) AS BIGINT) FROM model_prices) AS j, \
-    (SELECT CAST(MAX(effective_from) AS TEXT) FROM model_prices) AS k";
+    (SELECT CAST(MAX(effective_from) AS TEXT) FROM model_prices) AS k, \
+    (SELECT COUNT(*) FROM client_key_providers) AS l, \
+    (SELECT COUNT(*) FROM model_routes) AS m, (SELECT CAST(MAX(updated_at) AS TEXT) FROM model_routes) AS n, \
+    (SELECT COUNT(*) FROM provider_models) AS o, (SELECT CAST(MAX(checked_at) AS TEXT) FROM provider_models) AS p";
 
 impl Store {
     pub async fn load_catalog(&self) -> Result<CatalogRows, StoreError> {
@@ -31,6 +41,9 @@ impl Store {
             client_keys: client_key::Entity::find().all(&self.db).await?,
             pools: pool::Entity::find().all(&self.db).await?,
             prices: model_price::Entity::find().all(&self.db).await?,
+            reach: client_key_provider::Entity::find().all(&self.db).await?,
+            routes: model_route::Entity::find().all(&self.db).await?,
+            provider_models: provider_model::Entity::find().all(&self.db).await?,
         })
     }
 
@@ -43,11 +56,11 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::Setup("fingerprint query returned no row".into()))?;
         let mut out = String::new();
-        for col in ["a", "c", "e", "g", "h", "i", "j"] {
+        for col in ["a", "c", "e", "g", "h", "i", "j", "l", "m", "o"] {
             let v: Option<i64> = row.try_get("", col)?;
             out.push_str(&format!("{}|", v.unwrap_or(-1)));
         }
-        for col in ["b", "d", "f", "k"] {
+        for col in ["b", "d", "f", "k", "n", "p"] {
             let v: Option<String> = row.try_get("", col)?;
             out.push_str(&v.unwrap_or_default());
             out.push('|');

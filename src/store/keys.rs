@@ -1,7 +1,9 @@
 //! Queries on provider keys, client keys and the pools that join them.
 
 use super::{Store, StoreError};
-use entity::{client_key, client_key_provider_key as pool, provider_key};
+use entity::{
+    client_key, client_key_provider as reach, client_key_provider_key as pool, provider_key,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
@@ -63,7 +65,8 @@ pub struct NewClientKey {
     pub name: String,
     pub key_hash: String,
     pub key_prefix: String,
-    pub provider_id: i64,
+    /// The providers the key reaches, in order (at least one; the first is its `provider_id`).
+    pub provider_ids: Vec<i64>,
     pub owner_id: Option<i64>,
     pub strategy: String,
     pub max_retries: i32,
@@ -78,6 +81,8 @@ pub struct ClientKeyPatch {
     pub strategy: Option<String>,
     pub max_retries: Option<i32>,
     pub enabled: Option<bool>,
+    /// A new provider set (at least one; the first becomes the key's `provider_id`).
+    pub provider_ids: Option<Vec<i64>>,
     pub provider_key_ids: Option<Vec<i64>>,
     pub limits: ClientKeyLimitsPatch,
 }
@@ -85,6 +90,8 @@ pub struct ClientKeyPatch {
 #[derive(Debug, Clone)]
 pub struct ClientKeyWithPool {
     pub key: client_key::Model,
+    /// The providers the key reaches, in order (the first is `key.provider_id`).
+    pub provider_ids: Vec<i64>,
     pub provider_key_ids: Vec<i64>,
 }
 
@@ -204,9 +211,13 @@ impl Store {
                 .or_default()
                 .push(row.provider_key_id);
         }
+        let mut reaches = provider_sets(&self.db, None).await?;
         Ok(keys
             .into_iter()
             .map(|key| ClientKeyWithPool {
+                provider_ids: reaches
+                    .remove(&key.id)
+                    .unwrap_or_else(|| vec![key.provider_id]),
                 provider_key_ids: pools.remove(&key.id).unwrap_or_default(),
                 key,
             })
@@ -226,8 +237,13 @@ impl Store {
             .into_iter()
             .map(|r| r.provider_key_id)
             .collect();
+        let provider_ids = provider_sets(&self.db, Some(id))
+            .await?
+            .remove(&id)
+            .unwrap_or_else(|| vec![key.provider_id]);
         Ok(ClientKeyWithPool {
             key,
+            provider_ids,
             provider_key_ids,
         })
     }
@@ -237,12 +253,17 @@ impl Store {
         k: NewClientKey,
     ) -> Result<ClientKeyWithPool, StoreError> {
         let now = chrono::Utc::now();
+        let Some(&primary) = k.provider_ids.first() else {
+            return Err(StoreError::InvalidReference(
+                "a client key needs a provider".into(),
+            ));
+        };
         let txn = self.db.begin().await?;
         let key = client_key::ActiveModel {
             name: Set(k.name),
             key_hash: Set(k.key_hash),
             key_prefix: Set(k.key_prefix),
-            provider_id: Set(k.provider_id),
+            provider_id: Set(primary),
             owner_id: Set(k.owner_id),
             strategy: Set(k.strategy),
             max_retries: Set(k.max_retries),
@@ -262,6 +283,7 @@ impl Store {
         .insert(&txn)
         .await
         .map_err(|e| StoreError::from_write(e, "client key"))?;
+        set_reach(&txn, key.id, &k.provider_ids).await?;
         set_pool(&txn, key.id, &k.provider_key_ids).await?;
         txn.commit().await?;
         self.get_client_key(key.id).await
@@ -318,10 +340,20 @@ impl Store {
         if let Some(v) = patch.enabled {
             m.enabled = Set(v);
         }
+        if let Some(&primary) = patch.provider_ids.as_ref().and_then(|ids| ids.first()) {
+            m.provider_id = Set(primary);
+        }
         m.updated_at = Set(chrono::Utc::now());
         m.update(&txn)
             .await
             .map_err(|e| StoreError::from_write(e, "client key"))?;
+        if let Some(ids) = patch.provider_ids.filter(|ids| !ids.is_empty()) {
+            reach::Entity::delete_many()
+                .filter(reach::Column::ClientKeyId.eq(id))
+                .exec(&txn)
+                .await?;
+            set_reach(&txn, id, &ids).await?;
+        }
         if let Some(ids) = patch.provider_key_ids {
             pool::Entity::delete_many()
                 .filter(pool::Column::ClientKeyId.eq(id))
@@ -368,6 +400,10 @@ impl Store {
             .filter(pool::Column::ClientKeyId.eq(id))
             .exec(&txn)
             .await?;
+        reach::Entity::delete_many()
+            .filter(reach::Column::ClientKeyId.eq(id))
+            .exec(&txn)
+            .await?;
         let res = client_key::Entity::delete_by_id(id).exec(&txn).await?;
         if res.rows_affected == 0 {
             return Err(StoreError::NotFound);
@@ -375,6 +411,46 @@ impl Store {
         txn.commit().await?;
         Ok(())
     }
+}
+
+/// The provider set of every client key (or of one), in each key's order.
+async fn provider_sets<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    client_key_id: Option<i64>,
+) -> Result<HashMap<i64, Vec<i64>>, StoreError> {
+    let mut q = reach::Entity::find()
+        .order_by_asc(reach::Column::ClientKeyId)
+        .order_by_asc(reach::Column::Position);
+    if let Some(id) = client_key_id {
+        q = q.filter(reach::Column::ClientKeyId.eq(id));
+    }
+    let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
+    for row in q.all(conn).await? {
+        out.entry(row.client_key_id)
+            .or_default()
+            .push(row.provider_id);
+    }
+    Ok(out)
+}
+
+async fn set_reach<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    client_key_id: i64,
+    provider_ids: &[i64],
+) -> Result<(), StoreError> {
+    let rows = provider_ids
+        .iter()
+        .enumerate()
+        .map(|(position, provider_id)| reach::ActiveModel {
+            client_key_id: Set(client_key_id),
+            provider_id: Set(*provider_id),
+            position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
+        });
+    reach::Entity::insert_many(rows)
+        .exec(conn)
+        .await
+        .map_err(|e| StoreError::from_write(e, "provider of the client key"))?;
+    Ok(())
 }
 
 async fn set_pool<C: sea_orm::ConnectionTrait>(

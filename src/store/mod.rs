@@ -9,6 +9,7 @@ mod prices;
 mod providers;
 mod roles;
 mod rollups;
+mod routes;
 mod sessions;
 mod users;
 
@@ -26,6 +27,7 @@ pub use roles::{NewRole, RolePatch};
 pub use rollups::{
     LATENCY_BOUNDS_MS, LATENCY_BUCKETS, NamedUsage, RankBy, RollupFilter, RollupKey, UsageTotals,
 };
+pub use routes::{ModelRoutePatch, NewModelRoute};
 pub use sessions::NewRefreshToken;
 pub use users::{NewUser, ROLE_ADMIN, UserPatch};
 

@@ -17,6 +17,9 @@ pub struct NewProvider {
     pub retry_after_send: bool,
     /// JSON array of header names, or NULL.
     pub forward_headers: Option<String>,
+    pub drop_unsupported_params: bool,
+    pub path_template: Option<String>,
+    pub models_path: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -32,6 +35,11 @@ pub struct ProviderPatch {
     pub retry_after_send: Option<bool>,
     /// `Some(None)` clears the list.
     pub forward_headers: Option<Option<String>>,
+    pub drop_unsupported_params: Option<bool>,
+    /// `Some(None)`: the client's path as is.
+    pub path_template: Option<Option<String>>,
+    /// `Some(None)`: the format's own.
+    pub models_path: Option<Option<String>>,
 }
 
 impl Store {
@@ -62,6 +70,9 @@ impl Store {
             health_check_path: Set(p.health_check_path),
             retry_after_send: Set(p.retry_after_send),
             forward_headers: Set(p.forward_headers),
+            drop_unsupported_params: Set(p.drop_unsupported_params),
+            path_template: Set(p.path_template),
+            models_path: Set(p.models_path),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -104,6 +115,15 @@ impl Store {
         }
         if let Some(v) = patch.forward_headers {
             m.forward_headers = Set(v);
+        }
+        if let Some(v) = patch.drop_unsupported_params {
+            m.drop_unsupported_params = Set(v);
+        }
+        if let Some(v) = patch.path_template {
+            m.path_template = Set(v);
+        }
+        if let Some(v) = patch.models_path {
+            m.models_path = Set(v);
         }
         m.updated_at = Set(chrono::Utc::now());
         m.update(&self.db)

@@ -263,6 +263,7 @@ pub fn set_credential(
             HeaderName::from_static("x-goog-api-key"),
             secret.to_string(),
         ),
+        CredentialPlacement::ApiKey => (HeaderName::from_static("api-key"), secret.to_string()),
     };
     let mut value = HeaderValue::from_str(&value).map_err(|_| {
         Error::explain(

@@ -14,9 +14,20 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// One try of one provider key within a request.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 pub struct AttemptRecord {
     pub provider_key_id: i64,
+    /// The provider tried (rows written before routing may lack it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_id: Option<i64>,
+    /// The model asked of that provider (after `provider/` prefixes and model routes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The request was translated into the provider's API format.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub translated: bool,
     pub status: Option<u16>,
     pub error_kind: Option<String>,
     /// The provider's own error code or type (`invalid_api_key`, `overloaded_error`, …).
@@ -55,6 +66,12 @@ pub struct LogRecord {
     pub usage_source: Option<UsageSource>,
     /// The model the answer named.
     pub response_model: Option<String>,
+    /// The model the request was finally sent to, when it differs from `model`.
+    pub resolved_model: Option<String>,
+    /// The model route that chose the targets.
+    pub route: Option<String>,
+    /// The request and answer were translated between API formats.
+    pub translated: bool,
 }
 
 /// Where a request's token figures came from.
@@ -114,6 +131,9 @@ impl LogRecord {
                 .flatten()),
             usage_source: Set(self.usage_source.map(|s| s.as_str().to_string())),
             response_model: Set(self.response_model.clone()),
+            resolved_model: Set(self.resolved_model.clone()),
+            route: Set(self.route.clone()),
+            translated: Set(self.translated),
             ..Default::default()
         }
     }

@@ -518,6 +518,18 @@ impl Route {
     }
 }
 
+/// Azure OpenAI's deployment paths (`/openai/deployments/{name}/chat/completions`) served like
+/// OpenAI's own (`/v1/chat/completions`); the deployment name stands for the model.
+fn azure_path(path: &str) -> String {
+    match path
+        .strip_prefix("/openai/deployments/")
+        .and_then(|rest| rest.split_once('/'))
+    {
+        Some((_, rest)) => format!("/v1/{rest}"),
+        None => path.to_string(),
+    }
+}
+
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get(name)
@@ -591,7 +603,10 @@ fn credential(
     let api_key = || header_str(headers, "x-api-key").map(str::to_string);
     let goog = || header_str(headers, "x-goog-api-key").map(str::to_string);
     match provider {
-        Some(Provider::OpenAi) => bearer(headers),
+        // Azure OpenAI sends its key in `api-key`.
+        Some(Provider::OpenAi) => {
+            bearer(headers).or_else(|| header_str(headers, "api-key").map(str::to_string))
+        }
         Some(Provider::Anthropic) => api_key().or_else(|| bearer(headers)),
         Some(Provider::Gemini) => goog().or_else(|| query_key(query)),
         None => bearer(headers)
@@ -812,7 +827,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     let method = parts.method.as_str().to_string();
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().map(str::to_string);
-    let route = Route::classify(&method, &path, &parts.headers);
+    let route = Route::classify(&method, &azure_path(&path), &parts.headers);
     let provider = route.provider();
     let credential = credential(provider, &parts.headers, query.as_deref());
     let mut behaviour = credential.as_deref().map(Behaviour::of);

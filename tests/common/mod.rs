@@ -35,6 +35,8 @@ pub struct Tollgate {
 pub struct Options {
     pub env: Vec<(String, String)>,
     pub database_url: Option<String>,
+    /// Command-line arguments (e.g. `--config FILE`).
+    pub args: Vec<String>,
 }
 
 impl Options {
@@ -73,6 +75,7 @@ pub fn command(dir: &std::path::Path, proxy_port: u16, admin_port: u16, opts: &O
     for (k, v) in &opts.env {
         cmd.env(k, v);
     }
+    cmd.args(&opts.args);
     cmd
 }
 
@@ -183,6 +186,32 @@ impl Tollgate {
             .await;
         assert_eq!(s, 201, "{v}");
         v["id"].as_i64().unwrap()
+    }
+
+    /// The provider of that name pointed at `base_url`: the seeded one (`openai`, `anthropic`,
+    /// `gemini`) changed, or a new one.
+    pub async fn provider_at(&self, name: &str, format: &str, base_url: &str) -> i64 {
+        let (_, list) = self.api("GET", "/api/providers", None).await;
+        let found = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| p["id"].as_i64().unwrap());
+        match found {
+            Some(id) => {
+                let (s, v) = self
+                    .api(
+                        "PATCH",
+                        &format!("/api/providers/{id}"),
+                        Some(json!({"base_url": base_url})),
+                    )
+                    .await;
+                assert_eq!(s, 200, "{v}");
+                id
+            }
+            None => self.create_provider(name, format, base_url).await,
+        }
     }
 
     pub async fn create_provider_key(&self, provider_id: i64, secret: &str) -> i64 {

@@ -334,6 +334,11 @@ test('a provider with a credential pool: add, mask, invalid credential with its 
   await main.getByTestId('check-result').waitFor();
   assert.match(await main.getByTestId('check-result').innerText(), /Check passed/);
   await main.getByTestId('credential-trend').waitFor();
+  // The provider's model list, fetched from the mock's /v1/models with a credential of the pool.
+  const models = page.getByTestId('provider-models');
+  await models.getByText('Not fetched yet').waitFor();
+  await models.getByRole('button', { name: 'Refresh list' }).click();
+  await models.getByText('gpt-4o-mini', { exact: true }).waitFor();
   await page.locator('.mantine-Notification-root').first().waitFor({ state: 'detached', timeout: 8000 }).catch(() => {});
   await shot('04-provider-credentials');
   await open('Providers');
@@ -569,6 +574,18 @@ test('every other page renders, at 1280×800, at 390 px and in dark mode', async
   await d.waitFor({ state: 'hidden' });
   await page.getByRole('cell', { name: 'my-new-model', exact: true }).waitFor();
   await shot('11-prices');
+  await open('Model routes');
+  await page.getByRole('button', { name: 'Add route' }).click();
+  const rd = page.getByRole('dialog');
+  await rd.getByLabel('Model name').fill('fast');
+  await rd.getByLabel('Targets').fill('not-a-target');
+  await rd.getByRole('button', { name: 'Add route' }).click();
+  await rd.getByText('is not "provider/model').waitFor(); // validated before sending
+  await rd.getByLabel('Targets').fill('mock-openai/gpt-4o-mini\nmock-openai/gpt-4o 2');
+  await rd.getByRole('button', { name: 'Add route' }).click();
+  await rd.waitFor({ state: 'hidden' });
+  await page.locator('[data-testid=model-routes] tr[data-name=fast]').getByText('2. mock-openai/gpt-4o').waitFor();
+  await shot('11b-model-routes');
   await open('Users');
   await shot('12-users');
   await open('Roles');
@@ -640,7 +657,7 @@ test('a viewer sees everything read-only and no write control', async () => {
     assert.equal(await nav.getByRole('link', { name: hidden, exact: true }).count(), 0, hidden);
   }
   const writeButtons =
-    /^(Add provider|Add credential|Check now|Save changes|Save weight|Delete|Delete provider|Create client key|Rotate|Add price|Edit|Add user|Add role|Connect|Reconnect|Configure OAuth|Save OAuth client|Remove OAuth client)$/;
+    /^(Add provider|Add credential|Check now|Save changes|Save weight|Delete|Delete provider|Create client key|Rotate|Add price|Edit|Add user|Add role|Connect|Reconnect|Configure OAuth|Save OAuth client|Remove OAuth client|Add route|Refresh list)$/;
   const pages = [
     ['/providers', 'Providers', 'viewer-providers'],
     [`/providers/${providerId}`, 'mock-openai', 'viewer-provider-detail'],
@@ -648,6 +665,7 @@ test('a viewer sees everything read-only and no write control', async () => {
     [`/client-keys/${clientKeyId}`, 'console-app', 'viewer-client-key-detail'],
     ['/logs', 'Logs', 'viewer-logs'],
     ['/prices', 'Prices', 'viewer-prices'],
+    ['/model-routes', 'Model routes', 'viewer-model-routes'],
     ['/audit', 'Audit', 'viewer-audit'],
   ];
   for (const [path, heading, name] of pages) {

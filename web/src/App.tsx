@@ -16,6 +16,7 @@ const ClientKeyDetail = lazy(() => import('./pages/ClientKeyDetail'));
 const Logs = lazy(() => import('./pages/Logs'));
 const LogDetail = lazy(() => import('./pages/LogDetail'));
 const Prices = lazy(() => import('./pages/Prices'));
+const ModelRoutes = lazy(() => import('./pages/ModelRoutes'));
 const Users = lazy(() => import('./pages/Users'));
 const Roles = lazy(() => import('./pages/Roles'));
 const Audit = lazy(() => import('./pages/Audit'));
@@ -33,6 +34,7 @@ export const PAGES: Page[] = [
   { path: '/providers', label: 'Providers', needs: ['providers:read'] },
   { path: '/client-keys', label: 'Client keys', needs: ['client_keys:read', 'client_keys:read_own'] },
   { path: '/logs', label: 'Logs', needs: ['logs:read', 'logs:read_own'] },
+  { path: '/model-routes', label: 'Model routes', needs: ['providers:read'] },
   { path: '/prices', label: 'Prices', needs: ['prices:read'] },
   { path: '/users', label: 'Users', needs: ['users:manage'] },
   { path: '/roles', label: 'Roles', needs: ['roles:manage', 'users:manage'] },
@@ -128,6 +130,7 @@ function Shell() {
             <Route path="/client-keys/:id" element={page('/client-keys', <ClientKeyDetail />)} />
             <Route path="/logs" element={page('/logs', <Logs />)} />
             <Route path="/logs/:id" element={page('/logs', <LogDetail />)} />
+            <Route path="/model-routes" element={page('/model-routes', <ModelRoutes />)} />
             <Route path="/prices" element={page('/prices', <Prices />)} />
             <Route path="/users" element={page('/users', <Users />)} />
             <Route path="/roles" element={page('/roles', <Roles />)} />

@@ -364,6 +364,24 @@ fn same_format(
     })
 }
 
+/// A request body of the OpenAI or Anthropic format with its top-level `model` replaced (every
+/// other byte kept): a same-format request sent to another model than the one it names (a
+/// `provider/model` prefix removed, a model route resolved). Fails like [`translate_request`]
+/// on a body that is not a JSON object.
+pub fn rename_model(body: &[u8], model: &str) -> Result<Vec<u8>, TranslateError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(replace_model(body, &map, model)),
+        Ok(_) => Err(TranslateError::InvalidRequest {
+            param: None,
+            message: "the request body must be a JSON object".into(),
+        }),
+        Err(e) => Err(TranslateError::InvalidRequest {
+            param: None,
+            message: format!("the request body is not valid JSON: {e}"),
+        }),
+    }
+}
+
 /// The body with the top-level `model` value replaced (or added first), every other byte kept.
 /// `map` is the parsed body: when the raw scan cannot place the member (an escaped key, say),
 /// the body is re-serialized instead.

@@ -180,6 +180,21 @@ impl ResponseTranslator {
         self.tracker.outcome()
     }
 
+    /// The model the back end's answer named (as its usage tracker read it).
+    pub fn model(&self) -> Option<&str> {
+        self.tracker.model()
+    }
+
+    /// Generated text seen in the back end's answer (for estimating a cut answer's tokens).
+    pub fn text(&self) -> &super::super::TextSink {
+        self.tracker.text()
+    }
+
+    /// Bytes of the back end's answer seen.
+    pub fn body_bytes(&self) -> u64 {
+        self.tracker.body_bytes()
+    }
+
     /// A JSON answer could not be parsed and an error document was sent instead.
     pub fn unreadable(&self) -> bool {
         self.unreadable

@@ -453,6 +453,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/model-routes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every model route: the stored ones, then the config file's redirects. */
+        get: operations["model_routes_list"];
+        put?: never;
+        /** Adds a model route; the proxy uses it from the next request. */
+        post: operations["model_routes_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/model-routes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One stored model route. */
+        get: operations["model_routes_get"];
+        put?: never;
+        post?: never;
+        /** Deletes a model route. */
+        delete: operations["model_routes_delete"];
+        options?: never;
+        head?: never;
+        /** Changes a model route. */
+        patch: operations["model_routes_update"];
+        trace?: never;
+    };
     "/api/oauth/callback": {
         parameters: {
             query?: never;
@@ -634,6 +671,43 @@ export interface paths {
         patch: operations["providers_update"];
         trace?: never;
     };
+    "/api/providers/{id}/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The provider's model list as last fetched. */
+        get: operations["providers_provider_models"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/providers/{id}/models/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fetches the provider's model list now (with one of its credentials) and caches it. A
+         *     failed fetch keeps the last list and is shown in `last_error`.
+         */
+        post: operations["providers_refresh_provider_models"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/roles": {
         parameters: {
             query?: never;
@@ -804,10 +878,19 @@ export interface components {
             error_kind?: string | null;
             /** Format: int64 */
             latency_ms: number;
+            /** @description The model asked of that provider (after `provider/` prefixes and model routes). */
+            model?: string | null;
+            /**
+             * Format: int64
+             * @description The provider tried (rows written before routing may lack it).
+             */
+            provider_id?: number | null;
             /** Format: int64 */
             provider_key_id: number;
             /** Format: int32 */
             status?: number | null;
+            /** @description The request was translated into the provider's API format. */
+            translated?: boolean;
         };
         AuditList: {
             items: components["schemas"]["AuditView"][];
@@ -869,7 +952,7 @@ export interface components {
             status?: number | null;
         };
         /**
-         * @description Body of POST (name, provider_id and provider_key_ids required) and PATCH (every field
+         * @description Body of POST (name, provider_id or provider_ids, and provider_key_ids required) and PATCH (every field
          *     optional; a limit set to null is removed). The OpenAPI document shows the POST form as
          *     [`CreateClientKey`].
          */
@@ -895,10 +978,16 @@ export interface components {
             name?: string | null;
             /**
              * Format: int64
-             * @description The provider the key is bound to; cannot change after creation.
+             * @description The provider the key is bound to: the same as `provider_ids: [provider_id]`. On PATCH
+             *     it may only repeat the key's first provider.
              */
             provider_id?: number | null;
-            /** @description Keys of that provider to pool. */
+            /**
+             * @description The providers the key reaches, in order (1 to 20, no repeats). Requests whose model
+             *     names no provider (`provider/model`) or route go to the first that serves the model.
+             */
+            provider_ids?: number[] | null;
+            /** @description Keys of those providers to pool. */
             provider_key_ids?: number[] | null;
             /** Format: int64 */
             rpd?: number | null;
@@ -932,8 +1021,13 @@ export interface components {
             name: string;
             /** Format: int64 */
             owner_id?: number | null;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The first of `provider_ids`.
+             */
             provider_id: number;
+            /** @description The providers the key reaches, in order (at least one). */
+            provider_ids: number[];
             provider_key_ids: number[];
             /** Format: int64 */
             rpd?: number | null;
@@ -970,8 +1064,17 @@ export interface components {
              */
             max_retries?: number | null;
             name: string;
-            /** Format: int64 */
-            provider_id: number;
+            /**
+             * Format: int64
+             * @description The provider the key is bound to: the same as `provider_ids: [provider_id]`. On PATCH
+             *     it may only repeat the key's first provider.
+             */
+            provider_id?: number | null;
+            /**
+             * @description The providers the key reaches, in order (1 to 20, no repeats). Requests whose model
+             *     names no provider (`provider/model`) or route go to the first that serves the model.
+             */
+            provider_ids?: number[] | null;
             provider_key_ids: number[];
             /** Format: int64 */
             rpd?: number | null;
@@ -1009,7 +1112,7 @@ export interface components {
             /** @enum {string} */
             api_format: "openai" | "anthropic" | "gemini";
             /** @enum {string} */
-            auth_scheme?: "bearer" | "x-api-key" | "x-goog-api-key";
+            auth_scheme?: "bearer" | "x-api-key" | "x-goog-api-key" | "api-key";
             /** @description `http://` or `https://` URL of the provider's API. */
             base_url: string;
             /**
@@ -1017,6 +1120,8 @@ export interface components {
              * @description 1 to 600000; 5000 when left out.
              */
             connect_timeout_ms?: number | null;
+            /** @description false when left out. */
+            drop_unsupported_params?: boolean | null;
             enabled?: boolean | null;
             /**
              * Format: int64
@@ -1030,8 +1135,12 @@ export interface components {
             forward_headers?: string[] | null;
             /** @description A path starting with `/`; the format's default when left out. */
             health_check_path?: string | null;
+            /** @description A path starting with `/`; the format's own when left out. */
+            models_path?: string | null;
             /** @description 1 to 64 characters, unique. */
             name: string;
+            /** @description See [`ProviderView::path_template`]; starts with `/`, at most 512 characters. */
+            path_template?: string | null;
             /** @description false when left out. */
             retry_after_send?: boolean | null;
         };
@@ -1227,7 +1336,10 @@ export interface components {
             total?: number | null;
         };
         LogView: {
-            /** @description Every key tried, in order: `provider_key_id`, `status`, `error_kind`, `latency_ms`. */
+            /**
+             * @description Every key tried, in order: `provider_key_id`, `provider_id`, `model` (as asked of that
+             *     provider), `translated`, `status`, `error_kind`, `latency_ms`.
+             */
             attempts: components["schemas"]["AttemptRecord"][];
             /** Format: int64 */
             cache_read_tokens: number;
@@ -1258,11 +1370,20 @@ export interface components {
             /** Format: int64 */
             provider_key_id?: number | null;
             request_id: string;
+            /**
+             * @description The model the request was finally sent to (after a `provider/` prefix or a model
+             *     route), when it differs from `model`.
+             */
+            resolved_model?: string | null;
             /** @description The model the answer named (priced in preference to `model`). */
             response_model?: string | null;
+            /** @description The model route that chose the targets, if one did. */
+            route?: string | null;
             /** Format: int32 */
             status: number;
             stream: boolean;
+            /** @description The request and answer were translated between API formats (unified API). */
+            translated: boolean;
             /** Format: int64 */
             ttfb_ms?: number | null;
             /**
@@ -1285,6 +1406,32 @@ export interface components {
         /** @description The caller's account and what their role allows. */
         MeView: components["schemas"]["UserView"] & {
             permissions: ("providers:read" | "providers:write" | "provider_keys:read" | "provider_keys:write" | "provider_keys:check" | "client_keys:read" | "client_keys:write" | "client_keys:read_own" | "client_keys:write_own" | "logs:read" | "logs:read_own" | "stats:read" | "stats:read_own" | "prices:read" | "prices:write" | "users:manage" | "roles:manage" | "audit:read" | "routes:write")[];
+        };
+        /** @description Body of POST (`name` and `targets` required) and PATCH (every field optional). */
+        ModelRouteInput: {
+            /** @description 1 to 128 characters, no blanks; the model name clients ask for. */
+            name?: string | null;
+            /** @enum {string} */
+            strategy?: "first_available" | "round_robin" | "random" | "weighted";
+            /** @description 1 to 20 targets, none twice. */
+            targets?: components["schemas"]["RouteTargetView"][] | null;
+        };
+        ModelRouteView: {
+            /** Format: date-time */
+            created_at?: string | null;
+            /** @description Loaded from the config file (`[[redirect]]`): read-only here. */
+            from_config: boolean;
+            /**
+             * Format: int64
+             * @description Null for a redirect of the config file.
+             */
+            id?: number | null;
+            name: string;
+            /** @enum {string} */
+            strategy: "first_available" | "round_robin" | "random" | "weighted";
+            targets: components["schemas"]["RouteTargetView"][];
+            /** Format: date-time */
+            updated_at?: string | null;
         };
         OAuthClientView: {
             client_id: string;
@@ -1413,16 +1560,40 @@ export interface components {
             /** Format: int32 */
             weight: number;
         };
+        /** @description A provider's cached model list. */
+        ProviderModelsView: {
+            /**
+             * Format: date-time
+             * @description When a fetch was last tried.
+             */
+            checked_at?: string | null;
+            /**
+             * Format: date-time
+             * @description When the list was last fetched successfully.
+             */
+            fetched_at?: string | null;
+            /** @description Why the last try failed; null after a success. */
+            last_error?: string | null;
+            /** @description The model ids as the provider names them (empty until a fetch succeeded). */
+            models: string[];
+            /** Format: int64 */
+            provider_id: number;
+        };
         ProviderView: {
             /** @enum {string} */
             api_format: "openai" | "anthropic" | "gemini";
             /** @enum {string} */
-            auth_scheme: "bearer" | "x-api-key" | "x-goog-api-key";
+            auth_scheme: "bearer" | "x-api-key" | "x-goog-api-key" | "api-key";
             base_url: string;
             /** Format: int64 */
             connect_timeout_ms: number;
             /** Format: date-time */
             created_at: string;
+            /**
+             * @description Unified API: parameters a translated request asks for that this provider cannot honour
+             *     are dropped instead of refused with a 400.
+             */
+            drop_unsupported_params: boolean;
             enabled: boolean;
             /** Format: int64 */
             first_byte_timeout_ms: number;
@@ -1432,8 +1603,17 @@ export interface components {
             health_check_path: string;
             /** Format: int64 */
             id: number;
+            /** @description Where the provider lists its models (under the base URL); the format's own when null. */
+            models_path?: string | null;
             name: string;
             oauth?: null | components["schemas"]["OAuthConfigView"];
+            /**
+             * @description The upstream path in place of the client's: `{path}` is the client's path after its
+             *     version segment (`/chat/completions`), `{model}` the model asked for; may end in a query
+             *     (Azure OpenAI: `/openai/deployments/{model}{path}?api-version=2024-10-21`). Null: the
+             *     client's path under the base URL.
+             */
+            path_template?: string | null;
             /**
              * @description Whether a request whose body was fully sent is sent again (to another credential) when
              *     the upstream times out or resets before answering. Off by default: the provider may
@@ -1480,6 +1660,20 @@ export interface components {
             permissions: ("providers:read" | "providers:write" | "provider_keys:read" | "provider_keys:write" | "provider_keys:check" | "client_keys:read" | "client_keys:write" | "client_keys:read_own" | "client_keys:write_own" | "logs:read" | "logs:read_own" | "stats:read" | "stats:read_own" | "prices:read" | "prices:write" | "users:manage" | "roles:manage" | "audit:read" | "routes:write")[];
             /** Format: date-time */
             updated_at?: string | null;
+        };
+        /** @description One target: a provider (by name) and the model to ask it for. */
+        RouteTargetView: {
+            /**
+             * @description `provider/model`: the provider's name, a slash, the model (which may hold slashes of
+             *     its own).
+             * @example anthropic/claude-haiku-4-5
+             */
+            target: string;
+            /**
+             * Format: int32
+             * @description 1 to 1000; the share of first picks under `weighted`. 1 when left out.
+             */
+            weight?: number;
         };
         /**
          * @description A session's token pair: send `access_token` as `Authorization: Bearer`; exchange the
@@ -1648,10 +1842,11 @@ export interface components {
         /** @description Every field optional. */
         UpdateProvider: {
             /** @enum {string} */
-            auth_scheme?: "bearer" | "x-api-key" | "x-goog-api-key";
+            auth_scheme?: "bearer" | "x-api-key" | "x-goog-api-key" | "api-key";
             base_url?: string | null;
             /** Format: int64 */
             connect_timeout_ms?: number | null;
+            drop_unsupported_params?: boolean | null;
             enabled?: boolean | null;
             /** Format: int64 */
             first_byte_timeout_ms?: number | null;
@@ -1659,8 +1854,12 @@ export interface components {
             forward_headers?: string[] | null;
             /** @description A path, or null for the format's default. */
             health_check_path?: string | null;
+            /** @description A path, or null for the format's own. */
+            models_path?: string | null;
             name?: string | null;
             oauth?: null | components["schemas"]["OAuthConfigInput"];
+            /** @description The template, or null for the client's path as is. */
+            path_template?: string | null;
             retry_after_send?: boolean | null;
         };
         /** @description Every field optional; a cap set to null is removed. */
@@ -3587,6 +3786,292 @@ export interface operations {
             };
         };
     };
+    model_routes_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The routes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelRouteView"][];
+                };
+            };
+            /** @description Missing or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    model_routes_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelRouteInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelRouteView"];
+                };
+            };
+            /** @description Invalid or missing field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Name taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    model_routes_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The route's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The route */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelRouteView"];
+                };
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    model_routes_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The route's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    model_routes_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The route's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelRouteInput"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelRouteView"];
+                };
+            };
+            /** @description Invalid field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such route */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Name taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     provider_keys_callback: {
         parameters: {
             query?: {
@@ -4426,6 +4911,124 @@ export interface operations {
             };
             /** @description Name taken */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    providers_provider_models: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The provider's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cached list */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderModelsView"];
+                };
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such provider */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    providers_refresh_provider_models: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The provider's id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Fetched (or failed: see `last_error`) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderModelsView"];
+                };
+            };
+            /** @description Malformed id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such provider */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

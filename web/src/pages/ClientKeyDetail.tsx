@@ -60,7 +60,9 @@ export default function ClientKeyDetail() {
   const u = k.usage;
   const mine = k.owner_id === me?.id;
   const canWrite = can('client_keys:write') || (can('client_keys:write_own') && mine);
-  const provider = providers.data?.find((p) => p.id === k.provider_id);
+  const providerNames = k.provider_ids
+    .map((id) => providers.data?.find((p) => p.id === id)?.name ?? `provider #${id}`)
+    .join(', ');
   const points = (trend.data?.points ?? []).map((p) => ({
     day: p.day ?? p.start.slice(0, 10),
     Requests: p.requests,
@@ -75,7 +77,7 @@ export default function ClientKeyDetail() {
             <Anchor component={Link} to="/client-keys">
               Client keys
             </Anchor>{' '}
-            / <Text span ff="monospace">{k.key_prefix}…</Text> on {provider?.name ?? `provider #${k.provider_id}`}
+            / <Text span ff="monospace">{k.key_prefix}…</Text> on {providerNames}
             {u?.expired && (
               <Badge color="red" ml="xs">
                 Expired

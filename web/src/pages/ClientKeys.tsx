@@ -66,7 +66,7 @@ export default function ClientKeys() {
                           {k.key_prefix}…
                         </Text>
                       </Table.Td>
-                      <Table.Td>{providerName(k.provider_id)}</Table.Td>
+                      <Table.Td>{k.provider_ids.map(providerName).join(', ')}</Table.Td>
                       <Table.Td>
                         <Text size="sm">{limits.length ? limits.join(', ') : 'none'}</Text>
                       </Table.Td>

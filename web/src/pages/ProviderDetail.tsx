@@ -309,6 +309,63 @@ function AddCredential({ provider, onDone }: { provider: Provider; onDone: () =>
   );
 }
 
+/** The provider's model list as last fetched, with a refresh now. */
+function ModelList({ providerId }: { providerId: number }) {
+  const { can } = useSession();
+  const queryClient = useQueryClient();
+  const [search, setSearch] = useState('');
+  const models = useQuery({
+    queryKey: ['provider-models', providerId],
+    queryFn: () => unwrap(api.GET('/api/providers/{id}/models', { params: { path: { id: providerId } } })),
+  });
+  const refresh = useMutation({
+    mutationFn: () => unwrap(api.POST('/api/providers/{id}/models/refresh', { params: { path: { id: providerId } } })),
+    onSuccess: (v) => queryClient.setQueryData(['provider-models', providerId], v),
+    onError: (e) => notifications.show({ color: 'red', title: 'Not refreshed', message: errorMessage(e) }),
+  });
+  const data = models.data;
+  const shown = (data?.models ?? []).filter((m) => m.toLowerCase().includes(search.toLowerCase()));
+  return (
+    <Card withBorder mt="lg" data-testid="provider-models">
+      <Group justify="space-between" mb="sm">
+        <div>
+          <Title order={2} size="h4">
+            Models
+          </Title>
+          <Text size="xs" c="dimmed">
+            {data?.fetched_at ? <>Fetched <When at={data.fetched_at} /></> : 'Not fetched yet'}
+          </Text>
+        </div>
+        {can('providers:write') && (
+          <Button size="sm" variant="light" loading={refresh.isPending} onClick={() => refresh.mutate()}>
+            Refresh list
+          </Button>
+        )}
+      </Group>
+      <ErrorNote error={models.error} />
+      {data?.last_error && (
+        <Alert color="yellow" mb="sm" title="Last fetch failed">
+          {data.last_error}
+        </Alert>
+      )}
+      {(data?.models.length ?? 0) > 0 ? (
+        <>
+          <TextInput placeholder="Search models" value={search} onChange={(e) => setSearch(e.currentTarget.value)} mb="xs" maw={320} />
+          <Group gap={6}>
+            {shown.map((m) => (
+              <Badge key={m} variant="light" color="gray" tt="none" ff="monospace">
+                {m}
+              </Badge>
+            ))}
+          </Group>
+        </>
+      ) : (
+        !models.isPending && <Text c="dimmed" size="sm">No models listed.</Text>
+      )}
+    </Card>
+  );
+}
+
 export default function ProviderDetail() {
   const id = Number(useParams().id);
   const { can } = useSession();
@@ -429,6 +486,7 @@ export default function ProviderDetail() {
           )}
         </div>
       </SimpleGrid>
+      <ModelList providerId={id} />
       <Modal opened={adding} onClose={close} title={`Add a credential to ${p.name}`}>
         <AddCredential provider={p} onDone={close} />
       </Modal>

@@ -1,4 +1,5 @@
-// The client key form: name, provider and credential pool, strategy and retries, and (for
+// The client key form: name, providers (the first, and the others a unified-API key also
+// reaches) and credential pool, strategy and retries, and (for
 // those allowed to) the limits: rate, concurrency, daily quotas, budget, expiry, models.
 import {
   Button,
@@ -27,6 +28,8 @@ type Strategy = NonNullable<Schemas['ClientKeyInput']['strategy']>;
 export interface KeyDraft {
   name: string;
   provider_id: number | null;
+  /** The providers the key reaches besides `provider_id` (unified API), in order. */
+  also: string[];
   provider_key_ids: string[];
   strategy: Strategy;
   max_retries: number;
@@ -45,6 +48,7 @@ export function keyDraft(k?: Key): KeyDraft {
   return {
     name: k?.name ?? '',
     provider_id: k?.provider_id ?? null,
+    also: (k?.provider_ids ?? []).filter((id) => id !== k?.provider_id).map(String),
     provider_key_ids: (k?.provider_key_ids ?? []).map(String),
     strategy: (k?.strategy as Strategy | undefined) ?? 'round_robin',
     max_retries: k?.max_retries ?? 2,
@@ -84,6 +88,7 @@ function problemsOf(d: KeyDraft) {
 export function keyBody(d: KeyDraft, withLimits: boolean): Schemas['ClientKeyInput'] {
   const body: Schemas['ClientKeyInput'] = {
     name: d.name.trim(),
+    ...(d.provider_id == null ? {} : { provider_ids: [d.provider_id, ...d.also.map(Number)] }),
     provider_key_ids: d.provider_key_ids.map(Number),
     strategy: d.strategy,
     max_retries: d.max_retries,
@@ -123,11 +128,12 @@ export function ClientKeyForm({
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const creds = useQuery({
-    queryKey: ['provider-keys', d.provider_id],
-    queryFn: () =>
-      unwrap(api.GET('/api/provider-keys', { params: { query: { provider_id: d.provider_id ?? 0 } } })),
+    queryKey: ['provider-keys', 'all'],
+    queryFn: () => unwrap(api.GET('/api/provider-keys')),
     enabled: d.provider_id != null && can('provider_keys:read'),
   });
+  const reach = d.provider_id == null ? [] : [d.provider_id, ...d.also.map(Number)];
+  const providerName = (id: number) => providers.data?.find((p) => p.id === id)?.name ?? `#${id}`;
   const problems = problemsOf(d);
   const show = (k: keyof typeof problems) => (touched ? problems[k] : null);
   const set = <K extends keyof KeyDraft>(k: K, v: KeyDraft[K]) => setD((o) => ({ ...o, [k]: v }));
@@ -170,15 +176,38 @@ export function ClientKeyForm({
             description={isNew ? 'Fixed once created' : undefined}
             data={(providers.data ?? []).map((p) => ({ value: String(p.id), label: p.name }))}
             value={d.provider_id == null ? null : String(d.provider_id)}
-            onChange={(v) => setD((o) => ({ ...o, provider_id: v ? Number(v) : null, provider_key_ids: [] }))}
+            onChange={(v) =>
+              setD((o) => ({ ...o, provider_id: v ? Number(v) : null, also: o.also.filter((a) => a !== v), provider_key_ids: [] }))
+            }
             error={show('provider_id')}
+          />
+          <MultiSelect
+            label="Also reaches"
+            description="Other providers for the unified API (models as provider/model or routes)"
+            placeholder={d.also.length ? undefined : 'Only the provider above'}
+            data={(providers.data ?? [])
+              .filter((p) => p.id !== d.provider_id)
+              .map((p) => ({ value: String(p.id), label: p.name }))}
+            value={d.also}
+            onChange={(v) =>
+              setD((o) => {
+                const keep = new Set([o.provider_id, ...v.map(Number)]);
+                const ownerOf = (id: string) => creds.data?.find((c) => String(c.id) === id)?.provider_id;
+                return { ...o, also: v, provider_key_ids: o.provider_key_ids.filter((id) => keep.has(ownerOf(id) ?? o.provider_id)) };
+              })
+            }
           />
           {can('provider_keys:read') ? (
             <MultiSelect
               label="Credential pool"
               required
               placeholder={d.provider_id == null ? 'Choose a provider first' : 'Choose credentials'}
-              data={(creds.data ?? []).map((c) => ({ value: String(c.id), label: `${c.name} (${c.secret_preview})` }))}
+              data={(creds.data ?? [])
+                .filter((c) => reach.includes(c.provider_id))
+                .map((c) => ({
+                  value: String(c.id),
+                  label: reach.length > 1 ? `${c.name} (${c.secret_preview}, ${providerName(c.provider_id)})` : `${c.name} (${c.secret_preview})`,
+                }))}
               value={d.provider_key_ids}
               onChange={(v) => set('provider_key_ids', v)}
               error={show('provider_key_ids')}
