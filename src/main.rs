@@ -6,9 +6,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use tollgate::config::{CliOverrides, Config};
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Printed under `--help`; the full list is in docs/configuration.md.
 const ENVIRONMENT: &str = "\
 Configuration layers, later wins: config/default.toml (built in) < --config FILE <
