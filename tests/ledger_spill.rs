@@ -12,6 +12,7 @@ use serde_json::json;
 use std::collections::HashSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
+use tollgate_testkit::bench::metric_sum;
 use tollgate_testkit::mock::MockUpstream;
 
 /// A queue of one record and batches of one row: the writer cannot keep up with 32
@@ -63,16 +64,6 @@ async fn stored_ids(dir: &Path) -> Vec<String> {
     ids
 }
 
-fn metric(text: &str, name: &str) -> u64 {
-    text.lines()
-        .filter(|l| {
-            l.strip_prefix(name)
-                .is_some_and(|r| r.starts_with(' ') || r.starts_with('{'))
-        })
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum::<f64>() as u64
-}
-
 async fn metrics(tg: &Tollgate) -> String {
     tg.http
         .get(format!("{}/metrics", tg.admin))
@@ -117,15 +108,19 @@ async fn a_full_queue_spills_and_every_served_request_gets_its_row() {
     let deadline = Instant::now() + Duration::from_secs(60);
     let text = loop {
         let text = metrics(&tg).await;
-        if metric(&text, "tollgate_ledger_rows_written_total") >= 1500 {
+        if metric_sum(&text, "tollgate_ledger_rows_written_total") >= 1500 {
             break text;
         }
         assert!(Instant::now() < deadline, "ledger behind:\n{text}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let spilled = metric(&text, "tollgate_ledger_spilled_total");
+    let spilled = metric_sum(&text, "tollgate_ledger_spilled_total");
     assert!(spilled > 0, "nothing spilled with a queue of one:\n{text}");
-    assert_eq!(metric(&text, "tollgate_ledger_dropped_total"), 0, "{text}");
+    assert_eq!(
+        metric_sum(&text, "tollgate_ledger_dropped_total"),
+        0,
+        "{text}"
+    );
 
     let stored = stored_ids(tg.dir.path()).await;
     let unique: HashSet<_> = stored.iter().collect();

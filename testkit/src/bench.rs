@@ -696,8 +696,8 @@ async fn bench_tollgate(
     Ok(report)
 }
 
-/// Sum of a family's samples in a Prometheus text exposition.
-fn metric_sum(text: &str, name: &str) -> u64 {
+/// Sum of a family's samples in a Prometheus text exposition (used by tests too).
+pub fn metric_sum(text: &str, name: &str) -> u64 {
     text.lines()
         .filter(|l| {
             l.strip_prefix(name)
