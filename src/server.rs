@@ -412,6 +412,7 @@ async fn build_state(config: Arc<Config>) -> anyhow::Result<(Arc<AppState>, Ledg
         config.ledger.batch_size,
         Arc::new(crate::usage::spill::Spill::new(config.ledger_spill_path())),
     );
+    let writer = writer.with_linger(Duration::from_millis(config.ledger.flush_ms));
     let prober = Arc::new(Prober::new(
         health.clone(),
         Duration::from_millis(config.health.check_timeout_ms),

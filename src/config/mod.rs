@@ -236,10 +236,18 @@ impl LimitsConfig {
 pub struct LedgerConfig {
     pub queue_capacity: usize,
     pub batch_size: usize,
+    /// How long the writer waits for a batch to fill before writing a smaller one (ms; 0: write
+    /// whatever is queued at once). Fewer, larger transactions cost the database far less.
+    #[serde(default = "default_ledger_flush_ms")]
+    pub flush_ms: u64,
     /// Where records that do not fit the queue are appended until the writer replays them;
     /// empty: `ledger.spill` beside the SQLite file, or in the working directory.
     #[serde(default)]
     pub spill_path: String,
+}
+
+fn default_ledger_flush_ms() -> u64 {
+    50
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -524,6 +532,9 @@ impl Config {
         // One row binds 21 parameters; SQLite allows 32766 per statement.
         if !(1..=1000).contains(&self.ledger.batch_size) {
             return invalid("ledger.batch_size", "must be between 1 and 1000");
+        }
+        if self.ledger.flush_ms > 10_000 {
+            return invalid("ledger.flush_ms", "must be at most 10000");
         }
         if self.retention.request_log_days > 36_500 {
             return invalid(

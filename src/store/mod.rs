@@ -25,7 +25,8 @@ pub use prices::{NewPrice, UnpricedModel};
 pub use providers::{NewProvider, ProviderPatch};
 pub use roles::{NewRole, RolePatch};
 pub use rollups::{
-    LATENCY_BOUNDS_MS, LATENCY_BUCKETS, NamedUsage, RankBy, RollupFilter, RollupKey, UsageTotals,
+    LATENCY_BOUNDS_MS, LATENCY_BUCKETS, LedgerRows, NamedUsage, RankBy, RollupFilter, RollupKey,
+    UsageTotals,
 };
 pub use routes::{ModelRoutePatch, NewModelRoute};
 pub use sessions::NewRefreshToken;

@@ -301,23 +301,105 @@ impl RollupFilter {
     }
 }
 
+/// Request-log rows for one batch insert: the columns, then each row's values in that order.
+#[derive(Debug, Default)]
+pub struct LedgerRows {
+    columns: &'static [request_log::Column],
+    values: Vec<sea_orm::Value>,
+}
+
+impl LedgerRows {
+    /// Rows of `columns` (the `id` column excluded: the database assigns it).
+    pub fn new(columns: &'static [request_log::Column], capacity: usize) -> Self {
+        Self {
+            columns,
+            values: Vec::with_capacity(columns.len() * capacity),
+        }
+    }
+
+    /// Adds one row; `values` must follow the columns' order (checked in debug builds).
+    pub fn push(&mut self, values: impl IntoIterator<Item = sea_orm::Value>) {
+        let before = self.values.len();
+        self.values.extend(values);
+        debug_assert_eq!(self.values.len() - before, self.columns.len());
+    }
+
+    pub fn len(&self) -> usize {
+        self.values
+            .len()
+            .checked_div(self.columns.len())
+            .unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// `INSERT INTO "request_logs" (…) VALUES (…), …` with the backend's placeholders.
+    fn insert_sql(&self, backend: sea_orm::DatabaseBackend) -> String {
+        use sea_orm::IdenStatic;
+        use std::fmt::Write;
+        let width = self.columns.len();
+        let mut sql = String::with_capacity(64 + width * 24 + self.values.len() * 6);
+        sql.push_str("INSERT INTO \"request_logs\" (");
+        for (i, c) in self.columns.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('"');
+            sql.push_str(c.as_str());
+            sql.push('"');
+        }
+        sql.push_str(") VALUES ");
+        let mut n = 0usize;
+        for row in 0..self.len() {
+            if row > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for col in 0..width {
+                if col > 0 {
+                    sql.push(',');
+                }
+                n += 1;
+                match backend {
+                    sea_orm::DatabaseBackend::Postgres => {
+                        let _ = write!(sql, "${n}");
+                    }
+                    _ => sql.push('?'),
+                }
+            }
+            sql.push(')');
+        }
+        sql
+    }
+}
+
 impl Store {
     /// Writes a ledger batch: the request-log rows and the rollup increments they make, in one
     /// transaction. Each rollup row is one portable upsert (`ON CONFLICT … DO UPDATE SET
     /// col = col + excluded.col`), so concurrent writers (other instances) add up correctly.
     pub async fn write_ledger_batch(
         &self,
-        rows: Vec<request_log::ActiveModel>,
+        rows: &LedgerRows,
         rollups: &[(RollupKey, UsageTotals)],
     ) -> Result<(), StoreError> {
         if rows.is_empty() && rollups.is_empty() {
             return Ok(());
         }
         let txn = self.db.begin().await?;
-        if !rows.is_empty() {
-            request_log::Entity::insert_many(rows).exec(&txn).await?;
-        }
         let backend = txn.get_database_backend();
+        if !rows.is_empty() {
+            // One hand-built multi-row INSERT: the same text for every full batch, so the
+            // driver reuses its prepared statement, and no query builder runs per value.
+            let sql = rows.insert_sql(backend);
+            txn.execute(sea_orm::Statement::from_sql_and_values(
+                backend,
+                sql,
+                rows.values.iter().cloned(),
+            ))
+            .await?;
+        }
         for chunk in rollups.chunks(UPSERT_CHUNK) {
             let stmt = upsert_statement(chunk)?;
             txn.execute(backend.build(&stmt)).await?;

@@ -3,10 +3,10 @@
 
 use super::rollup;
 use super::spill::Spill;
-use crate::store::Store;
+use crate::store::{LedgerRows, Store};
 use chrono::{DateTime, Utc};
 use entity::request_log;
-use sea_orm::Set;
+use sea_orm::Value;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -104,38 +104,71 @@ impl LogRecord {
         self.prompt_tokens + cache + self.completion_tokens
     }
 
-    fn to_row(&self) -> request_log::ActiveModel {
-        let tokens = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-        request_log::ActiveModel {
-            request_id: Set(self.request_id.clone()),
-            created_at: Set(self.created_at),
-            client_key_id: Set(self.client_key_id),
-            provider_id: Set(self.provider_id),
-            provider_key_id: Set(self.provider_key_id),
-            method: Set(self.method.clone()),
-            path: Set(self.path.clone()),
-            model: Set(self.model.clone()),
-            status: Set(i32::from(self.status)),
-            error_kind: Set(self.error_kind.clone()),
-            latency_ms: Set(self.latency_ms),
-            ttfb_ms: Set(self.ttfb_ms),
-            prompt_tokens: Set(tokens(self.prompt_tokens)),
-            completion_tokens: Set(tokens(self.completion_tokens)),
-            cache_write_tokens: Set(tokens(self.cache_write_tokens)),
-            cache_read_tokens: Set(tokens(self.cache_read_tokens)),
-            cost_nanos: Set(self.cost_nanos),
-            stream: Set(self.stream),
-            partial: Set(self.partial),
-            attempts: Set((!self.attempts.is_empty())
-                .then(|| serde_json::to_string(&self.attempts).ok())
-                .flatten()),
-            usage_source: Set(self.usage_source.map(|s| s.as_str().to_string())),
-            response_model: Set(self.response_model.clone()),
-            resolved_model: Set(self.resolved_model.clone()),
-            route: Set(self.route.clone()),
-            translated: Set(self.translated),
-            ..Default::default()
-        }
+    /// The request-log columns [`LogRecord::values`] fills, in its order.
+    const COLUMNS: &'static [request_log::Column] = {
+        use request_log::Column as C;
+        &[
+            C::RequestId,
+            C::CreatedAt,
+            C::ClientKeyId,
+            C::ProviderId,
+            C::ProviderKeyId,
+            C::Method,
+            C::Path,
+            C::Model,
+            C::Status,
+            C::ErrorKind,
+            C::LatencyMs,
+            C::TtfbMs,
+            C::PromptTokens,
+            C::CompletionTokens,
+            C::CacheWriteTokens,
+            C::CacheReadTokens,
+            C::CostNanos,
+            C::Stream,
+            C::Partial,
+            C::Attempts,
+            C::UsageSource,
+            C::ResponseModel,
+            C::ResolvedModel,
+            C::Route,
+            C::Translated,
+        ]
+    };
+
+    /// The row's values, in the order of [`LogRecord::COLUMNS`].
+    fn values(&self) -> [Value; 25] {
+        let tokens = |v: u64| Value::from(i64::try_from(v).unwrap_or(i64::MAX));
+        let attempts = (!self.attempts.is_empty())
+            .then(|| serde_json::to_string(&self.attempts).ok())
+            .flatten();
+        [
+            self.request_id.clone().into(),
+            self.created_at.into(),
+            self.client_key_id.into(),
+            self.provider_id.into(),
+            self.provider_key_id.into(),
+            self.method.clone().into(),
+            self.path.clone().into(),
+            self.model.clone().into(),
+            i32::from(self.status).into(),
+            self.error_kind.clone().into(),
+            self.latency_ms.into(),
+            self.ttfb_ms.into(),
+            tokens(self.prompt_tokens),
+            tokens(self.completion_tokens),
+            tokens(self.cache_write_tokens),
+            tokens(self.cache_read_tokens),
+            self.cost_nanos.into(),
+            self.stream.into(),
+            self.partial.into(),
+            attempts.into(),
+            self.usage_source.map(|s| s.as_str().to_string()).into(),
+            self.response_model.clone().into(),
+            self.resolved_model.clone().into(),
+            self.route.clone().into(),
+            self.translated.into(),
+        ]
     }
 }
 
@@ -153,6 +186,8 @@ pub struct LedgerWriter {
     rx: mpsc::Receiver<LogRecord>,
     store: Store,
     batch_size: usize,
+    /// How long a batch that is not full waits for more records.
+    linger: Duration,
     dropped: Arc<AtomicU64>,
     stats: Arc<LedgerStats>,
     spill: Option<Arc<Spill>>,
@@ -201,6 +236,7 @@ impl Ledger {
                 rx,
                 store,
                 batch_size,
+                linger: Duration::ZERO,
                 dropped,
                 stats,
                 spill: None,
@@ -277,6 +313,13 @@ impl Ledger {
 }
 
 impl LedgerWriter {
+    /// Lets a batch that is not full wait up to `linger` for more records before it is written:
+    /// under load the database gets a few large transactions instead of many small ones.
+    pub fn with_linger(mut self, linger: Duration) -> Self {
+        self.linger = linger;
+        self
+    }
+
     /// Writes batches until the queue is closed (all senders gone or `close` called) and drained.
     pub async fn run(mut self, mut stop: tokio::sync::watch::Receiver<bool>) {
         let mut batch = Vec::with_capacity(self.batch_size);
@@ -290,6 +333,7 @@ impl LedgerWriter {
                     if n == 0 {
                         break;
                     }
+                    self.fill(&mut batch).await;
                     self.write(&mut batch).await;
                 }
                 _ = tick.tick() => {
@@ -313,6 +357,24 @@ impl LedgerWriter {
             dropped = self.dropped.load(Ordering::Relaxed),
             "ledger writer stopped"
         );
+    }
+
+    /// Lets a batch that is not full wait out the linger, then takes what arrived meanwhile. The
+    /// queue is not watched during the wait, so senders wake nobody: one wake-up per batch
+    /// rather than one per record.
+    async fn fill(&mut self, batch: &mut Vec<LogRecord>) {
+        if self.linger.is_zero() || batch.len() >= self.batch_size {
+            return;
+        }
+        if self.rx.len() + batch.len() < self.batch_size {
+            tokio::time::sleep(self.linger).await;
+        }
+        while batch.len() < self.batch_size {
+            match self.rx.try_recv() {
+                Ok(record) => batch.push(record),
+                Err(_) => return,
+            }
+        }
     }
 
     async fn write(&self, batch: &mut Vec<LogRecord>) {
@@ -404,9 +466,12 @@ impl LedgerWriter {
                 return true;
             }
             let rollups = rollup::aggregate(records);
-            let rows: Vec<_> = records.iter().map(LogRecord::to_row).collect();
+            let mut rows = LedgerRows::new(LogRecord::COLUMNS, records.len());
+            for record in records {
+                rows.push(record.values());
+            }
             let count = rows.len();
-            match self.store.write_ledger_batch(rows, &rollups).await {
+            match self.store.write_ledger_batch(&rows, &rollups).await {
                 Ok(()) => {
                     self.stats
                         .written
@@ -470,5 +535,33 @@ impl LedgerWriter {
             kept.push(record);
         }
         Ok(kept)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use sea_orm::Iterable;
+
+    /// The hand-written insert names every column of the entity but the id, once each, and
+    /// each row gives one value per column.
+    #[test]
+    fn columns_cover_the_entity() {
+        let mut expected: Vec<String> = request_log::Column::iter()
+            .map(|c| format!("{c:?}"))
+            .filter(|c| c != "Id")
+            .collect();
+        let mut named: Vec<String> = LogRecord::COLUMNS
+            .iter()
+            .map(|c| format!("{c:?}"))
+            .collect();
+        expected.sort();
+        named.sort();
+        assert_eq!(named, expected);
+        assert_eq!(
+            LogRecord::default().values().len(),
+            LogRecord::COLUMNS.len()
+        );
     }
 }
