@@ -128,7 +128,13 @@ fn once<F: std::future::Future<Output = anyhow::Result<()>>>(
     tollgate::server::process_runtime()?.block_on(work())
 }
 
+/// Blocks of this size or more are mapped on their own (glibc's default, pinned).
+const MMAP_THRESHOLD: usize = 128 * 1024;
+
 fn main() -> ExitCode {
+    // Large blocks (argon2's 19 MiB, big bodies) go back to the system when freed; see
+    // tollgate-alloc-tune for why glibc would otherwise keep them.
+    tollgate_alloc_tune::fix_mmap_threshold(MMAP_THRESHOLD);
     let cli = Cli::parse();
     if let Some(Command::Tui(args)) = cli.command {
         // A client of some Tollgate's API: it needs none of this instance's configuration.

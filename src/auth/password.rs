@@ -1,7 +1,9 @@
 //! Password hashing with argon2id, on a bounded pool: at most `slots` hashes or checks run at
-//! once, each on a memory block buffer (19 MiB with the default parameters) that is kept and
-//! reused rather than allocated per check — freed buffers of that size stay with the allocator's
-//! per-thread arenas, so a flood of logins used to grow the process by gigabytes.
+//! once, each on a memory block buffer (19 MiB with the default parameters). While checks keep
+//! coming a finished check's buffer is kept for the next; the last one running frees it, so an
+//! idle process holds none (the binary pins glibc's mmap threshold, so a freed buffer goes back
+//! to the system rather than to a per-thread arena — unbounded, that once grew the process by
+//! gigabytes under a flood of logins).
 
 use super::AuthError;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
@@ -52,15 +54,19 @@ impl Passwords {
             None => self.slots.clone().acquire_owned().await,
         }
         .map_err(|_| Busy)?;
-        let (buffers, size) = (self.buffers.clone(), self.size);
+        let (buffers, size, slots) = (self.buffers.clone(), self.size, self.slots.clone());
         tokio::task::spawn_blocking(move || {
             let mut buffer = lock(&buffers).pop().unwrap_or_default();
             let result = work(&mut buffer);
             // What the last check left behind is not kept around in memory.
             buffer.fill(Block::new());
             let mut pool = lock(&buffers);
-            if pool.len() < size {
+            // Kept only while other checks run or wait (this one still holds its permit).
+            let busy = slots.available_permits() + 1 < size;
+            if busy && pool.len() < size {
                 pool.push(buffer);
+            } else if !busy {
+                pool.clear();
             }
             drop(pool);
             drop(permit);
@@ -252,7 +258,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_pool_bounds_concurrent_checks_and_keeps_its_buffers() {
+    async fn the_pool_bounds_concurrent_checks_and_frees_its_buffers_when_idle() {
         let pool = Arc::new(Passwords::new(2, Duration::from_millis(0)));
         let h = pool.hash("pooled password".into()).await.unwrap();
         let mut tasks = Vec::new();
@@ -271,7 +277,8 @@ mod tests {
         }
         // With no wait, at most two ran at once and the others were turned away.
         assert!(busy >= 1, "{busy}");
-        assert!(pool.pooled_buffers() <= 2);
+        // Nothing runs any more: no 19 MiB buffer is kept.
+        assert_eq!(pool.pooled_buffers(), 0);
         let patient = Passwords::new(1, Duration::from_secs(60));
         assert_eq!(
             patient.verify("pooled password".into(), Some(h)).await,

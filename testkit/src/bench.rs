@@ -86,6 +86,11 @@ pub struct BenchArgs {
     /// Worker threads of the bare proxy (default: the number of CPUs).
     #[arg(long)]
     pub bare_threads: Option<usize>,
+    /// Streams held open at once in the slow-streams phase (tollgate and bare; 0 skips it): the
+    /// proxy's resident memory per open stream. Each costs the proxy two file descriptors and
+    /// this process two more, so the machine's open-file limit bounds it.
+    #[arg(long, default_value_t = 0)]
+    pub slow_streams: usize,
     /// Measure only the CPU cost of format translation (unified API) per request and per
     /// streamed event, next to passthrough; starts no server (see `translate_bench`).
     #[arg(long)]
@@ -537,8 +542,13 @@ pub struct TargetReport {
     pub idle_rss_kib: Option<u64>,
     /// Resident memory after the throughput phase.
     pub end_rss_kib: Option<u64>,
+    /// Tollgate only: resident memory once the load has been over for [`SETTLE`] (its
+    /// allocator hands free pages back every 10 s).
+    pub settled_rss_kib: Option<u64>,
     /// Tollgate only: what its ledger did with the requests it served.
     pub ledger: Option<LedgerCheck>,
+    /// The slow-streams phase, when asked for.
+    pub slow: Option<crate::slow_streams::SlowStreams>,
 }
 
 /// Requests Tollgate counted against the rows its ledger wrote, from its `/metrics`.
@@ -595,6 +605,8 @@ async fn measure(
         idle_rss_kib,
         end_rss_kib: pid.and_then(|p| proc_status_kib(p, "VmRSS:")),
         ledger: None,
+        settled_rss_kib: None,
+        slow: None,
     })
 }
 
@@ -626,9 +638,34 @@ async fn bench_bare(
         )
         .await?;
     let target = LoadTarget::new(SocketAddr::from(([127, 0, 0, 1], port)), DIRECT_CREDENTIAL);
-    let report = measure(TargetKind::Bare, &target, args, Some(child.pid())).await;
+    let mut report = measure(TargetKind::Bare, &target, args, Some(child.pid())).await?;
+    report.slow = slow_phase(args, &target, child.pid(), mock).await?;
     child.check_alive()?;
-    report
+    Ok(report)
+}
+
+/// The slow-streams phase, when `--slow-streams` asks for it.
+async fn slow_phase(
+    args: &BenchArgs,
+    target: &LoadTarget,
+    pid: u32,
+    mock: &MockUpstream,
+) -> anyhow::Result<Option<crate::slow_streams::SlowStreams>> {
+    if args.slow_streams == 0 {
+        return Ok(None);
+    }
+    let streaming = target.streaming();
+    crate::slow_streams::measure(
+        streaming.addr,
+        &streaming.authorization,
+        &streaming.body,
+        args.slow_streams,
+        pid,
+        mock,
+    )
+    .await
+    .map(Some)
+    .context("slow-streams phase")
 }
 
 async fn bench_tollgate(
@@ -651,6 +688,13 @@ async fn bench_tollgate(
         )
         .env("TOLLGATE__ADMIN__BOOTSTRAP_PASSWORD", password)
         .env("TOLLGATE__LOG__LEVEL", "warn");
+    if args.slow_streams > 0 {
+        // Room for every held stream from the bench's one address.
+        let room = (args.slow_streams + args.concurrency + 64).to_string();
+        command
+            .env("TOLLGATE__PROXY__MAX_CONNECTIONS", &room)
+            .env("TOLLGATE__PROXY__MAX_CONNECTIONS_PER_IP", &room);
+    }
     for (key, value) in &args.tollgate_extra_env {
         command.env(key, value);
     }
@@ -693,8 +737,15 @@ async fn bench_tollgate(
     let mut report = measure(TargetKind::Tollgate, &target, args, Some(child.pid())).await?;
     child.check_alive()?;
     report.ledger = Some(ledger_check(&admin_base).await?);
+    tokio::time::sleep(SETTLE).await;
+    report.settled_rss_kib = proc_status_kib(child.pid(), "VmRSS:");
+    report.slow = slow_phase(args, &target, child.pid(), mock).await?;
+    child.check_alive()?;
     Ok(report)
 }
+
+/// How long after the load Tollgate's settled memory is read.
+const SETTLE: Duration = Duration::from_secs(12);
 
 /// Sum of a family's samples in a Prometheus text exposition (used by tests too).
 pub fn metric_sum(text: &str, name: &str) -> u64 {
@@ -832,6 +883,9 @@ pub async fn run(args: &BenchArgs, out: &mut impl Write) -> anyhow::Result<Vec<T
         bail!(
             "nginx not found (install Debian's nginx-light, as scripts/bench.sh does, or pass --nginx-bin)"
         );
+    }
+    if args.slow_streams > 0 {
+        crate::slow_streams::raise_fd_limit();
     }
     let mock = MockUpstream::try_start_with(MockOptions {
         event_delay: Duration::ZERO,
@@ -995,13 +1049,30 @@ pub fn write_report(out: &mut impl Write, reports: &[TargetReport]) -> anyhow::R
     }
     if let Some(t) = tollgate {
         summary.push(format!(
-            "tollgate RSS idle {} MiB, after load {} MiB, peak {} MiB",
+            "tollgate RSS idle {} MiB, after load {} MiB, {} MiB {} s later, peak {} MiB",
             mib(t.idle_rss_kib),
             mib(t.end_rss_kib),
+            mib(t.settled_rss_kib),
+            SETTLE.as_secs(),
             mib(t.peak_rss_kib)
         ));
     }
     writeln!(out, "summary: {}", summary.join("; "))?;
+    for r in [bare, tollgate].into_iter().flatten() {
+        if let Some(s) = &r.slow {
+            writeln!(
+                out,
+                "slow streams: {} {} open at once (opened in {:.1} s): RSS {} MiB before, {} MiB open, {} MiB after they ended: {:.1} KiB per open stream",
+                r.kind.name(),
+                s.open,
+                s.opening.as_secs_f64(),
+                mib(Some(s.before_kib)),
+                mib(Some(s.open_kib)),
+                mib(Some(s.after_kib)),
+                s.per_stream_kib()
+            )?;
+        }
+    }
     if let Some(l) = tollgate.and_then(|t| t.ledger.as_ref()) {
         writeln!(
             out,

@@ -13,6 +13,7 @@ pub mod admin;
 pub mod bench;
 pub mod mock;
 pub mod oauth_mock;
+pub mod slow_streams;
 mod tls;
 pub mod translate_bench;
 

@@ -375,6 +375,11 @@ impl MockUpstream {
             .unwrap_or_else(PoisonError::into_inner) = check;
     }
 
+    /// Holds every later stream after its first event until [`MockUpstream::release_streams`].
+    pub fn hold_streams(&self) {
+        self.shared.gate.send_replace(false);
+    }
+
     /// Lets gated streams (and every later stream) send the rest of their events.
     pub fn release_streams(&self) {
         self.shared.gate.send_replace(true);
