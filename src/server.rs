@@ -504,7 +504,7 @@ const TRIM_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Hands the allocator's free pages back every `every`: after a burst, freed request buffers
 /// would otherwise stay in the per-thread arenas and the resident size would stay at its peak.
-/// The walk takes well under a millisecond on an idle process; it runs on a blocking thread.
+/// The walk locks one arena at a time; it runs on a blocking thread.
 async fn trim_memory(every: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -61,7 +61,7 @@ impl Passwords {
             // What the last check left behind is not kept around in memory.
             buffer.fill(Block::new());
             let mut pool = lock(&buffers);
-            // Kept only while other checks run or wait (this one still holds its permit).
+            // Kept only while other checks hold a slot (this one still holds its own permit).
             let busy = slots.available_permits() + 1 < size;
             if busy && pool.len() < size {
                 pool.push(buffer);
