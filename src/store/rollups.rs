@@ -381,7 +381,7 @@ impl Store {
     /// col = col + excluded.col`), so concurrent writers (other instances) add up correctly.
     pub async fn write_ledger_batch(
         &self,
-        rows: &LedgerRows,
+        rows: LedgerRows,
         rollups: &[(RollupKey, UsageTotals)],
     ) -> Result<(), StoreError> {
         if rows.is_empty() && rollups.is_empty() {
@@ -396,7 +396,7 @@ impl Store {
             txn.execute(sea_orm::Statement::from_sql_and_values(
                 backend,
                 sql,
-                rows.values.iter().cloned(),
+                rows.values,
             ))
             .await?;
         }

@@ -471,7 +471,7 @@ impl LedgerWriter {
                 rows.push(record.values());
             }
             let count = rows.len();
-            match self.store.write_ledger_batch(&rows, &rollups).await {
+            match self.store.write_ledger_batch(rows, &rollups).await {
                 Ok(()) => {
                     self.stats
                         .written
